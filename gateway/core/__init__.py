@@ -1,0 +1,1 @@
+"""The core: the plugin contract, records crossing it, money, X12."""

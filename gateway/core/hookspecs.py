@@ -1,0 +1,115 @@
+"""THE plugin contract: every hook a plugin may implement.
+
+Hooks are plain functions (pluggy has no async); the core calls the blocking ones (file
+parsing, paramiko) in a worker thread. All but `gateway_plugin_info` are `firstresult`: a
+plugin answers only for its own vendor or connector and returns None otherwise, so the first
+non-None answer wins. Plugins never touch the database and never import each other.
+
+Every hook here has a section in docs/plugins.md headed by its exact signature; a test fails
+when one is missing or drifts.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from gateway.core.records import (
+    AgingContext,
+    AgingExport,
+    AgingSource,
+    BalanceRow,
+    ClaimBatch,
+    Connector,
+    ConnectorCheck,
+    PluginInfo,
+    RemoteFile,
+    StatementPayment,
+    SubmissionReceipt,
+)
+
+PROJECT = "gateway"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def gateway_plugin_info() -> PluginInfo:
+    """Describe the plugin: name, vendor, version, capabilities, connector config Struct.
+
+    Every plugin implements this. `name` is what connectors refer to in their `plugin` field.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_parse_aging_export(
+    vendor: str, source: AgingSource, context: AgingContext
+) -> AgingExport | None:
+    """Parse an uploaded aging export of `vendor` into canonical rows.
+
+    Return None when `vendor` is not yours. Detect the file format from the bytes, not the
+    name. Raise `gateway.core.errors.UserError` when the file cannot be read as your vendor's
+    report at all (no header found: say what was expected and what was found); return
+    row-level problems in `AgingExport.problems`.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_pull_balances(connector: Connector) -> list[BalanceRow] | None:
+    """Pull the outstanding balances of the practice from the PMS behind `connector`.
+
+    Return None when the connector is not yours. Called on a schedule (daily by default).
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_fetch_eras(connector: Connector) -> list[RemoteFile] | None:
+    """Download the ERA (835) files waiting at the connector's remote.
+
+    Return None when the connector is not yours. Spool each file to a temporary file, verify
+    its size, and return it; do not delete or move anything remotely yet: the core calls
+    `gateway_finish_fetch` once it has committed the file.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | None:
+    """Download the acknowledgment files (999, 277CA) waiting at the connector's remote.
+
+    Same contract as `gateway_fetch_eras`.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_finish_fetch(connector: Connector, file: RemoteFile, outcome: str) -> bool | None:
+    """Apply the connector's after-download action to a fetched file.
+
+    `outcome` is "imported" or "duplicate" (the core committed it, or already had it) or
+    "failed" (leave the file where it is, so the next poll retries). Return True when done,
+    None when the connector is not yours.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_submit_claim_batch(
+    connector: Connector, batch: ClaimBatch
+) -> SubmissionReceipt | None:
+    """Upload an 837P claim batch atomically: never visible under its final name half-written.
+
+    Return None when the connector is not yours.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
+    """Connect, list the connector's folders, and report what was seen (host key, latency).
+
+    Return None when the connector is not yours.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_import_statement_payments(connector: Connector) -> list[StatementPayment] | None:
+    """Fetch the patient ePayments the statement vendor collected since the last run.
+
+    Return None when the connector is not yours. The core dedupes on `transaction_id`.
+    """

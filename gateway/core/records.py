@@ -1,0 +1,199 @@
+"""Records that cross the plugin boundary.
+
+Plugins return these msgspec Structs and never touch the database; the core validates, dedupes
+and writes them. Money is `Decimal` (cents), dates are `datetime.date`. Structs are frozen where
+a plugin has no business changing them after the fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+
+# What a plugin can do; `gateway plugins list` shows them and the core only calls a plugin for
+# the capabilities it declares.
+Capability = Literal[
+    "aging_export",
+    "pull_balances",
+    "fetch_eras",
+    "fetch_acknowledgments",
+    "submit_claims",
+    "statement_payments",
+]
+
+
+class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Who a plugin is and what it can do.
+
+    `config_type` is the msgspec Struct its connectors are configured with; the API and the CLI
+    validate connector configs against it. `secret_fields` name the fields of that Struct that
+    are write-only (stored apart, never returned).
+    """
+
+    name: str
+    vendor: str
+    version: str
+    capabilities: tuple[Capability, ...] = ()
+    config_type: Any = None
+    secret_fields: tuple[str, ...] = ()
+    description: str = ""
+
+
+class Connector(msgspec.Struct, frozen=True, kw_only=True):
+    """A configured connection of one practice to one plugin, as handed to a hook.
+
+    `config` is an instance of the plugin's `config_type` with secrets filled in.
+    """
+
+    id: int
+    practice_id: int
+    plugin: str
+    name: str
+    config: Any
+
+
+# --- aging exports ---------------------------------------------------------------------------
+
+
+class RowProblem(msgspec.Struct, frozen=True):
+    """A located problem in an uploaded file: row number (1-based, as a spreadsheet shows it),
+    the column header (or field), and why."""
+
+    row: int | None
+    column: str | None
+    why: str
+
+
+class AgingSource(msgspec.Struct, frozen=True, kw_only=True):
+    """An uploaded aging file: its name (for messages only: the format is read from the bytes)."""
+
+    name: str
+    content: bytes
+
+
+class AgingContext(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an aging export comes from: the export date ages rows that carry no buckets."""
+
+    practice_id: int | None = None
+    location_id: int | None = None
+    location_name: str | None = None
+    export_date: dt.date | None = None
+
+
+class AgingRow(msgspec.Struct, kw_only=True):
+    """One open item of a practice's insurance A/R, in canonical form."""
+
+    source_row: int
+    patient_account: str
+    patient_name: str | None = None
+    patient_dob: dt.date | None = None
+    claim_id: str
+    service_date: dt.date | None = None
+    payer_name: str
+    payer_id: str | None = None
+    plan_name: str | None = None
+    payer_rank: int = 1
+    location: str | None = None
+    status: str | None = None
+    billed: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    adjustments: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")
+    bucket_0_30: Decimal = Decimal("0.00")
+    bucket_31_60: Decimal = Decimal("0.00")
+    bucket_61_90: Decimal = Decimal("0.00")
+    bucket_91_120: Decimal = Decimal("0.00")
+    bucket_120_plus: Decimal = Decimal("0.00")
+    raw: dict[str, str] = {}
+
+
+class AgingExport(msgspec.Struct, kw_only=True):
+    """A parsed aging export: its rows and the row-level problems found while reading."""
+
+    vendor: str
+    grain: Literal["claim", "claim_line", "fee_slip", "invoice"]
+    rows: list[AgingRow]
+    problems: list[RowProblem] = []
+    export_date: dt.date | None = None
+
+
+# --- balances --------------------------------------------------------------------------------
+
+
+class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An outstanding balance as the practice-management system sees it."""
+
+    patient_account: str
+    claim_id: str
+    payer_name: str | None = None
+    insurance_balance: Decimal = Decimal("0.00")
+    patient_balance: Decimal = Decimal("0.00")
+    as_of: dt.date | None = None
+
+
+# --- clearinghouse ---------------------------------------------------------------------------
+
+
+class RemoteFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A file a plugin fetched. The content was spooled to `local_path` (a temporary file the
+    core removes when done) so a 50 MB ERA is never held in memory several times; `sha256` and
+    `size` were computed while streaming and verified against the remote size."""
+
+    name: str
+    kind: Literal["era", "acknowledgment", "statement_payments", "other"]
+    local_path: str
+    size: int
+    sha256: str
+    remote_path: str = ""
+    modified_at: dt.datetime | None = None
+
+    def read_bytes(self) -> bytes:
+        with open(self.local_path, "rb") as fh:
+            return fh.read()
+
+
+class ClaimBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """An 837P interchange ready to send: the core built and persisted it."""
+
+    id: int
+    name: str
+    content: bytes
+    interchange_control_number: int
+    claim_count: int
+
+
+class SubmissionReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    """Proof of an upload: what the remote now holds under `remote_name`."""
+
+    remote_name: str
+    size: int
+    sha256: str
+    submitted_at: dt.datetime
+
+
+class ConnectorCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """What `gateway connectors check` reports: reachable, the host key, the folders."""
+
+    ok: bool
+    host_key_fingerprint: str | None = None
+    latency_ms: int | None = None
+    folders: dict[str, int] = {}
+    problems: list[str] = []
+
+
+# --- statements ------------------------------------------------------------------------------
+
+
+class StatementPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """A patient payment made against a statement at the statement vendor (ePayment)."""
+
+    transaction_id: str
+    patient_account: str
+    statement_id: str | None = None
+    amount: Decimal
+    paid_at: dt.datetime
+    method: str = "card"
+    trace_number: str | None = None

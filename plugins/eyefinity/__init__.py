@@ -1,0 +1,24 @@
+"""Eyefinity Encompass: aging exports and outstanding balances.
+
+Hook implementations only; the report layout lives in `format.py`, the rules in the core.
+"""
+
+from __future__ import annotations
+
+from gateway.core.connector_configs import PmsExportConfig
+from gateway.core.hookspecs import hookimpl
+from gateway.core.records import PluginInfo
+
+NAME = "eyefinity"
+
+
+@hookimpl
+def gateway_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        vendor="Eyefinity Encompass",
+        version="0.1.0",
+        capabilities=("aging_export",),
+        config_type=PmsExportConfig,
+        description="Aging exports uploaded per location.",
+    )
