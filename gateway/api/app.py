@@ -1,0 +1,100 @@
+"""The Litestar application: auth, a session per request, errors as clear JSON."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+import gateway.api as api_pkg
+from gateway.api.auth import ApiKeyAuth, provide_principal
+from gateway.core.errors import Failure, NotFound, UserError
+from gateway.db.engine import make_engine, make_sessionmaker
+
+
+@get("/health", exclude_from_auth=True, sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session and transaction per request: committed when the handler returns."""
+    async with state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+
+
+def _user_error(_: Request[Any, Any, Any], exc: UserError) -> Response[dict[str, Any]]:
+    status = 404 if isinstance(exc, NotFound) else 400
+    return Response({"status_code": status, "detail": str(exc)}, status_code=status)
+
+
+def _failure(_: Request[Any, Any, Any], exc: Failure) -> Response[dict[str, Any]]:
+    return Response({"status_code": 502, "detail": str(exc)}, status_code=502)
+
+
+def collect_routes() -> list[Any]:
+    """Every `gateway.api.<domain>.controller.ROUTES`, in name order."""
+    routes: list[Any] = []
+    for info in sorted(pkgutil.iter_modules(api_pkg.__path__), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"{api_pkg.__name__}.{info.name}.controller")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{api_pkg.__name__}.{info.name}.controller":
+                continue
+            raise
+        routes.extend(getattr(module, "ROUTES", []))
+    return routes
+
+
+def create_app(database_url: str | None = None, engine: AsyncEngine | None = None) -> Litestar:
+    """The app on the given database (or GATEWAY_DATABASE_URL / ./gateway.db)."""
+    own_engine = engine is None
+    eng = engine or make_engine(database_url)
+
+    async def _startup(app: Litestar) -> None:
+        app.state.engine = eng
+        app.state.sessionmaker = make_sessionmaker(eng)
+
+    async def _shutdown(app: Litestar) -> None:
+        if own_engine:
+            await eng.dispose()
+
+    return Litestar(
+        route_handlers=[health, *collect_routes()],
+        on_startup=[_startup],
+        on_shutdown=[_shutdown],
+        dependencies={
+            "db": Provide(provide_session),
+            "principal": Provide(provide_principal),
+        },
+        middleware=[DefineMiddleware(ApiKeyAuth, exclude=["^/schema", "^/health$"])],
+        exception_handlers={UserError: _user_error, Failure: _failure},  # type: ignore[dict-item]
+        openapi_config=OpenAPIConfig(
+            title="Eye-care integration gateway",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+
+
+__all__ = ["HTTPException", "create_app"]

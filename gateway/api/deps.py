@@ -1,0 +1,16 @@
+"""Explicit dependency markers for handlers (Litestar 3 drops inferred dependencies)."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.api.auth import Principal
+
+DB: TypeAlias = NamedDependency[AsyncSession]
+"""The request's session; committed when the handler returns, rolled back on error."""
+
+Me: TypeAlias = NamedDependency[Principal]
+"""Who is calling: user, practice, role. Scope every query to `practice_id`."""

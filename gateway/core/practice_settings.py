@@ -1,0 +1,39 @@
+"""A practice's settings, with the defaults a new practice gets.
+
+Stored as JSON on the practice row and decoded into this Struct, so every setting has a type,
+a default, and one place where it is documented. Issues that add behaviour add fields here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class PracticeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    # Posting: -1 never, 0 at once, n days after the deposit date.
+    auto_post_eras_delay_days: int = -1
+    auto_post_eras_payer_overrides: dict[str, int] = {}
+    # Receipts
+    copay_hold_days: int = 3
+    credit_receipt_hold_days: int = 30
+    credit_receipt_claim_status: str = "Credit Balance"
+    disbursement_order: Literal["oldest_first", "newest_first", "highest_balance_first"] = (
+        "oldest_first"
+    )
+    copays_limited_to_copay_procedures: bool = False
+    copays_across_procedures: bool = False
+    # Jobs
+    balance_sync: Literal["daily", "hourly", "off"] = "daily"
+    timezone: str = "America/New_York"
+
+
+def decode_settings(raw: dict | None) -> PracticeSettings:
+    """Settings from their stored JSON; unknown keys from older versions are dropped."""
+    known = {f for f in PracticeSettings.__struct_fields__}
+    return msgspec.convert({k: v for k, v in (raw or {}).items() if k in known}, PracticeSettings)
+
+
+def encode_settings(settings: PracticeSettings) -> dict:
+    return msgspec.to_builtins(settings)

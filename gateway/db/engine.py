@@ -1,0 +1,75 @@
+"""Engine and session factory. SQLite (aiosqlite) is the embedded default; PostgreSQL
+(asyncpg) the scale-out path where several gateway processes share one database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: explicit, else GATEWAY_DATABASE_URL, else ./gateway.db; plain driver
+    names are upgraded to their async drivers."""
+    url = explicit or os.environ.get("GATEWAY_DATABASE_URL") or DEFAULT_URL
+    return async_url(url)
+
+
+def async_url(url: str) -> str:
+    u = make_url(url)
+    if u.drivername in ("sqlite", "sqlite+pysqlite"):
+        u = u.set(drivername="sqlite+aiosqlite")
+    elif u.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        u = u.set(drivername="postgresql+asyncpg")
+    return u.render_as_string(hide_password=False)
+
+
+def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
+    name = (
+        url_or_engine.dialect.name
+        if isinstance(url_or_engine, AsyncEngine)
+        else make_url(url_or_engine).get_backend_name()
+    )
+    return name == "sqlite"
+
+
+def make_engine(url: str | None = None, **kwargs: object) -> AsyncEngine:
+    """An async engine; on SQLite with foreign keys on, WAL, and a busy timeout so several
+    processes on one file wait for each other instead of failing."""
+    url = database_url(url)
+    if is_sqlite(url):
+        kwargs.setdefault("connect_args", {"timeout": 30})
+    engine = create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+    if is_sqlite(url):
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(url: str | None = None) -> AsyncIterator[AsyncSession]:
+    """One engine + session for a CLI command: commits on success, rolls back on error."""
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            async with session.begin():
+                yield session
+    finally:
+        await engine.dispose()

@@ -1,0 +1,213 @@
+"""The shared data model: practices and who works in them, payers, patients, connectors,
+imported files, notifications and the audit log.
+
+Claims, claim lines and the ledger live in `gateway.ledger.models`; later domains add their own
+modules. `gateway.db.metadata` imports them all so Alembic and tests see one metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db.base import Base, Timestamped
+
+ROLES = ("admin", "biller", "viewer")
+
+
+class Practice(Timestamped, Base):
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    locations: Mapped[list[Location]] = relationship(back_populates="practice")
+
+
+class Location(Timestamped, Base):
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(50))
+
+    practice: Mapped[Practice] = relationship(back_populates="locations")
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("practice_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # one of ROLES
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiKey(Timestamped, Base):
+    """An API key, stored as the SHA-256 of a 256-bit random token (the token is shown once).
+
+    A fast unsalted hash is right for random tokens (there is no dictionary to attack); the
+    `prefix` lets a user recognise a key in a list without revealing it.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Payer(Timestamped, Base):
+    """An insurance payer of a practice. `normalized_name` decides identity within a practice,
+    so "BLUE CROSS, INC." and "Blue Cross Inc" are one payer."""
+
+    __tablename__ = "payers"
+    __table_args__ = (UniqueConstraint("practice_id", "normalized_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    normalized_name: Mapped[str] = mapped_column(String(200))
+    payer_id: Mapped[str | None] = mapped_column(String(80), index=True)  # clearinghouse id
+    financial_class: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="Active")  # Active / Inactive
+    accepts_electronic_claims: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(40), default="manual")  # manual / aging / era
+
+
+class Patient(Timestamped, Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("practice_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    account: Mapped[str] = mapped_column(String(80))  # chart number / PMS patient id
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    dob: Mapped[dt.date | None] = mapped_column(Date)
+
+    coverages: Mapped[list[Coverage]] = relationship(
+        back_populates="patient", order_by="Coverage.rank"
+    )
+
+
+class Coverage(Timestamped, Base):
+    """A patient's insurance: rank 1 primary, 2 secondary, 3 tertiary."""
+
+    __tablename__ = "coverages"
+    __table_args__ = (UniqueConstraint("patient_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[str | None] = mapped_column(String(80))
+
+    patient: Mapped[Patient] = relationship(back_populates="coverages")
+    payer: Mapped[Payer] = relationship()
+
+
+class Appointment(Timestamped, Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(30), default="Scheduled")
+
+
+class Connector(Timestamped, Base):
+    """A practice's configured connection to a plugin. Secrets live in `ConnectorSecret`."""
+
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    plugin: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(120))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ConnectorSecret(Base):
+    """Write-only connector secrets, kept apart so no query of connectors can leak them."""
+
+    __tablename__ = "connector_secrets"
+
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"), primary_key=True)
+    secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class ImportedFile(Timestamped, Base):
+    """Every file that came in, by content hash: the unique constraint is what makes ingest
+    idempotent across gateway processes (the insert decides, not a check before it)."""
+
+    __tablename__ = "imported_files"
+    __table_args__ = (UniqueConstraint("practice_id", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # era, ack, aging, receipts, statement...
+    name: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(30), default="imported")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Notification(Timestamped, Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLog(Timestamped, Base):
+    """Who did what to which object. `actor` names a user ("user:12"), the CLI or a job."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practices.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

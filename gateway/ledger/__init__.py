@@ -1,0 +1,1 @@
+"""Claims, claim lines and the ledger of money movements on them. Balances are sums."""
