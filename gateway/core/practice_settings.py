@@ -24,6 +24,12 @@ class PracticeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     )
     copays_limited_to_copay_procedures: bool = False
     copays_across_procedures: bool = False
+    # Receipts: claim statuses that count as "at statement level" for general payments, and
+    # claim statuses the receipt engine never associates a payment with by itself.
+    receipt_statement_statuses: list[str] = msgspec.field(
+        default_factory=lambda: ["Statement", "Patient Statement"]
+    )
+    receipt_skip_auto_association_statuses: list[str] = []
     # Jobs
     balance_sync: Literal["daily", "hourly", "off"] = "daily"
     timezone: str = "America/New_York"
