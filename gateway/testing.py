@@ -67,14 +67,14 @@ def conformance_problems(plugin: ModuleType | Any, sample_config: dict | None = 
         if secret not in fields:
             problems.append(f"secret field {secret!r} is not a field of {info.config_type.__name__}")
     try:
-        config = msgspec.convert(sample_config or {}, info.config_type)
+        config = msgspec.convert(sample_config or info.example_config, info.config_type)
         again = msgspec.json.decode(msgspec.json.encode(config), type=info.config_type)
         if again != config:
             problems.append(f"{info.config_type.__name__} does not round-trip through JSON")
     except (msgspec.ValidationError, TypeError, ValueError) as exc:
         problems.append(
             f"{info.config_type.__name__} cannot be built from "
-            f"{'sample_config' if sample_config else 'its defaults'}: {exc}"
+            f"{'sample_config' if sample_config else 'example_config'}: {exc}"
         )
     return problems
 

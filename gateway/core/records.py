@@ -30,7 +30,8 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
 
     `config_type` is the msgspec Struct its connectors are configured with; the API and the CLI
     validate connector configs against it. `secret_fields` name the fields of that Struct that
-    are write-only (stored apart, never returned).
+    are write-only (stored apart, never returned). `example_config` is a config that works
+    (shown to users, and checked by the conformance suite).
     """
 
     name: str
@@ -40,6 +41,7 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
     config_type: Any = None
     secret_fields: tuple[str, ...] = ()
     description: str = ""
+    example_config: dict[str, Any] = {}
 
 
 class Connector(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,190 @@
+"""Foundation commands: database, server, practices, locations, keys, plugins, claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import msgspec
+
+from gateway.admin import practices as practice_svc
+from gateway.cli._util import database_url, emit, run
+from gateway.core.errors import UserError
+from gateway.db.engine import session_scope
+from gateway.ledger import service as claim_svc
+from gateway.ledger.schemas import ClaimIn
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema."""
+    from gateway.db.migrate import upgrade
+
+    upgrade(database_url(ctx))
+    click.echo("database is up to date")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the admin API (and the scheduler) until stopped."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.core.plugins import get_plugin_manager
+
+    get_plugin_manager()  # a broken built-in plugin stops start-up here, with a clear message
+    uvicorn.run(create_app(database_url(ctx)), host=host, port=port, log_level="info")
+
+
+@click.group()
+def practices() -> None:
+    """Practices."""
+
+
+@practices.command("add")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def practices_add(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Add a practice."""
+
+    async def go() -> int:
+        async with session_scope(database_url(ctx)) as s:
+            return await practice_svc.create_practice(s, name)
+
+    practice_id = run(go)
+    emit({"id": practice_id}, as_json, lambda d: f"practice {d['id']} added")
+
+
+@click.group()
+def locations() -> None:
+    """Locations of a practice."""
+
+
+@locations.command("add")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.argument("name")
+@click.option("--code", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def locations_add(ctx: click.Context, practice_id: int, name: str, code: str | None,
+                  as_json: bool) -> None:
+    """Add a location to a practice."""
+
+    async def go() -> int:
+        async with session_scope(database_url(ctx)) as s:
+            return await practice_svc.create_location(s, practice_id, name, code)
+
+    emit({"id": run(go)}, as_json, lambda d: f"location {d['id']} added")
+
+
+@click.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "biller", "viewer"]))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_create(ctx: click.Context, practice_id: int, email: str, role: str, as_json: bool) -> None:
+    """Create an API key for a user (created if new). The key is shown once."""
+
+    async def go() -> str:
+        async with session_scope(database_url(ctx)) as s:
+            return await practice_svc.create_key(s, practice_id, email, role)
+
+    emit({"key": run(go)}, as_json, lambda d: d["key"])
+
+
+@click.group()
+def plugins() -> None:
+    """Installed plugins."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def plugins_list(as_json: bool) -> None:
+    """Every loaded plugin with the hooks it implements."""
+    from gateway.core.plugins import get_plugin_manager, hooks_of, plugin_infos
+
+    pm = get_plugin_manager()
+    rows = [
+        {"name": info.name, "vendor": info.vendor, "version": info.version,
+         "capabilities": list(info.capabilities), "hooks": hooks_of(info.name, pm)}
+        for info in sorted(plugin_infos(pm).values(), key=lambda i: i.name)
+    ]
+    emit(rows, as_json, lambda rs: "\n".join(
+        f"{r['name']:<22} {r['version']:<8} {r['vendor']}  ({', '.join(r['capabilities'])})"
+        for r in rs))
+
+
+@click.group()
+def claims() -> None:
+    """Claims and their balances."""
+
+
+@claims.command("import")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
+    """Create claims from a JSON array in the API's create-claim shape (all or nothing)."""
+    try:
+        items = msgspec.json.decode(file.read_bytes(), type=list[ClaimIn])
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where=str(file)) from exc
+    except msgspec.DecodeError as exc:
+        raise UserError(f"not JSON: {exc}", where=str(file)) from exc
+
+    async def go() -> list[int]:
+        async with session_scope(database_url(ctx)) as s:
+            await practice_svc.get_practice(s, practice_id)
+            return await claim_svc.create_claims(s, practice_id, items)
+
+    emit({"created": run(go)}, as_json, lambda d: f"{len(d['created'])} claims created")
+
+
+@claims.command("show")
+@click.argument("claim_id", type=int)
+@click.option("--practice", "practice_id", type=int, default=None,
+              help="Restrict to this practice (default: the claim's own).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def claims_show(ctx: click.Context, claim_id: int, practice_id: int | None, as_json: bool) -> None:
+    """A claim with charges, payments, adjustments and balances from the ledger."""
+    from gateway.ledger.models import Claim
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with session_scope(database_url(ctx)) as s:
+            pid = practice_id
+            if pid is None:
+                claim = await s.get(Claim, claim_id)
+                if claim is None:
+                    raise UserError(f"no claim {claim_id}")
+                pid = claim.practice_id
+            return await claim_svc.show_claim(s, pid, claim_id)
+
+    out = run(go)
+    emit(out, as_json, lambda c: (
+        f"claim {c.id} ({c.patient_control_number}) {c.status}: charges {c.charges}, "
+        f"insurance paid {c.insurance_paid}, adjustments {c.adjustments}, patient paid "
+        f"{c.patient_paid}, insurance balance {c.insurance_balance}, patient balance "
+        f"{c.patient_balance}"))
+
+
+def register(root: click.Group) -> None:
+    for command in (db, serve, practices, locations, keys, plugins, claims):
+        root.add_command(command)
