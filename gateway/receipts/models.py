@@ -1,0 +1,138 @@
+"""Receipts: patient payments, what the engine did with them, and practice-defined types.
+
+A `Receipt` is money a patient (or someone for them) paid. Its `applications` put parts of it
+on claim lines; each application is one `patient_payment` ledger row with source_type
+"receipt_application" and source_id = the application id. Applied and unapplied amounts are
+derived from the applications that are not reversed, never stored.
+
+`messages` is the receipt's history in words a biller understands: what the engine (or a
+person) did and why. `status_reason` repeats the newest explanation so a queue can show it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db.base import Base, Timestamped
+from gateway.db.types import Money
+
+STATUSES = ("New", "Hold", "Completed", "Error", "Reversed", "Ignore")
+# Statuses the engine works on; every other status is skipped by reconciliation.
+WORKABLE = ("New", "Hold")
+# Statuses a biller may move receipts among with a bulk status change.
+BULK_STATUSES = ("New", "Hold", "Ignore", "Error")
+
+# The five behaviours; every receipt type (built in or practice-defined) maps to one.
+BEHAVIOURS = ("copay", "coinsurance", "deductible", "general", "prepay")
+BUILTIN_TYPES = {
+    "Co-Pay": "copay",
+    "Patient Coinsurance": "coinsurance",
+    "Patient Deductible": "deductible",
+    "General Payment": "general",
+    "Pre-Pay": "prepay",
+}
+METHODS = ("cash", "check", "card", "ach", "other")
+SOURCES = ("front_desk", "online_portal", "intake", "statement_epayment", "import")
+
+
+class ReceiptType(Timestamped, Base):
+    """A practice-defined receipt type ("Optical Deposit", "Contact Lens Pre-Pay"...) and the
+    built-in behaviour it follows."""
+
+    __tablename__ = "receipt_types"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    behaviour: Mapped[str] = mapped_column(String(20))  # BEHAVIOURS
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Receipt(Timestamped, Base):
+    """One patient payment. `patient_id` is None when the patient is not known (the chart
+    number given did not match); `patient_account` keeps the chart number as received.
+
+    `dedupe_key` ("chart|date|cents|trace") is set for imported receipts and for receipts with
+    a check/trace number; the unique constraint makes the same receipt arrive only once.
+    `hold_set_by` is "engine" for holds the engine re-examines every night and "user" for a
+    biller's hold, which reconciliation leaves alone until `hold_until`.
+    A reversal is a second receipt with the negative amount and `reversal_of_id` set.
+    """
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "dedupe_key"),
+        Index("ix_receipts_practice_status", "practice_id", "status"),
+        Index("ix_receipts_practice_received", "practice_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_account: Mapped[str | None] = mapped_column(String(80))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    type_name: Mapped[str] = mapped_column(String(60))
+    behaviour: Mapped[str] = mapped_column(String(20))  # BEHAVIOURS, fixed at creation
+    method: Mapped[str] = mapped_column(String(20))  # METHODS
+    source: Mapped[str] = mapped_column(String(30))  # SOURCES
+    check_number: Mapped[str | None] = mapped_column(String(80))
+    statement_id: Mapped[str | None] = mapped_column(String(80))
+    payer_name: Mapped[str | None] = mapped_column(String(200))  # who paid, as written
+    comment: Mapped[str | None] = mapped_column(Text)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(20), default="New")  # STATUSES
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    hold_until: Mapped[dt.date | None] = mapped_column(Date)
+    hold_set_by: Mapped[str | None] = mapped_column(String(10))  # engine / user
+    reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(80), default="system")
+
+
+class ReceiptApplication(Timestamped, Base):
+    """A part of a receipt put on one claim line. `credit` marks the one application that may
+    take a line's patient balance below zero (the rest of a receipt put on the most recent
+    claim after the credit hold). Reversal sets `reversed_at` and writes compensating ledger
+    rows; the application itself is never deleted."""
+
+    __tablename__ = "receipt_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    applied_by: Mapped[str] = mapped_column(String(80))  # "engine" or "user:12"
+    previous_claim_status: Mapped[str | None] = mapped_column(String(60))
+    reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReceiptMessage(Timestamped, Base):
+    """One line of a receipt's history: what happened and why, for a biller to read."""
+
+    __tablename__ = "receipt_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))  # the receipt's status after this step
+    text: Mapped[str] = mapped_column(Text)
+    run_on: Mapped[dt.date | None] = mapped_column(Date)  # the engine's "today"
