@@ -64,16 +64,29 @@ def collect_routes() -> list[Any]:
     return routes
 
 
-def create_app(database_url: str | None = None, engine: AsyncEngine | None = None) -> Litestar:
-    """The app on the given database (or GATEWAY_DATABASE_URL / ./gateway.db)."""
+def create_app(
+    database_url: str | None = None,
+    engine: AsyncEngine | None = None,
+    *,
+    scheduler: bool = False,
+) -> Litestar:
+    """The app on the given database (or GATEWAY_DATABASE_URL / ./gateway.db); with
+    `scheduler`, this process also ticks the job scheduler (`gateway serve` does)."""
     own_engine = engine is None
     eng = engine or make_engine(database_url)
 
     async def _startup(app: Litestar) -> None:
         app.state.engine = eng
         app.state.sessionmaker = make_sessionmaker(eng)
+        app.state.scheduler = None
+        if scheduler:
+            from gateway.jobs.scheduler import start_scheduler
+
+            app.state.scheduler = start_scheduler(app.state.sessionmaker)
 
     async def _shutdown(app: Litestar) -> None:
+        if app.state.get("scheduler") is not None:
+            app.state.scheduler.shutdown(wait=False)
         if own_engine:
             await eng.dispose()
 

@@ -33,16 +33,17 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Serve the API only; run no scheduled jobs.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the admin API (and the scheduler) until stopped."""
+def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the admin API and tick the job scheduler until stopped."""
     import uvicorn
 
     from gateway.api.app import create_app
     from gateway.core.plugins import get_plugin_manager
 
     get_plugin_manager()  # a broken built-in plugin stops start-up here, with a clear message
-    uvicorn.run(create_app(database_url(ctx)), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(database_url(ctx), scheduler=not no_scheduler), host=host, port=port, log_level="info")
 
 
 @click.group()

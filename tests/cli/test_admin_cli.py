@@ -72,3 +72,20 @@ def test_demo_seeds_once(gateway, tmp_path):
     assert again.json()["created"] is False
     assert again.json()["practice_id"] == first.json()["practice_id"]
     assert again.json()["admin_key"] != first.json()["admin_key"]
+
+
+def test_jobs_add_run_history(gateway):
+    pid = gateway("practices", "add", "J", "--json").json()["id"]
+    assert "heartbeat" in gateway("jobs", "kinds", "--json").json()
+    r = gateway("jobs", "add", "--practice", str(pid), "--name", "beat", "--kind", "heartbeat",
+                "--pattern", "hourly", "--json")
+    assert r.code == 0, r.err
+    job_id = r.json()["id"]
+    listed = gateway("jobs", "list", "--practice", str(pid), "--json").json()
+    assert listed[0]["name"] == "beat" and listed[0]["next_fire"]
+    r = gateway("jobs", "run", str(job_id), "--json")
+    assert r.code == 0 and r.json()["status"] == "ok"
+    runs = gateway("jobs", "history", str(job_id), "--practice", str(pid), "--json").json()
+    assert [x["trigger"] for x in runs] == ["manual"]
+    r = gateway("jobs", "add", "--practice", str(pid), "--name", "x", "--kind", "nope")
+    assert r.code == 2 and "unknown job kind 'nope'" in r.err

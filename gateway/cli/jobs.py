@@ -1,0 +1,139 @@
+"""`gateway jobs`: define scheduled jobs, run one by hand, read the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from gateway.cli._util import database_url, emit, run
+from gateway.core.errors import UserError
+from gateway.db.engine import make_engine, make_sessionmaker, session_scope
+
+
+@click.group()
+def jobs() -> None:
+    """Scheduled jobs (batch claims, poll ERAs, sync balances, reconcile receipts...)."""
+
+
+@jobs.command("kinds")
+@click.option("--json", "as_json", is_flag=True)
+def jobs_kinds(as_json: bool) -> None:
+    """The job kinds installed."""
+    from gateway.jobs.registry import job_kinds
+
+    emit(sorted(job_kinds()), as_json, "\n".join)
+
+
+@jobs.command("add")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--name", required=True)
+@click.option("--kind", required=True)
+@click.option("--pattern", type=click.Choice(["minutes", "hourly", "daily", "weekly"]),
+              default="daily", show_default=True)
+@click.option("--every", type=int, default=1, show_default=True)
+@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--time", "time_of_day", default="02:00", show_default=True, help="HH:MM, practice time")
+@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--connector", "connector_id", type=int, default=None)
+@click.option("--params", default="{}", help="JSON object handed to the job")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str, pattern: str, every: int,
+             start_date: dt.datetime | None, time_of_day: str, end_date: dt.datetime | None,
+             connector_id: int | None, params: str, as_json: bool) -> None:
+    """Define a job."""
+    from gateway.jobs.service import JobIn, define_job
+
+    try:
+        tod = dt.time.fromisoformat(time_of_day)
+        extra = json.loads(params)
+    except ValueError as exc:
+        raise UserError(str(exc), where="--time/--params") from exc
+    data = JobIn(name=name, kind=kind, pattern=pattern, every=every,
+                 start_date=start_date.date() if start_date else None, time_of_day=tod,
+                 end_date=end_date.date() if end_date else None, connector_id=connector_id,
+                 params=extra)
+
+    async def go() -> int:
+        async with session_scope(database_url(ctx)) as s:
+            return await define_job(s, practice_id, data)
+
+    emit({"id": run(go)}, as_json, lambda d: f"job {d['id']} defined")
+
+
+@jobs.command("list")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_list(ctx: click.Context, practice_id: int, as_json: bool) -> None:
+    """Jobs of a practice with their next fire time."""
+    from sqlalchemy import select
+
+    from gateway.db.base import utcnow
+    from gateway.jobs.models import JobDefinition
+    from gateway.jobs.service import plan_of
+
+    async def go() -> list[dict]:
+        async with session_scope(database_url(ctx)) as s:
+            rows = (await s.scalars(select(JobDefinition).where(
+                JobDefinition.practice_id == practice_id).order_by(JobDefinition.id))).all()
+            out = []
+            for j in rows:
+                nxt = (await plan_of(s, j)).next_fire(utcnow())
+                out.append({"id": j.id, "name": j.name, "kind": j.kind, "pattern": j.pattern,
+                            "every": j.every, "enabled": j.enabled,
+                            "next_fire": nxt.isoformat() if nxt else None})
+            return out
+
+    emit(run(go), as_json, lambda rows: "\n".join(
+        f"{r['id']:>4} {r['name']:<24} {r['kind']:<20} next {r['next_fire']}" for r in rows))
+
+
+@jobs.command("run")
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_run(ctx: click.Context, job_id: int, as_json: bool) -> None:
+    """Run a job now, outside its schedule."""
+    from gateway.jobs.service import run_now
+
+    async def go():  # type: ignore[no-untyped-def]
+        engine = make_engine(database_url(ctx))
+        try:
+            return await run_now(make_sessionmaker(engine), None, job_id)
+        finally:
+            await engine.dispose()
+
+    outcome = run(go)
+    emit(outcome, as_json, lambda o: f"run {o.run_id}: {o.status} {o.error or ''}".strip())
+    if outcome.status == "failed":
+        raise SystemExit(1)
+
+
+@jobs.command("history")
+@click.argument("job_id", type=int)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_history(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
+    """The latest runs of a job."""
+    from gateway.jobs.service import history
+
+    async def go() -> list[dict]:
+        async with session_scope(database_url(ctx)) as s:
+            return [
+                {"id": r.id, "fire_time": r.fire_time.isoformat(), "trigger": r.trigger,
+                 "node": r.node, "status": r.status, "result": r.result, "error": r.error}
+                for r in await history(s, practice_id, job_id)
+            ]
+
+    emit(run(go), as_json, lambda rows: "\n".join(
+        f"{r['fire_time']} {r['status']:<8} {r['trigger']:<9} {r['node']}" for r in rows))
+
+
+def register(root: click.Group) -> None:
+    root.add_command(jobs)
+
+

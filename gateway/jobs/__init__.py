@@ -1,0 +1,1 @@
+"""Scheduled jobs: definitions, one-run-per-fire across nodes, run history, APScheduler wiring."""

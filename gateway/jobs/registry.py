@@ -1,0 +1,51 @@
+"""Job kinds: each domain offers its jobs in `gateway/<domain>/jobs.py` as
+`JOBS = {"kind": async_fn}`; they are found without a central list.
+
+A job function is `async def fn(session, ctx: JobContext) -> dict`: it runs in one
+transaction, calls the same services as the API and the CLI, and returns a small summary
+(counts and ids, never patient data) that goes into the run history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import gateway
+
+
+class JobContext(msgspec.Struct, frozen=True, kw_only=True):
+    job_id: int
+    practice_id: int
+    connector_id: int | None
+    fire_time: dt.datetime
+    params: dict[str, Any] = {}
+
+
+JobFn = Callable[[AsyncSession, JobContext], Awaitable[dict[str, Any]]]
+
+
+@functools.cache
+def job_kinds() -> dict[str, JobFn]:
+    kinds: dict[str, JobFn] = {}
+    for info in pkgutil.iter_modules(gateway.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"gateway.{info.name}.jobs")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"gateway.{info.name}.jobs":
+                continue
+            raise
+        for kind, fn in getattr(module, "JOBS", {}).items():
+            if kind in kinds:
+                raise RuntimeError(f"job kind {kind!r} offered twice")
+            kinds[kind] = fn
+    return kinds
