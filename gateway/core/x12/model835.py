@@ -13,7 +13,8 @@ payment, a claim, a service line), `Remittance.balanced` is true when that list 
     SVC02 - SVC03 = sum(its CAS)                         per service line
 
 All Structs are plain trees (no cycles), so they opt out of the cyclic GC (``gc=False``):
-a large file builds millions of them.
+a large file builds millions of them. Repeated fields that are usually empty are tuples
+(default ``()``, no allocation); the ones the reader appends to while reading are lists.
 """
 
 from __future__ import annotations
@@ -125,14 +126,15 @@ class ServiceLine(msgspec.Struct, gc=False):
 
     procedure_qualifier: str
     procedure_code: str
-    modifiers: list[str]
+    modifiers: tuple[str, ...]
     charge: Decimal
     paid: Decimal
     revenue_code: str = ""  # SVC04 (NUBC revenue code)
     units: Decimal | None = None
+    segment: int = 0  # segment number of the SVC in the file
     original_procedure_qualifier: str = ""
     original_procedure_code: str = ""
-    original_modifiers: list[str] = msgspec.field(default_factory=list)
+    original_modifiers: tuple[str, ...] = ()
     original_units: Decimal | None = None  # SVC07
     service_date: dt.date | None = None  # DTM*472
     service_start: dt.date | None = None  # DTM*150
@@ -140,11 +142,10 @@ class ServiceLine(msgspec.Struct, gc=False):
     adjustments: list[Adjustment] = msgspec.field(default_factory=list)
     control_number: str = ""  # REF*6R (the line item control number we sent)
     location_number: str = ""  # REF*LU
-    references: list[Reference] = msgspec.field(default_factory=list)  # other REFs
+    references: tuple[Reference, ...] = ()  # other REFs
     allowed: Decimal | None = None  # AMT*B6
-    amounts: list[Amount] = msgspec.field(default_factory=list)  # other AMTs
-    remarks: list[Remark] = msgspec.field(default_factory=list)  # LQ
-    segment: int = 0  # segment number of the SVC in the file
+    amounts: tuple[Amount, ...] = ()  # other AMTs
+    remarks: tuple[Remark, ...] = ()  # LQ
 
 
 class ClaimPayment(msgspec.Struct, gc=False):
@@ -174,15 +175,15 @@ class ClaimPayment(msgspec.Struct, gc=False):
     rendering_provider: Party | None = None  # NM1*82
     crossover_carrier: Party | None = None  # NM1*TT
     corrected_priority_payer: Party | None = None  # NM1*PR
-    other_parties: list[Party] = msgspec.field(default_factory=list)  # NM1*GB and others
+    other_parties: tuple[Party, ...] = ()  # NM1*GB and others
     inpatient: InpatientAdjudication | None = None  # MIA
     outpatient: OutpatientAdjudication | None = None  # MOA
     statement_start: dt.date | None = None  # DTM*232
     statement_end: dt.date | None = None  # DTM*233
     received_date: dt.date | None = None  # DTM*050
     coverage_expiration: dt.date | None = None  # DTM*036
-    amounts: list[Amount] = msgspec.field(default_factory=list)  # AMT (AU, D8, DY, F5, I, NL, T...)
-    references: list[Reference] = msgspec.field(default_factory=list)  # REF (1L, 1W, EA, F8, ...)
+    amounts: tuple[Amount, ...] = ()  # AMT (AU, D8, DY, F5, I, NL, T...)
+    references: tuple[Reference, ...] = ()  # REF (1L, 1W, EA, F8, ...)
     lines: list[ServiceLine] = msgspec.field(default_factory=list)
     header_number: str = ""  # LX01 of the header loop the claim is in
     segment: int = 0  # segment number of the CLP in the file

@@ -201,6 +201,7 @@ class Tokenizer:
         self.segment_count = 0  # segments yielded so far
         self._text_mode = isinstance(self._stream, io.TextIOBase)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._joiner = "~"
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -288,6 +289,9 @@ class Tokenizer:
                 self.delimiters, self.isa, end = parse_isa(text, self.segment_count + 1, self.name)
                 term = self.delimiters.segment
                 text = text[end:]
+                suffix = text[: len(text) - len(text.lstrip("\r\n"))][:2]
+                self._joiner = term + (suffix if suffix in ("\n", "\r\n", "\r") and
+                                       term not in suffix else "")
                 self.segment_count += 1
                 yield self.segment_count - 1, [self.isa_raw()]
                 continue
@@ -310,18 +314,15 @@ class Tokenizer:
                     eof = True
                 pending, text = text, more
                 continue
-            body, rest = self._normalize(text[:cut], term), text[cut + 1 :]
+            body, rest = text[:cut], text[cut + 1 :]
             # Stop the chunk at an IEA so that the next ISA's delimiters apply after it.
-            key = "IEA" + self.delimiters.element
-            at = 0 if body.startswith(key) else body.find(term + key)
+            at = _find_segment(body, "IEA" + self.delimiters.element, term)
             if at >= 0:
-                stop = body.find(term, at + 1)
+                stop = body.find(term, at)
                 if stop >= 0:
                     rest = body[stop + 1 :] + term + rest
                     body = body[:stop]
-            segments = body.split(term)
-            if "" in segments:
-                segments = [s for s in segments if s]
+            segments = self._split(body, term)
             base = self.segment_count
             self.segment_count += len(segments)
             yield base, segments
@@ -333,6 +334,23 @@ class Tokenizer:
                 pending, text = text, more
             if eof and not text.strip(_WS) and not pending.strip(_WS):
                 return
+
+    def _split(self, body: str, term: str) -> list[str]:
+        """Split on the terminator (plus the file's usual line break after it, if any).
+
+        Fast path: split on `_joiner` (terminator + the CR/LF seen after the ISA). When that
+        does not account for every terminator, or a segment would start with whitespace or be
+        empty (indentation, blank lines, mixed line ends), fall back to normalizing.
+        """
+        joiner = self._joiner
+        segments = body.split(joiner)
+        if (joiner != term and len(segments) - 1 != body.count(term)) or (
+            segments and min(segments)[:1] in _WS  # "" (empty segment) is in _WS too
+        ):
+            segments = self._normalize(body, term).split(term)
+            if "" in segments:
+                segments = [s for s in segments if s]
+        return segments
 
     @staticmethod
     def _normalize(body: str, term: str) -> str:
@@ -375,6 +393,14 @@ def _ws_pattern(term: str) -> re.Pattern[str]:
 
 def _sid(segment: str, sep: str) -> str:
     return segment.split(sep, 1)[0][:3]
+
+
+def _find_segment(body: str, key: str, term: str) -> int:
+    """Index of the first segment of `body` starting with `key` (e.g. "IEA*"), or -1."""
+    at = body.find(key)
+    while at > 0 and body[at - 1] != term and body[at - 1] not in _WS:
+        at = body.find(key, at + 1)
+    return at
 
 
 def check_segment_id(tag: str, number: int, file: str | None = None, raw: str = "") -> None:

@@ -1,0 +1,118 @@
+"""X12 commands: `gateway era parse FILE [--json]` and `gateway x12 check FILE`.
+
+`era` is a click group that other modules extend (e.g. ``era import``)::
+
+    from gateway.cli.x12 import era
+
+    @era.command("import")
+    def import_(...): ...
+
+Bad X12 raises `X12Error` (a `UserError`): the main wrapper prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gateway.core.errors import UserError
+from gateway.core.money import format_money
+from gateway.core.x12.errors import X12Error
+from gateway.core.x12.reader835 import iter_remittances, remittance_json
+
+_FILE = click.Path(exists=True, dir_okay=False, readable=True)
+
+
+@click.group()
+def era() -> None:
+    """Electronic remittance advice (835) files."""
+
+
+@era.command("parse")
+@click.argument("file", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per transaction.")
+def era_parse(file: str, as_json: bool) -> None:
+    """Read an 835 file and print its payments, claims and balancing problems.
+
+    Exit 0 when the file reads (balancing problems are listed in the output, not an error),
+    2 when it is not a valid 835.
+    """
+    items = [remittance_json(rem) for rem in iter_remittances(file)]
+    if as_json:
+        import json
+
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        click.echo(_human(item))
+
+
+def _human(item: dict[str, Any]) -> str:
+    pay = item["payment"]
+    lines = [
+        f"payer {item['payer']['name']} ({item['payer']['id']}), trace {item['trace_number']}: "
+        f"{pay['amount']} {pay['credit_debit']} by {pay['method']} on {pay['date']} "
+        f"({len(item['claims'])} claims, {'balanced' if item['balanced'] else 'NOT balanced'})"
+    ]
+    for c in item["claims"]:
+        lines.append(
+            f"  claim {c['patient_control_number']} status {c['status_code']}: charge "
+            f"{c['charge']} paid {c['paid']} patient {c['patient_responsibility']} "
+            f"({len(c['lines'])} lines)"
+        )
+    for p in item["provider_adjustments"]:
+        lines.append(f"  provider adjustment {p['reason']} {p['reference']}: {p['amount']}")
+    lines.extend(f"  problem: {p}" for p in item["problems"])
+    return "\n".join(lines)
+
+
+@click.group()
+def x12() -> None:
+    """X12 EDI files (835, 837P, 999, 277CA)."""
+
+
+@x12.command("check")
+@click.argument("file", type=_FILE)
+def x12_check(file: str) -> None:
+    """Check envelopes (ISA/GS/ST control numbers and counts) and, for 835s, balancing.
+
+    Exit 0 when clean, 2 when there are problems (listed on stdout, one per line).
+    """
+    problems = check_file(file)
+    if problems:
+        for p in problems:
+            click.echo(p)
+        raise UserError(f"{len(problems)} problem(s) found", where=file)
+    click.echo(f"{file}: ok")
+
+
+def check_file(file: str) -> list[str]:
+    """Envelope problems of any X12 file, then 835 balancing problems; [] when clean."""
+    from gateway.core.x12.tokenizer import Envelope, iter_segments
+
+    env = Envelope(strict=False, file=file)
+    sets: set[str] = set()
+    try:
+        for _, el in iter_segments(file, envelope=env):
+            if el[0] == "ST" and len(el) > 1:
+                sets.add(el[1])
+    except X12Error as exc:
+        return env.problems + [str(exc)]
+    if env.problems:
+        return env.problems
+    if sets == {"835"}:
+        problems: list[str] = []
+        for rem in iter_remittances(file):
+            problems.extend(
+                f"{file}: transaction {rem.control_number} (payment "
+                f"{format_money(rem.amount)}): {p}"
+                for p in rem.problems
+            )
+        return problems
+    return []
+
+
+def register(root: click.Group) -> None:
+    root.add_command(era)
+    root.add_command(x12)
