@@ -11,9 +11,20 @@ class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     """Where ERAs and acknowledgments arrive and claim batches go.
 
     `transport: sftp` talks to the clearinghouse; `local` reads and writes local folders with
-    the same semantics (demos, practices that receive files another way). `password` and
-    `private_key` are secrets: write-only, stored apart from the rest. `known_hosts` pins the
-    server's host key(s) in OpenSSH known_hosts form; there is no auto-accept.
+    the same semantics (demos, practices that receive files another way). `password`,
+    `private_key` (PEM / OpenSSH text) and `private_key_passphrase` are secrets: write-only,
+    stored apart from the rest. `known_hosts` pins the server's host key(s) in OpenSSH
+    known_hosts form (`[host]:port keytype base64` for a port other than 22, hashed entries
+    allowed); there is no auto-accept.
+
+    Folders: `era_dir` and `ack_dir` are read (files matching `era_pattern` / `ack_pattern`;
+    names ending in `.part` and dot-files are never read), `claims_dir` is written. For `sftp`
+    a relative folder is relative to the login directory. `after_download` is applied only
+    once the gateway has committed a file (or already had it): `leave`, `delete`, or `move`
+    into `archive_dir`. `confirm_upload` stats the uploaded batch under its final name (turn
+    it off for servers that move files away on arrival). `timeout_seconds` bounds connecting
+    (TCP, banner, key exchange, authentication); `operation_timeout_seconds` bounds each SFTP
+    request once connected.
     """
 
     transport: Literal["sftp", "local"] = "sftp"
@@ -22,6 +33,7 @@ class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     username: str | None = None
     password: str | None = None
     private_key: str | None = None
+    private_key_passphrase: str | None = None
     known_hosts: str | None = None
     era_dir: str = "outbound/era"
     ack_dir: str = "outbound/ack"
@@ -45,3 +57,30 @@ class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError("after_download 'move' needs archive_dir")
         if not 1 <= self.port <= 65535:
             raise ValueError(f"port {self.port} out of range")
+        if self.timeout_seconds <= 0 or self.operation_timeout_seconds <= 0:
+            raise ValueError("timeouts must be positive")
+        if self.known_hosts:
+            _check_known_hosts(self.known_hosts)
+        for field in ("era_pattern", "ack_pattern"):
+            if "/" in getattr(self, field):
+                raise ValueError(f"{field} is a file name pattern, not a path")
+
+
+def _check_known_hosts(text: str) -> None:
+    """Every non-comment line must be a known_hosts entry paramiko can use."""
+    from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
+    from paramiko.ssh_exception import SSHException
+
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            entry = HostKeyEntry.from_line(line, number)
+        except (InvalidHostKey, SSHException, ValueError) as exc:
+            raise ValueError(f"known_hosts line {number} is not a usable entry: {exc}") from exc
+        if entry is None:
+            raise ValueError(
+                f"known_hosts line {number} is not a known_hosts entry "
+                "(expected: host keytype base64-key)"
+            )
