@@ -1,0 +1,484 @@
+"""ERA (835) -> deposits: one deposit per payment (BPR/TRN), its claims, lines and adjustments.
+
+Entry points:
+
+* `create_deposits_from_era(session, practice_id, imported_file_id, source)` -- for a file
+  already recorded as an `ImportedFile` (the SFTP fetch does this in its own transaction);
+* `import_era_file(session, practice_id, path)` -- records the `ImportedFile` (kind "era") by
+  content hash, then the above; the same content a second time writes nothing.
+
+Duplicates are blocked by unique constraints, never by a check before an insert: one imported
+file yields each of its transaction sets once (`imported_file_id`, `file_sequence`), and the
+same payment (payer + trace number + amount + date) is one deposit per practice. A second copy
+of a payment that arrives in a different file is recorded as an *ignored* deposit with a
+"Duplicate Deposit" error pointing at the first, so a biller sees it but it can never post.
+
+A file that is not valid X12 raises `X12Error` (a `UserError`) from the reader; the caller's
+transaction rolls back, so nothing of a bad file is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.admin.payers import find_payer, normalize_payer_name
+from gateway.core.money import ZERO, format_money
+from gateway.core.x12.model835 import ClaimPayment, Remittance
+from gateway.core.x12.reader835 import iter_remittances
+from gateway.db.models import ImportedFile
+from gateway.db.upsert import insert_if_absent
+from gateway.posting.models import (
+    Deposit,
+    DepositAdjustment,
+    DepositClaim,
+    DepositProcedure,
+    PostingError,
+)
+
+log = logging.getLogger("gateway.posting.era")
+
+BATCH = 1000
+HANDLING_PAYMENT = {"C": "Payment", "I": "Payment", "U": "Payment", "H": "Notification"}
+HANDLING_IGNORED = {"D": "Payment only", "P": "Prenotification", "X": "Split (handler option)"}
+
+
+class DepositSummary(msgspec.Struct, kw_only=True):
+    id: int
+    check_trace_id: str | None
+    amount: Decimal
+    status: str
+    claims: int
+    errors: list[str]
+    duplicate_of_id: int | None = None
+    already_imported: bool = False
+
+
+class EraImportResult(msgspec.Struct, kw_only=True):
+    imported_file_id: int
+    file_name: str
+    duplicate_file: bool = False
+    deposits: list[DepositSummary] = []
+    claims: int = 0
+    auto_posted: list[int] = []
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    name = session.bind.dialect.name if session.bind else "sqlite"
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
+
+
+def dedupe_key(rem: Remittance) -> str | None:
+    """payer + trace number + amount + date; None without a trace number (never deduped)."""
+    if not rem.trace_number.strip():
+        return None
+    payer = rem.payer.id or rem.originator_id or normalize_payer_name(rem.payer.name)
+    signed = rem.amount if rem.credit_debit != "D" else -rem.amount
+    day = rem.payment_date.isoformat() if rem.payment_date else ""
+    return f"{payer}|{rem.trace_number.strip()}|{format_money(signed)}|{day}"
+
+
+def _remittances(source: Any, name: str | None) -> Iterator[Remittance]:
+    if isinstance(source, Remittance):
+        yield source
+    elif isinstance(source, (str, Path, bytes)) or hasattr(source, "read"):
+        yield from iter_remittances(source, name=name)
+    else:
+        yield from source
+
+
+async def create_deposits_from_era(
+    session: AsyncSession,
+    practice_id: int,
+    imported_file_id: int,
+    remittances_or_path: Iterable[Remittance] | Remittance | str | Path | bytes,
+    *,
+    file_name: str | None = None,
+    owner: str | None = None,
+    auto_post: bool = True,
+) -> EraImportResult:
+    """Create one deposit per 835 transaction set of an imported ERA file, in the caller's
+    transaction (never commits). Safe to call again for the same file: transaction sets already
+    made into deposits are reported (`already_imported`) and not written twice.
+
+    `remittances_or_path`: a path, the file's bytes, a stream, or `Remittance` Structs already
+    read (`gateway.core.x12.reader835.iter_remittances`). With `auto_post`, deposits due under
+    the practice's auto-post setting (delay 0) are sent to posting at once.
+    """
+    file_row = await session.get(ImportedFile, imported_file_id)
+    if file_row is None or file_row.practice_id != practice_id:
+        from gateway.core.errors import NotFound
+
+        raise NotFound(f"no imported file {imported_file_id}")
+    name = file_name or file_row.name
+    result = EraImportResult(imported_file_id=imported_file_id, file_name=name)
+    for seq, rem in enumerate(_remittances(remittances_or_path, name), start=1):
+        summary = await _create_deposit(session, practice_id, file_row, seq, rem, name, owner)
+        result.deposits.append(summary)
+        result.claims += summary.claims
+    log.info("era file %s: %d deposits, %d claims", imported_file_id, len(result.deposits),
+             result.claims)
+    if auto_post:
+        from gateway.posting.autopost import post_due_deposits
+
+        new_ids = [d.id for d in result.deposits if not d.already_imported]
+        result.auto_posted = await post_due_deposits(
+            session, practice_id, deposit_ids=new_ids, actor="era_import"
+        )
+    return result
+
+
+async def import_era_file(
+    session: AsyncSession,
+    practice_id: int,
+    path: str | Path,
+    *,
+    owner: str | None = None,
+    connector_id: int | None = None,
+    auto_post: bool = True,
+) -> EraImportResult:
+    """Record the file by content hash and create its deposits; the same content again is a
+    `duplicate_file` result with nothing written."""
+    p = Path(path)
+    data = p.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    new_id = await insert_if_absent(
+        session,
+        ImportedFile.__table__,  # type: ignore[arg-type]
+        {
+            "practice_id": practice_id,
+            "connector_id": connector_id,
+            "kind": "era",
+            "name": p.name,
+            "sha256": digest,
+            "size": len(data),
+            "status": "imported",
+            "summary": {},
+        },
+        ["practice_id", "kind", "sha256"],
+    )
+    if new_id is None:
+        existing = (
+            await session.execute(
+                select(ImportedFile.id).where(
+                    ImportedFile.practice_id == practice_id,
+                    ImportedFile.kind == "era",
+                    ImportedFile.sha256 == digest,
+                )
+            )
+        ).scalar_one()
+        return EraImportResult(imported_file_id=existing, file_name=p.name, duplicate_file=True)
+    result = await create_deposits_from_era(
+        session, practice_id, new_id, data, file_name=p.name, owner=owner, auto_post=auto_post
+    )
+    file_row = await session.get(ImportedFile, new_id)
+    assert file_row is not None
+    file_row.summary = {
+        "deposits": [d.id for d in result.deposits],
+        "claims": result.claims,
+    }
+    return result
+
+
+async def _create_deposit(
+    session: AsyncSession,
+    practice_id: int,
+    file_row: ImportedFile,
+    seq: int,
+    rem: Remittance,
+    name: str,
+    owner: str | None,
+) -> DepositSummary:
+    payer = await find_payer(session, practice_id, rem.payer.name, rem.payer.id or None)
+    trace = rem.trace_number.strip() or None
+    signed = rem.amount if rem.credit_debit != "D" else -rem.amount
+    plb_total = rem.provider_adjustment_total()
+    key = dedupe_key(rem)
+    errors: list[tuple[str, str, dict[str, Any]]] = []
+    status = "New"
+    handling = rem.handling_code
+    if rem.credit_debit == "D":
+        status = "Ignore"
+        errors.append(("Debit ERA", "the payment is a debit (BPR03 = D): nothing to post", {}))
+    if handling in HANDLING_IGNORED:
+        status = "Ignore"
+        errors.append((
+            "Invalid Handling Code",
+            f"handling code {handling} ({HANDLING_IGNORED[handling]}) carries no remittance "
+            "to post",
+            {"handling_code": handling},
+        ))
+    elif handling not in HANDLING_PAYMENT:
+        status = "Ignore"
+        errors.append(("Invalid Handling Code", f"unknown handling code {handling!r}",
+                       {"handling_code": handling}))
+    if payer is None:
+        errors.append((
+            "Payer Mismatch",
+            "the ERA payer maps to no payer of this practice",
+            {"era_payer_name": rem.payer.name, "era_payer_id": rem.payer.id},
+        ))
+    if trace is None:
+        errors.append(("Missing Check/Trace Number", "the ERA has no TRN trace number", {}))
+    expected = rem.claim_paid_total() - plb_total
+    if signed != expected:
+        errors.append((
+            "Deposit Does Not Balance",
+            f"deposit amount {format_money(signed)} but claims paid "
+            f"{format_money(rem.claim_paid_total())} - provider adjustments "
+            f"{format_money(plb_total)} = {format_money(expected)}",
+            {"difference": format_money(signed - expected)},
+        ))
+    values: dict[str, Any] = {
+        "practice_id": practice_id,
+        "type": "ERA",
+        "status": status,
+        "posted_status": "Not Disbursed",
+        "deposit_date": rem.payment_date or rem.production_date or dt.date.today(),
+        "issued_date": rem.production_date or rem.payment_date,
+        "check_trace_id": trace,
+        "payer_id": payer.id if payer else None,
+        "era_payer_name": rem.payer.name or None,
+        "era_payer_id": rem.payer.id or None,
+        "payment_method": rem.method or None,
+        "payment_type": HANDLING_PAYMENT.get(handling) or HANDLING_IGNORED.get(handling),
+        "handling_code": handling or None,
+        "credit_debit": rem.credit_debit or "C",
+        "amount": signed,
+        "plb_total": plb_total,
+        "owner": owner,
+        "imported_file_id": file_row.id,
+        "file_sequence": seq,
+        "era_id": "-".join(filter(None, (rem.interchange_control_number, rem.control_number))),
+        "file_name": name,
+        "dedupe_key": key,
+    }
+    dep_table = Deposit.__table__
+    dep_id = (
+        await session.execute(
+            _insert(session, dep_table).values(**values).on_conflict_do_nothing()
+            .returning(dep_table.c.id)  # type: ignore[attr-defined]
+        )
+    ).scalar_one_or_none()
+    duplicate_of = None
+    if dep_id is None:
+        same_file = await session.scalar(
+            select(Deposit.id).where(
+                Deposit.imported_file_id == file_row.id, Deposit.file_sequence == seq
+            )
+        )
+        if same_file is not None:
+            d = await session.get(Deposit, same_file)
+            assert d is not None
+            return DepositSummary(id=d.id, check_trace_id=d.check_trace_id, amount=d.amount,
+                                  status=d.status, claims=0, errors=[], already_imported=True)
+        duplicate_of = await session.scalar(
+            select(Deposit.id).where(Deposit.practice_id == practice_id,
+                                     Deposit.dedupe_key == key)
+        )
+        values.update(dedupe_key=None, status="Ignore", duplicate_of_id=duplicate_of)
+        errors.append((
+            "Duplicate Deposit",
+            f"the same payment (payer, trace {trace}, amount {format_money(signed)}, date) is "
+            f"deposit {duplicate_of}; this copy is ignored",
+            {"duplicate_of_id": duplicate_of},
+        ))
+        dep_id = (
+            await session.execute(
+                _insert(session, dep_table).values(**values).on_conflict_do_nothing()
+                .returning(dep_table.c.id)  # type: ignore[attr-defined]
+            )
+        ).scalar_one_or_none()
+        if dep_id is None:  # another process recorded this file's transaction set meanwhile
+            d_id = await session.scalar(select(Deposit.id).where(
+                Deposit.imported_file_id == file_row.id, Deposit.file_sequence == seq))
+            return DepositSummary(id=d_id or 0, check_trace_id=trace, amount=signed,
+                                  status="Ignore", claims=0, errors=[], already_imported=True)
+    if errors:
+        await session.execute(
+            insert(PostingError.__table__),
+            [
+                {
+                    "practice_id": practice_id,
+                    "deposit_id": dep_id,
+                    "level": "deposit",
+                    "type": t,
+                    "message": m,
+                    "detail": d,
+                }
+                for t, m, d in errors
+            ],
+        )
+    await _insert_plb(session, dep_id, rem)
+    count = 0
+    batch: list[ClaimPayment] = []
+    for claim in rem.claims:
+        batch.append(claim)
+        if len(batch) >= BATCH:
+            await _insert_claims(session, practice_id, dep_id, count, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        await _insert_claims(session, practice_id, dep_id, count, batch)
+        count += len(batch)
+    log.info("deposit %s: %d claims, status %s, errors %s", dep_id, count, status,
+             [e[0] for e in errors])
+    return DepositSummary(id=dep_id, check_trace_id=trace, amount=signed, status=values["status"],
+                          claims=count, errors=[e[0] for e in errors],
+                          duplicate_of_id=duplicate_of)
+
+
+async def _insert_plb(session: AsyncSession, dep_id: int, rem: Remittance) -> None:
+    if not rem.provider_adjustments:
+        return
+    await session.execute(
+        insert(DepositAdjustment.__table__),
+        [
+            {
+                "deposit_id": dep_id,
+                "deposit_claim_id": None,
+                "deposit_procedure_id": None,
+                "level": "provider",
+                "group_code": "PLB",
+                "reason": p.reason[:10],
+                "amount": p.amount,
+                "quantity": None,
+                "reference": p.reference[:80] or None,
+                "payment_type": None,
+                "payment_type_source": None,
+                "allocations": None,
+                "plb_claim_id": None,
+                "applied": False,
+            }
+            for p in rem.provider_adjustments
+        ],
+    )
+
+
+def _service_date(c: ClaimPayment) -> dt.date | None:
+    if c.statement_start:
+        return c.statement_start
+    dates = [ln.service_date or ln.service_start for ln in c.lines]
+    dates = [d for d in dates if d]
+    return min(dates) if dates else None
+
+
+async def _insert_claims(
+    session: AsyncSession, practice_id: int, dep_id: int, offset: int,
+    claims: list[ClaimPayment],
+) -> None:
+    dc_table = DepositClaim.__table__
+    rows = []
+    for i, c in enumerate(claims, start=offset + 1):
+        party = c.patient or c.insured
+        xover = c.crossover_carrier
+        rows.append({
+            "deposit_id": dep_id,
+            "practice_id": practice_id,
+            "sequence": i,
+            "claim_xref": c.patient_control_number[:38],
+            "claim_id": None,
+            "match_method": None,
+            "payer_claim_number": c.payer_claim_number[:50] or None,
+            "remit_status": c.status_code[:4],
+            "frequency_code": c.frequency_code[:2] or None,
+            "charged": c.charge,
+            "paid": c.paid,
+            "patient_responsibility": c.patient_responsibility,
+            "allowed": _allowed(c),
+            "deductible": ZERO, "coinsurance": ZERO, "copay": ZERO, "adjustments": ZERO,
+            "denied": ZERO, "information": ZERO,
+            "excluded": False,
+            "state": "pending",
+            "credit": False,
+            "patient_last_name": (party.last_name[:100] or None) if party else None,
+            "patient_first_name": (party.first_name[:100] or None) if party else None,
+            "member_id": ((c.insured.id if c.insured and c.insured.id else
+                           (party.id if party else ""))[:80] or None),
+            "service_date": _service_date(c),
+            "crossover_payer_name": (xover.last_name[:200] or None) if xover else None,
+            "crossover_payer_id": (xover.id[:80] or None) if xover else None,
+            "overrides": {},
+        })
+    ids = (
+        await session.execute(
+            insert(dc_table).returning(dc_table.c.id, sort_by_parameter_order=True), rows
+        )
+    ).scalars().all()
+    proc_rows = []
+    owners: list[tuple[int, list[Any]]] = []  # (deposit_claim_id, adjustments) per proc row
+    adj_rows: list[dict[str, Any]] = []
+    for dc_id, c in zip(ids, claims, strict=True):
+        for a in c.adjustments:
+            adj_rows.append(_adj(dep_id, dc_id, None, "claim", a.group, a.reason, a.amount,
+                                 a.quantity))
+        for n, ln in enumerate(c.lines, start=1):
+            proc_rows.append({
+                "deposit_claim_id": dc_id,
+                "sequence": n,
+                "procedure_code": (ln.procedure_code or "").strip().upper()[:20],
+                "modifiers": [m.strip().upper() for m in ln.modifiers if m.strip()],
+                "original_code": ln.original_procedure_code.strip().upper()[:20] or None,
+                "original_modifiers": [m.strip().upper() for m in ln.original_modifiers
+                                       if m.strip()],
+                "units": ln.units,
+                "charged": ln.charge,
+                "paid": ln.paid,
+                "allowed": ln.allowed,
+                "service_date": ln.service_date or ln.service_start,
+                "line_control_number": ln.control_number[:50] or None,
+                "claim_line_id": None,
+                "excluded": False,
+                "overrides": {},
+            })
+            owners.append((dc_id, ln.adjustments))
+    if proc_rows:
+        pt = DepositProcedure.__table__
+        pids = (
+            await session.execute(
+                insert(pt).returning(pt.c.id, sort_by_parameter_order=True), proc_rows
+            )
+        ).scalars().all()
+        for pid, (dc_id, adjs) in zip(pids, owners, strict=True):
+            for a in adjs:
+                adj_rows.append(_adj(dep_id, dc_id, pid, "procedure", a.group, a.reason,
+                                     a.amount, a.quantity))
+    if adj_rows:
+        await session.execute(insert(DepositAdjustment.__table__), adj_rows)
+
+
+def _allowed(c: ClaimPayment) -> Decimal | None:
+    vals = [ln.allowed for ln in c.lines if ln.allowed is not None]
+    if vals and len(vals) == len(c.lines):
+        return sum(vals, ZERO)
+    return None
+
+
+def _adj(dep_id: int, dc_id: int, pid: int | None, level: str, group: str, reason: str,
+         amount: Decimal, quantity: Decimal | None) -> dict[str, Any]:
+    return {
+        "deposit_id": dep_id,
+        "deposit_claim_id": dc_id,
+        "deposit_procedure_id": pid,
+        "level": level,
+        "group_code": group[:4],
+        "reason": reason[:10],
+        "amount": amount,
+        "quantity": quantity,
+        "reference": None,
+        "payment_type": None,
+        "payment_type_source": None,
+        "allocations": None,
+        "plb_claim_id": None,
+        "applied": False,
+    }
