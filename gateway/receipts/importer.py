@@ -1,0 +1,219 @@
+"""Import receipts from an .xlsx workbook.
+
+Columns (first sheet, header row first; names matched loosely, order free): Patient ID (chart
+number), Statement ID, Date, Amount, Type, Method, Check/Trace Number, Comment. Patient ID,
+Date and Amount are required.
+
+* A file that cannot be read as a workbook, or lacks a required column, is rejected whole
+  (UserError naming the file and why) before anything is written.
+* A row with a problem (bad date, amount, type or method) is listed by its spreadsheet row
+  number and skipped; the other rows are imported. Fix the rows and import the file again:
+  the rows already in are recognised as duplicates.
+* The same receipt (chart number, date, amount, check/trace number) is never imported twice:
+  a unique constraint on the receipt's dedupe key decides, also across gateway processes.
+* A chart number that matches no patient makes a receipt with the patient not known (an
+  Error for a biller), listed in `patient_not_known`.
+* The new receipts are reconciled at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.admin.audit import audit
+from gateway.core.errors import UserError
+from gateway.core.money import MoneyError, parse_money
+from gateway.db.models import Patient
+from gateway.db.upsert import insert_if_absent
+from gateway.receipts.models import Receipt
+from gateway.receipts.schemas import ImportResult, RowProblem
+from gateway.receipts.service import (
+    _messages,
+    _type_table,
+    dedupe_key,
+    normalize_method,
+    reconcile,
+)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "patient": ("patientid", "chartnumber", "chart", "chartno", "patientaccount", "account",
+                "accountnumber", "patientnumber"),
+    "statement": ("statementid", "statement", "statementnumber"),
+    "date": ("date", "receiptdate", "paymentdate", "datereceived", "receivedon"),
+    "amount": ("amount", "paymentamount", "payment"),
+    "type": ("type", "receipttype", "paymenttype"),
+    "method": ("method", "paymentmethod", "tender"),
+    "trace": ("checktracenumber", "checknumber", "tracenumber", "check", "trace", "reference",
+              "checktrace", "checkno"),
+    "comment": ("comment", "comments", "note", "notes", "memo"),
+}
+REQUIRED = ("patient", "date", "amount")
+TITLES = {"patient": "Patient ID", "statement": "Statement ID", "date": "Date",
+          "amount": "Amount", "type": "Type", "method": "Method",
+          "trace": "Check/Trace Number", "comment": "Comment"}
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%Y/%m/%d", "%d-%b-%Y")
+
+
+def _norm(text: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+def _text(v: Any) -> str:
+    """A cell as text: whole numbers without ".0" (chart and check numbers come as numbers)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    return str(v).strip()
+
+
+def _date(v: Any) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    s = _text(v)
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {s!r}" if s else "the date is missing")
+
+
+def read_rows(data: bytes, filename: str) -> tuple[dict[str, int], list[tuple[int, list[Any]]]]:
+    """(column index by field, [(row number, cells)]) of the first sheet; UserError if the file
+    is not a readable workbook or lacks a required column."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not wb.sheet_names:
+            raise ValueError("the workbook has no sheet")
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises several types for a broken file
+        raise UserError(f"not a readable .xlsx workbook ({exc})", where=filename) from exc
+    header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
+    if header_at is None:
+        raise UserError("the workbook is empty", where=filename)
+    names = [_norm(c) for c in rows[header_at]]
+    columns: dict[str, int] = {}
+    for field, aliases in COLUMNS.items():
+        for i, name in enumerate(names):
+            if name in aliases:
+                columns[field] = i
+                break
+    missing = [TITLES[f] for f in REQUIRED if f not in columns]
+    if missing:
+        raise UserError(f"missing column(s) {', '.join(missing)} in the header row",
+                        where=f"{filename}: row {header_at + 1}")
+    body = [(i + 1, list(row)) for i, row in enumerate(rows) if i > header_at
+            and any(_text(c) for c in row)]
+    return columns, body
+
+
+async def import_receipts(
+    session: AsyncSession, practice_id: int, data: bytes, *, filename: str = "receipts.xlsx",
+    actor: str, today: dt.date | None = None, location_id: int | None = None,
+) -> ImportResult:
+    """Import a receipts workbook (see the module docstring for what happens to what)."""
+    columns, body = read_rows(data, filename)
+    types = await _type_table(session, practice_id)
+    result = ImportResult(rows=len(body))
+    parsed: list[tuple[int, dict[str, Any]]] = []
+
+    def cell(row: Sequence[Any], field: str) -> Any:
+        i = columns.get(field)
+        return row[i] if i is not None and i < len(row) else None
+
+    for number, row in body:
+        problems: list[RowProblem] = []
+
+        def problem(field: str, message: str, number: int = number,
+                    problems: list[RowProblem] = problems) -> None:
+            problems.append(RowProblem(row=number, field=TITLES[field], message=message))
+
+        account = _text(cell(row, "patient"))
+        if not account:
+            problem("patient", "the chart number is missing")
+        elif len(account) > 80:
+            problem("patient", "the chart number is longer than 80 characters")
+        received: dt.date | None = None
+        try:
+            received = _date(cell(row, "date"))
+        except ValueError as exc:
+            problem("date", str(exc))
+        try:
+            amount = parse_money(cell(row, "amount"))
+            if amount <= 0:
+                problem("amount", f"the amount must be more than zero, not {amount}")
+        except MoneyError as exc:
+            problem("amount", str(exc))
+        type_text = _text(cell(row, "type")) or "General Payment"
+        hit = types.get(_norm(type_text))
+        if hit is None:
+            problem("type", f"unknown receipt type {type_text!r}")
+        trace = _text(cell(row, "trace")) or None
+        method_text = _text(cell(row, "method")) or ("check" if trace else "other")
+        method = None
+        try:
+            method = normalize_method(method_text)
+        except UserError:
+            problem("method", f"unknown payment method {method_text!r}")
+        statement = _text(cell(row, "statement")) or None
+        for field, value in (("trace", trace), ("statement", statement)):
+            if value and len(value) > 80:
+                problem(field, "longer than 80 characters")
+        if problems:
+            result.problems.extend(problems)
+            continue
+        assert received is not None and hit is not None and method is not None
+        parsed.append((number, {
+            "practice_id": practice_id, "patient_account": account, "received_on": received,
+            "type_name": hit[0], "behaviour": hit[1], "method": method, "source": "import",
+            "check_number": trace, "statement_id": statement,
+            "comment": _text(cell(row, "comment")) or None, "location_id": location_id,
+            "amount": amount, "status": "New", "created_by": actor,
+            "dedupe_key": dedupe_key(account, received, amount, trace),
+        }))
+
+    accounts = sorted({v["patient_account"] for _, v in parsed})
+    patients: dict[str, int] = {}
+    for start in range(0, len(accounts), 500):
+        patients.update((await session.execute(
+            select(Patient.account, Patient.id).where(
+                Patient.practice_id == practice_id,
+                Patient.account.in_(accounts[start:start + 500]))
+        )).tuples().all())
+    messages = []
+    for number, values in parsed:
+        values["patient_id"] = patients.get(values["patient_account"])
+        new_id = await insert_if_absent(session, Receipt.__table__, values,  # type: ignore[arg-type]
+                                        ["practice_id", "dedupe_key"])
+        if new_id is None:
+            result.duplicates.append(number)
+            continue
+        result.created.append(new_id)
+        if values["patient_id"] is None:
+            result.patient_not_known.append(number)
+        messages.append((new_id, actor, "New", f"Imported from {filename}, row {number}.",
+                         today))
+    await _messages(session, messages)
+    await audit(session, practice_id=practice_id, actor=actor, action="receipt.import",
+                object_type="receipt", detail={
+                    "file": filename, "rows": result.rows, "created": len(result.created),
+                    "duplicates": len(result.duplicates), "problems": len(result.problems)})
+    if result.created:
+        result.reconcile = await reconcile(session, practice_id, result.created, today=today,
+                                           actor="engine")
+        result.reconcile.results = []  # the receipts are listed by id in `created`
+    return result
