@@ -1,0 +1,192 @@
+"""Receipts: record, search (default: the Error queue), export, reconcile, and the biller's
+actions (status, hold, apply by hand, reverse, ignore), import from .xlsx, receipt types.
+
+Reads need a viewer key, writes a biller key (types: admin); everything is scoped to the key's
+practice and another practice's receipt answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+
+from gateway.api.auth import requires
+from gateway.api.deps import DB, Me
+from gateway.core.errors import UserError
+from gateway.core.money import MoneyError, parse_money
+from gateway.receipts import service
+from gateway.receipts.importer import import_receipts
+from gateway.receipts.schemas import (
+    ApplyIn,
+    HoldIn,
+    IdsIn,
+    ImportResult,
+    ReceiptDetail,
+    ReceiptIn,
+    ReceiptOut,
+    ReceiptSearch,
+    ReceiptTypeIn,
+    ReceiptTypeOut,
+    ReconcileIn,
+    ReconcileResult,
+    StatusChangeIn,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class ReverseOut(msgspec.Struct, kw_only=True):
+    receipt: ReceiptDetail
+    reversal: ReceiptDetail
+
+
+class ChangedOut(msgspec.Struct, kw_only=True):
+    changed: int
+
+
+@dataclass
+class ImportForm:
+    file: UploadFile
+
+
+def _filters(
+    status: list[str] | None, date_from: dt.date | None, date_to: dt.date | None,
+    chart_number: str | None, patient: str | None, payer: str | None, amount: str | None,
+    receipt_id: int | None, type: str | None, limit: int, offset: int,  # noqa: A002
+) -> ReceiptSearch:
+    try:
+        money = parse_money(amount) if amount not in (None, "") else None
+    except MoneyError as exc:
+        raise UserError(str(exc), where="amount") from exc
+    try:
+        return msgspec.convert(dict(
+            status=status or None, date_from=date_from, date_to=date_to,
+            chart_number=chart_number, patient=patient, payer=payer, amount=money,
+            receipt_id=receipt_id, type=type, limit=limit, offset=offset,
+        ), ReceiptSearch, from_attributes=False, strict=False)
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where="query") from exc
+
+
+class ReceiptController(Controller):
+    path = "/api/receipts"
+    tags = ["receipts"]
+
+    @post("/", guards=[requires("biller")])
+    async def create(self, data: JSONBody[ReceiptIn], db: DB, principal: Me) -> ReceiptDetail:
+        """Record a receipt; the engine runs on it at once (see its status and messages)."""
+        rid = await service.create_receipt(db, principal.practice_id, data,
+                                           actor=principal.actor)
+        return await service.show(db, principal.practice_id, rid)
+
+    @get("/", guards=[requires("viewer")])
+    async def search(
+        self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
+        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
+        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
+        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
+        limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
+    ) -> list[ReceiptOut]:
+        """Search receipts; with no status the Error queue, `status=all` for every status."""
+        f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
+                     receipt_id, type, min(limit, 1000), offset)
+        return await service.search(db, principal.practice_id, f)
+
+    @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX)
+    async def export(
+        self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
+        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
+        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
+        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
+        limit: FromQuery[int] = 100_000,
+    ) -> Response[bytes]:
+        """The same search as a workbook."""
+        f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
+                     receipt_id, type, min(limit, 100_000), 0)
+        data = await service.export_xlsx(db, principal.practice_id, f)
+        return Response(data, media_type=XLSX, headers={
+            "Content-Disposition": 'attachment; filename="receipts.xlsx"'})
+
+    @get("/{receipt_id:int}", guards=[requires("viewer")])
+    async def show(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReceiptDetail:
+        """A receipt with its applications and what the engine did and why."""
+        return await service.show(db, principal.practice_id, receipt_id)
+
+    @post("/reconcile", guards=[requires("biller")], status_code=200)
+    async def reconcile(self, data: JSONBody[ReconcileIn], db: DB,
+                        principal: Me) -> ReconcileResult:
+        """Run the engine now on the selected receipts (or all New and Hold ones)."""
+        if data.all == bool(data.ids):
+            raise UserError("give either ids or all=true", where="ids")
+        return await service.reconcile(db, principal.practice_id,
+                                       None if data.all else data.ids, actor=principal.actor)
+
+    @post("/status", guards=[requires("biller")], status_code=200)
+    async def change_status(self, data: JSONBody[StatusChangeIn], db: DB,
+                            principal: Me) -> ChangedOut:
+        """Move receipts among New, Hold, Ignore and Error (optionally with a hold date)."""
+        n = await service.change_status(db, principal.practice_id, data.ids, data.status,
+                                        actor=principal.actor, hold_until=data.hold_until)
+        return ChangedOut(changed=n)
+
+    @post("/ignore", guards=[requires("biller")], status_code=200)
+    async def ignore(self, data: JSONBody[IdsIn], db: DB, principal: Me) -> ChangedOut:
+        return ChangedOut(changed=await service.ignore(db, principal.practice_id, data.ids,
+                                                       actor=principal.actor))
+
+    @post("/{receipt_id:int}/hold", guards=[requires("biller")], status_code=200)
+    async def hold(self, receipt_id: FromPath[int], data: JSONBody[HoldIn], db: DB,
+                   principal: Me) -> ReceiptDetail:
+        """Hold until a date, or until the patient's next appointment."""
+        await service.hold(db, principal.practice_id, receipt_id, actor=principal.actor,
+                           until=data.until, next_appointment=data.next_appointment)
+        return await service.show(db, principal.practice_id, receipt_id)
+
+    @post("/{receipt_id:int}/apply", guards=[requires("biller")], status_code=200)
+    async def apply(self, receipt_id: FromPath[int], data: JSONBody[ApplyIn], db: DB,
+                    principal: Me) -> ReceiptDetail:
+        """Apply parts of the receipt to chosen claim lines."""
+        await service.apply_by_hand(db, principal.practice_id, receipt_id, data.applications,
+                                    actor=principal.actor)
+        return await service.show(db, principal.practice_id, receipt_id)
+
+    @post("/{receipt_id:int}/reverse", guards=[requires("biller")], status_code=200)
+    async def reverse(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReverseOut:
+        """Undo the receipt's applications and add the equal negative receipt."""
+        neg = await service.reverse(db, principal.practice_id, receipt_id,
+                                    actor=principal.actor)
+        return ReverseOut(receipt=await service.show(db, principal.practice_id, receipt_id),
+                          reversal=await service.show(db, principal.practice_id, neg))
+
+    @post("/import", guards=[requires("biller")], status_code=200)
+    async def import_file(self, data: MultipartBody[ImportForm], db: DB,
+                          principal: Me) -> ImportResult:
+        """Import an .xlsx workbook (form field `file`); see the result's problems by row."""
+        content = await data.file.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            raise UserError("the file is larger than 20 MB", where=data.file.filename)
+        return await import_receipts(db, principal.practice_id, content,
+                                     filename=data.file.filename or "receipts.xlsx",
+                                     actor=principal.actor)
+
+    @get("/types", guards=[requires("viewer")])
+    async def types(self, db: DB, principal: Me) -> list[ReceiptTypeOut]:
+        """The built-in receipt types and the practice's own, each with its behaviour."""
+        return await service.list_types(db, principal.practice_id)
+
+    @post("/types", guards=[requires("admin")])
+    async def create_type(self, data: JSONBody[ReceiptTypeIn], db: DB,
+                          principal: Me) -> ReceiptTypeOut:
+        """A practice-defined receipt type following one of the five behaviours."""
+        return await service.create_type(db, principal.practice_id, data, actor=principal.actor)
+
+
+ROUTES = [ReceiptController]
