@@ -178,6 +178,7 @@ async def post_deposit(
                 )
                 .order_by(DepositClaim.id)
                 .limit(CHUNK)
+                .execution_options(populate_existing=True)
             )
             if only is not None:
                 q = q.where(DepositClaim.id.in_(only))
@@ -249,6 +250,7 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
             select(DepositProcedure)
             .where(DepositProcedure.deposit_claim_id.in_(dc_ids))
             .order_by(DepositProcedure.deposit_claim_id, DepositProcedure.sequence)
+            .execution_options(populate_existing=True)
         )
     ).all()
     _detach(session, loaded_procs)
@@ -261,6 +263,7 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
             select(DepositAdjustment)
             .where(DepositAdjustment.deposit_claim_id.in_(dc_ids))
             .order_by(DepositAdjustment.id)
+            .execution_options(populate_existing=True)
         )
     ).all()
     _detach(session, loaded_adjs)
@@ -1072,7 +1075,8 @@ async def live_rows(session: AsyncSession, source_ids: Sequence[int], source_typ
             await session.execute(
                 select(LedgerEntry.id, LedgerEntry.claim_id, LedgerEntry.claim_line_id,
                        LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason,
-                       LedgerEntry.source_id, LedgerEntry.source_type, LedgerEntry.reverses_id)
+                       LedgerEntry.source_id, LedgerEntry.source_type, LedgerEntry.reverses_id,
+                       LedgerEntry.payer_id)
                 .where(LedgerEntry.source_type.in_((source_type, source_type + "_reset")),
                        LedgerEntry.source_id.in_(chunk))
                 .order_by(LedgerEntry.id)

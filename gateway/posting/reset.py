@@ -1,0 +1,248 @@
+"""Reset (undo a posted deposit with compensating ledger rows) and remove (delete a deposit that
+never posted).
+
+Reset leaves every balance exactly as it was before the posting: each ledger row the deposit
+wrote that is still in effect gets a row of the same kind with the opposite amount, pointing at
+it (`reverses_id`), and each claim goes back to the payer, rank, level and status it had --
+unless something later changed the claim again, which is then left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.admin.audit import audit
+from gateway.core.errors import UserError
+from gateway.db.base import utcnow
+from gateway.ledger.models import Claim, LedgerEntry
+from gateway.posting.engine import get_deposit, live_rows
+from gateway.posting.models import (
+    Deposit,
+    DepositAdjustment,
+    DepositClaim,
+    DepositProcedure,
+    PostingError,
+)
+
+log = logging.getLogger("gateway.posting.reset")
+CHUNK = 1000
+
+
+class ResetResult(msgspec.Struct, kw_only=True):
+    deposit_id: int
+    claims_reset: int
+    ledger_rows: int
+    posted_status: str
+
+
+async def reset_deposit(
+    session: AsyncSession, practice_id: int, deposit_id: int, *, actor: str,
+    user_id: int | None = None,
+) -> ResetResult:
+    dep = await get_deposit(session, practice_id, deposit_id)
+    if dep.posted_status == "Being Disbursed":
+        raise UserError(f"deposit {deposit_id} is being posted; reset it afterwards")
+    blocked = (
+        await session.execute(
+            select(DepositClaim.id, DepositClaim.reversed_by_id).where(
+                DepositClaim.deposit_id == deposit_id, DepositClaim.state == "posted",
+                DepositClaim.reversed_by_id.is_not(None),
+            )
+        )
+    ).all()
+    if blocked:
+        later = await session.scalar(
+            select(DepositClaim.deposit_id).where(DepositClaim.id == blocked[0][1])
+        )
+        raise UserError(
+            f"claim {blocked[0][0]} of deposit {deposit_id} was reversed by deposit {later}; "
+            f"reset deposit {later} first"
+        )
+    now = utcnow()
+    total_rows = 0
+    claims_reset = 0
+    # undo in the opposite order of posting: the non-reversals, then the reversals
+    for reversals in (False, True):
+        last_id: int | None = None
+        while True:
+            q = (
+                select(DepositClaim)
+                .where(
+                    DepositClaim.deposit_id == deposit_id, DepositClaim.state == "posted",
+                    (DepositClaim.remit_status == "22") if reversals
+                    else (DepositClaim.remit_status != "22"),
+                )
+                .order_by(DepositClaim.id.desc())
+                .limit(CHUNK)
+            )
+            if last_id is not None:
+                q = q.where(DepositClaim.id < last_id)
+            dcs = list((await session.scalars(q)).all())
+            if not dcs:
+                break
+            for dc in dcs:
+                session.expunge(dc)
+            last_id = dcs[-1].id
+            rows = await live_rows(session, [dc.id for dc in dcs], "deposit_claim")
+            if rows:
+                await session.execute(
+                    insert(LedgerEntry.__table__),
+                    [_undo(r, practice_id, "deposit_claim_reset", now) for r in rows],
+                )
+                total_rows += len(rows)
+            await _restore_claims(session, dcs)
+            earlier = [dc.reverses_id for dc in dcs if dc.reverses_id]
+            if earlier:
+                await session.execute(
+                    update(DepositClaim).where(DepositClaim.id.in_(earlier))
+                    .values(reversed_by_id=None).execution_options(synchronize_session=False)
+                )
+            await session.execute(
+                update(DepositClaim).where(DepositClaim.id.in_([dc.id for dc in dcs])).values(
+                    state="pending", posted_at=None, credit=False, result_level=None,
+                    result_status=None, result_sub_status=None, prior_state=None,
+                    reverses_id=None,
+                ).execution_options(synchronize_session=False)
+            )
+            claims_reset += len(dcs)
+    plbs = (
+        await session.scalars(
+            select(DepositAdjustment.id).where(
+                DepositAdjustment.deposit_id == deposit_id,
+                DepositAdjustment.level == "provider", DepositAdjustment.applied.is_(True),
+            )
+        )
+    ).all()
+    if plbs:
+        rows = await live_rows(session, list(plbs), "deposit_plb")
+        if rows:
+            await session.execute(
+                insert(LedgerEntry.__table__),
+                [_undo(r, practice_id, "deposit_plb_reset", now) for r in rows],
+            )
+            total_rows += len(rows)
+        await session.execute(
+            update(DepositAdjustment).where(DepositAdjustment.id.in_(list(plbs)))
+            .values(applied=False, plb_claim_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(Deposit).where(Deposit.id == deposit_id)
+        .values(posted_status="Not Disbursed", posted_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(dep)
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="deposit.reset", object_type="deposit", object_id=deposit_id,
+                detail={"claims": claims_reset, "ledger_rows": total_rows})
+    log.info("deposit %s reset by %s: %d claims, %d ledger rows", deposit_id, actor,
+             claims_reset, total_rows)
+    return ResetResult(deposit_id=deposit_id, claims_reset=claims_reset, ledger_rows=total_rows,
+                       posted_status=dep.posted_status)
+
+
+def _undo(r: Any, practice_id: int, source_type: str, now: Any) -> dict[str, Any]:
+    return {
+        "practice_id": practice_id, "claim_id": r.claim_id, "claim_line_id": r.claim_line_id,
+        "kind": r.kind, "amount": -r.amount, "payer_id": r.payer_id, "source_type": source_type,
+        "source_id": r.source_id, "reverses_id": r.id, "reason": r.reason, "detail": None,
+        "created_at": now,
+    }
+
+
+async def _restore_claims(session: AsyncSession, dcs: list[DepositClaim]) -> None:
+    ids = {dc.claim_id for dc in dcs if dc.claim_id and dc.prior_state}
+    if not ids:
+        return
+    current = {
+        row.id: row
+        for row in (
+            await session.execute(
+                select(Claim.id, Claim.level, Claim.status, Claim.sub_status)
+                .where(Claim.id.in_(ids))
+            )
+        ).all()
+    }
+    updates = []
+    for dc in dcs:  # newest first: each claim steps back one posting at a time
+        prior = dc.prior_state
+        if not dc.claim_id or not prior:
+            continue
+        cur = current.get(dc.claim_id)
+        if cur is None or (cur.level, cur.status, cur.sub_status) != (
+            dc.result_level, dc.result_status, dc.result_sub_status
+        ):
+            continue  # changed since by something else: leave it
+        updates.append({
+            "b_id": dc.claim_id, "payer_id": prior.get("payer_id"),
+            "payer_rank": prior.get("payer_rank", 1), "level": prior.get("level"),
+            "status": prior.get("status"), "sub_status": prior.get("sub_status"),
+            "payer_claim_number": prior.get("payer_claim_number"),
+        })
+        current[dc.claim_id] = _State(prior.get("level"), prior.get("status"),
+                                      prior.get("sub_status"))
+    if updates:
+        t = Claim.__table__
+        await session.execute(
+            update(t).where(t.c.id == bindparam("b_id")).values(
+                payer_id=bindparam("payer_id"), payer_rank=bindparam("payer_rank"),
+                level=bindparam("level"), status=bindparam("status"),
+                sub_status=bindparam("sub_status"),
+                payer_claim_number=bindparam("payer_claim_number"),
+            ),
+            updates,
+        )
+
+
+class _State:
+    def __init__(self, level: Any, status: Any, sub_status: Any) -> None:
+        self.level, self.status, self.sub_status = level, status, sub_status
+
+
+async def remove_deposit(
+    session: AsyncSession, practice_id: int, deposit_id: int, *, actor: str,
+    user_id: int | None = None,
+) -> None:
+    """Delete a deposit that never reached the ledger, with its claims, lines, adjustments and
+    errors. A deposit that was ever posted keeps its history: reset it, or set it to Ignore."""
+    dep = await get_deposit(session, practice_id, deposit_id)
+    dc_ids = select(DepositClaim.id).where(DepositClaim.deposit_id == deposit_id)
+    plb_ids = select(DepositAdjustment.id).where(DepositAdjustment.deposit_id == deposit_id,
+                                                 DepositAdjustment.level == "provider")
+    touched = await session.scalar(
+        select(exists().where(or_(
+            (LedgerEntry.source_type == "deposit_claim") & LedgerEntry.source_id.in_(dc_ids),
+            (LedgerEntry.source_type == "deposit_plb") & LedgerEntry.source_id.in_(plb_ids),
+        )))
+    )
+    if touched:
+        raise UserError(
+            f"deposit {deposit_id} was posted; its ledger history stays (reset it, or set it "
+            "to Ignore)"
+        )
+    await session.execute(delete(PostingError).where(PostingError.deposit_id == deposit_id))
+    await session.execute(delete(DepositAdjustment).where(
+        DepositAdjustment.deposit_id == deposit_id))
+    await session.execute(delete(DepositProcedure).where(
+        DepositProcedure.deposit_claim_id.in_(dc_ids)))
+    await session.execute(
+        update(DepositClaim).where(or_(DepositClaim.reverses_id.in_(dc_ids),
+                                       DepositClaim.reversed_by_id.in_(dc_ids)))
+        .values(reverses_id=None, reversed_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(delete(DepositClaim).where(DepositClaim.deposit_id == deposit_id))
+    await session.execute(
+        update(Deposit).where(Deposit.duplicate_of_id == deposit_id)
+        .values(duplicate_of_id=None).execution_options(synchronize_session=False)
+    )
+    await session.delete(dep)
+    await session.flush()
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="deposit.remove", object_type="deposit", object_id=deposit_id,
+                detail={"type": dep.type, "check_trace_id": dep.check_trace_id})
