@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
+from gateway.admin.practices import get_practice
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError, parse_money
 from gateway.db.models import Patient
@@ -126,6 +127,7 @@ async def import_receipts(
     actor: str, today: dt.date | None = None, location_id: int | None = None,
 ) -> ImportResult:
     """Import a receipts workbook (see the module docstring for what happens to what)."""
+    await get_practice(session, practice_id)
     columns, body = read_rows(data, filename)
     types = await _type_table(session, practice_id)
     result = ImportResult(rows=len(body))

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
-from gateway.admin.practices import practice_settings
+from gateway.admin.practices import get_practice, practice_settings
 from gateway.core.errors import NotFound, UserError
 from gateway.core.money import ZERO, cents, format_money
 from gateway.core.practice_settings import PracticeSettings
@@ -203,6 +203,7 @@ async def create_receipt(
 ) -> int:
     """Record a receipt and run the engine on it at once. A receipt with a check/trace number
     (or any imported one) is refused when the same chart, date, amount and trace exist."""
+    await get_practice(session, practice_id)
     amount = _check_amount(data.amount)
     type_name, behaviour = await resolve_type(session, practice_id, data.type)
     method = normalize_method(data.method)
