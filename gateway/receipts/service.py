@@ -470,9 +470,15 @@ async def _write_applications(session: AsyncSession, practice_id: int,
     """Insert applications and their ledger rows (one patient_payment each), in bulk."""
     if not apps:
         return []
-    ids = list((await session.execute(
-        insert(A).returning(A.c.id, sort_by_parameter_order=True), apps
-    )).scalars())
+    # Batched multi-row INSERT ... RETURNING; rows come back in no promised order, so they are
+    # matched on (receipt, line, credit), which one run never repeats for a receipt.
+    returned = await session.execute(
+        insert(A).returning(A.c.id, A.c.receipt_id, A.c.claim_line_id, A.c.credit), apps
+    )
+    id_of = {(rid, lid, bool(credit)): app_id for app_id, rid, lid, credit in returned}
+    if len(id_of) != len(apps):  # pragma: no cover - guarded by how decisions are made
+        raise RuntimeError("two applications of one receipt to one line in one run")
+    ids = [id_of[(a["receipt_id"], a["claim_line_id"], bool(a["credit"]))] for a in apps]
     now = _now()
     await session.execute(insert(L), [
         {"practice_id": practice_id, "claim_id": a["claim_id"],
