@@ -150,7 +150,21 @@ async def import_era_file(
     """Record the file by content hash and create its deposits; the same content again is a
     `duplicate_file` result with nothing written."""
     p = Path(path)
-    data = p.read_bytes()
+    return await import_era_bytes(session, practice_id, p.read_bytes(), p.name, owner=owner,
+                                  connector_id=connector_id, auto_post=auto_post)
+
+
+async def import_era_bytes(
+    session: AsyncSession,
+    practice_id: int,
+    data: bytes,
+    name: str,
+    *,
+    owner: str | None = None,
+    connector_id: int | None = None,
+    auto_post: bool = True,
+) -> EraImportResult:
+    """`import_era_file` for content already in memory (an API upload)."""
     digest = hashlib.sha256(data).hexdigest()
     new_id = await insert_if_absent(
         session,
@@ -159,7 +173,7 @@ async def import_era_file(
             "practice_id": practice_id,
             "connector_id": connector_id,
             "kind": "era",
-            "name": p.name,
+            "name": name,
             "sha256": digest,
             "size": len(data),
             "status": "imported",
@@ -177,9 +191,9 @@ async def import_era_file(
                 )
             )
         ).scalar_one()
-        return EraImportResult(imported_file_id=existing, file_name=p.name, duplicate_file=True)
+        return EraImportResult(imported_file_id=existing, file_name=name, duplicate_file=True)
     result = await create_deposits_from_era(
-        session, practice_id, new_id, data, file_name=p.name, owner=owner, auto_post=auto_post
+        session, practice_id, new_id, data, file_name=name, owner=owner, auto_post=auto_post
     )
     file_row = await session.get(ImportedFile, new_id)
     assert file_row is not None

@@ -18,7 +18,7 @@ rule says contractual write-off (denials are never written off silently).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import select
@@ -246,3 +246,109 @@ def classify(
         if ptype not in ("write_off", "information"):
             return "denial", rule
     return ptype, rule
+
+
+# -- editing rules (API) ----------------------------------------------------------------------
+
+
+async def list_rules(session: AsyncSession, practice_id: int, kind: str | None = None,
+                     payer_id: int | None = None) -> list[Any]:
+    """The shipped defaults and the practice's own rules (payer overrides included)."""
+    from gateway.posting.schemas import RuleOut
+
+    out: list[RuleOut] = []
+    if kind in (None, "reason"):
+        out += [RuleOut(id=None, kind="reason", source="default", code=r.code, group=r.group,
+                        payment_type=r.payment_type, denial=r.denial,
+                        claim_status=r.claim_status, claim_level=r.claim_level,
+                        claim_sub_status=r.claim_sub_status) for r in DEFAULT_REASON_RULES]
+    if kind in (None, "remit_status"):
+        out += [RuleOut(id=None, kind="remit_status", source="default", code=s.code,
+                        outcome=s.outcome, claim_status=s.claim_status,
+                        claim_level=s.claim_level, claim_sub_status=s.claim_sub_status)
+                for s in DEFAULT_STATUS_RULES]
+    if kind in (None, "plb"):
+        out += [RuleOut(id=None, kind="plb", source="default", code=p.code, plb_action=p.action)
+                for p in DEFAULT_PLB_RULES]
+    q = select(PostingRule).where(PostingRule.practice_id == practice_id).order_by(PostingRule.id)
+    if kind:
+        q = q.where(PostingRule.kind == kind)
+    if payer_id is not None:
+        q = q.where(PostingRule.payer_id == payer_id)
+    out += [rule_out(r) for r in (await session.scalars(q)).all()]
+    return out
+
+
+def rule_out(r: PostingRule) -> Any:
+    from gateway.posting.schemas import RuleOut
+
+    return RuleOut(id=r.id, kind=r.kind, source="payer" if r.payer_id else "practice",
+                   code=r.code, payer_id=r.payer_id, group=r.group_code, outcome=r.outcome,
+                   payment_type=r.payment_type, denial=r.denial, claim_status=r.claim_status,
+                   claim_level=r.claim_level, claim_sub_status=r.claim_sub_status,
+                   plb_action=r.plb_action)
+
+
+async def save_rule(session: AsyncSession, practice_id: int, body: Any, *, actor: str,
+                    user_id: int | None = None) -> Any:
+    """Create a practice rule or payer override, or replace the one with the same key."""
+    from gateway.admin.audit import audit
+    from gateway.core.errors import UserError
+    from gateway.db.models import Payer
+    from gateway.db.upsert import insert_if_absent
+
+    code = body.code.strip().upper()
+    group = body.group.strip().upper()
+    if body.kind == "reason":
+        if body.payment_type not in PAYMENT_TYPES:
+            raise UserError(f"payment_type must be one of {', '.join(PAYMENT_TYPES)}",
+                            where="payment_type")
+        if body.outcome:
+            raise UserError("reason rules have no outcome", where="outcome")
+    elif body.kind == "remit_status":
+        if body.outcome not in OUTCOMES:
+            raise UserError(f"outcome must be one of {', '.join(OUTCOMES)}", where="outcome")
+        group = ""
+    elif body.kind == "plb":
+        if body.plb_action not in PLB_ACTIONS:
+            raise UserError("plb_action must be report or apply", where="plb_action")
+        group = ""
+    if body.payer_id is not None:
+        payer = await session.get(Payer, body.payer_id)
+        if payer is None or payer.practice_id != practice_id:
+            raise UserError(f"no payer {body.payer_id} in this practice", where="payer_id")
+    key = {"practice_id": practice_id, "kind": body.kind,
+           "payer_scope": str(body.payer_id) if body.payer_id else "", "group_code": group,
+           "code": code, "outcome": body.outcome}
+    values = {"payer_id": body.payer_id, "payment_type": body.payment_type,
+              "denial": body.denial or body.payment_type == "denial",
+              "claim_status": body.claim_status, "claim_level": body.claim_level,
+              "claim_sub_status": body.claim_sub_status, "plb_action": body.plb_action}
+    new_id = await insert_if_absent(session, PostingRule.__table__,  # type: ignore[arg-type]
+                                    {**key, **values}, list(key))
+    rule = await session.scalar(select(PostingRule).where(
+        *(getattr(PostingRule, k) == v for k, v in key.items())))
+    assert rule is not None
+    if new_id is None:
+        for k, v in values.items():
+            setattr(rule, k, v)
+    await session.flush()
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="posting_rule.save", object_type="posting_rule", object_id=rule.id,
+                detail={"kind": body.kind, "code": code, "group": group})
+    return rule_out(rule)
+
+
+async def delete_rule(session: AsyncSession, practice_id: int, rule_id: int, *, actor: str,
+                      user_id: int | None = None) -> None:
+    from gateway.admin.audit import audit
+    from gateway.core.errors import NotFound
+
+    rule = await session.get(PostingRule, rule_id)
+    if rule is None or rule.practice_id != practice_id:
+        raise NotFound(f"no posting rule {rule_id}")
+    await session.delete(rule)
+    await session.flush()
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="posting_rule.delete", object_type="posting_rule", object_id=rule_id,
+                detail={"kind": rule.kind, "code": rule.code})

@@ -1,0 +1,143 @@
+"""Deposits: search, detail, ERA upload, manual EOBs, post, reset, remove, reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from gateway.admin.audit import audit
+from gateway.api.auth import requires
+from gateway.api.deps import DB, Me
+from gateway.core.errors import UserError
+from gateway.posting import engine, report, reset, search
+from gateway.posting.eob import create_eob_deposit
+from gateway.posting.era_import import EraImportResult, import_era_bytes
+from gateway.posting.schemas import DepositDetail, DepositOut, EobIn
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    status: Literal["New", "Ignore"]
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise UserError(f"not an amount: {text!r}", where="amount") from None
+
+
+class DepositController(Controller):
+    path = "/api/deposits"
+    tags = ["deposits"]
+
+    @get("/", guards=[requires("viewer")])
+    async def search_deposits(
+        self, db: DB, principal: Me, id: FromQuery[int | None] = None,  # noqa: A002
+        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
+        check_trace_id: FromQuery[str | None] = None, payer: FromQuery[str | None] = None,
+        amount: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
+        posted_status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
+        era_id: FromQuery[str | None] = None, file_name: FromQuery[str | None] = None,
+        errors: FromQuery[Literal["any", "deposit", "claim", "procedure", "none"] | None] = None,
+        limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
+    ) -> list[DepositOut]:
+        """Deposit search; `errors` = any / deposit / claim / procedure / none."""
+        return await search.search_deposits(
+            db, principal.practice_id, id=id, date_from=date_from, date_to=date_to,
+            check_trace_id=check_trace_id, payer=payer, amount=_amount(amount), status=status,
+            posted_status=posted_status, type=type, era_id=era_id, file_name=file_name,
+            errors=errors, limit=min(limit, 1000), offset=offset)
+
+    @get("/{deposit_id:int}", guards=[requires("viewer")])
+    async def show(self, deposit_id: FromPath[int], db: DB, principal: Me,
+                   claim_limit: FromQuery[int] = 1000,
+                   claim_offset: FromQuery[int] = 0) -> DepositDetail:
+        return await search.show_deposit(db, principal.practice_id, deposit_id,
+                                         claim_limit=min(claim_limit, 5000),
+                                         claim_offset=claim_offset)
+
+    @post("/era", guards=[requires("biller")])
+    async def import_era(self, request: Request, db: DB, principal: Me,
+                         name: FromQuery[str] = "upload.835") -> EraImportResult:
+        """Upload an 835 as the request body (any content type)."""
+        data = await request.body()
+        if not data:
+            raise UserError("the request body is empty; send the 835 file", where="body")
+        return await import_era_bytes(db, principal.practice_id, data, name,
+                                      owner=principal.actor)
+
+    @post("/eob", guards=[requires("biller")])
+    async def create_eob(self, data: JSONBody[EobIn], db: DB, principal: Me) -> DepositDetail:
+        """A manual EOB: allowed computes CO-45 and CO-45 computes allowed."""
+        dep_id = await create_eob_deposit(db, principal.practice_id, data,
+                                          actor=principal.actor, user_id=principal.user_id)
+        return await search.show_deposit(db, principal.practice_id, dep_id)
+
+    @post("/{deposit_id:int}/post", guards=[requires("biller")], status_code=200)
+    async def post_deposit(self, deposit_id: FromPath[int], db: DB,
+                           principal: Me) -> engine.PostResult:
+        """Send to posting: every claim that can post posts; the rest go to the queue."""
+        result = await engine.post_deposit(db, principal.practice_id, deposit_id,
+                                           actor=principal.actor)
+        await audit(db, practice_id=principal.practice_id, actor=principal.actor,
+                    user_id=principal.user_id, action="deposit.post", object_type="deposit",
+                    object_id=deposit_id, detail={"posted_claims": result.posted_claims,
+                                                  "error_claims": result.error_claims})
+        return result
+
+    @post("/{deposit_id:int}/reset", guards=[requires("biller")], status_code=200)
+    async def reset_deposit(self, deposit_id: FromPath[int], db: DB,
+                            principal: Me) -> reset.ResetResult:
+        return await reset.reset_deposit(db, principal.practice_id, deposit_id,
+                                         actor=principal.actor, user_id=principal.user_id)
+
+    @post("/{deposit_id:int}/status", guards=[requires("biller")], status_code=200)
+    async def set_status(self, deposit_id: FromPath[int], data: JSONBody[StatusIn], db: DB,
+                         principal: Me) -> DepositOut:
+        """Ignore a deposit, or take it back to New (only before it posted)."""
+        dep = await engine.get_deposit(db, principal.practice_id, deposit_id)
+        if dep.status == "Sent to Posting":
+            raise UserError("a deposit sent to posting keeps its status; reset it first",
+                            where="status")
+        dep.status = data.status
+        await audit(db, practice_id=principal.practice_id, actor=principal.actor,
+                    user_id=principal.user_id, action="deposit.status", object_type="deposit",
+                    object_id=deposit_id, detail={"status": data.status})
+        return (await search.deposits_out(db, [dep]))[0]
+
+    @delete("/{deposit_id:int}", guards=[requires("biller")])
+    async def remove(self, deposit_id: FromPath[int], db: DB, principal: Me) -> None:
+        """Remove a deposit that never posted."""
+        await reset.remove_deposit(db, principal.practice_id, deposit_id,
+                                   actor=principal.actor, user_id=principal.user_id)
+
+    @get("/report.xlsx", guards=[requires("viewer")], media_type=XLSX)
+    async def reconciliation(
+        self, db: DB, principal: Me, date_from: FromQuery[dt.date],
+        date_to: FromQuery[dt.date], owner: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
+        imported_file_id: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        """The Deposit Reconciliation workbook."""
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "deposit-reconciliation.xlsx"
+            await report.reconciliation_report(
+                db, principal.practice_id, out, date_from=date_from, date_to=date_to,
+                owner=owner, status=status, type=type, imported_file_id=imported_file_id)
+            data = out.read_bytes()
+        return Response(data, media_type=XLSX, headers={
+            "Content-Disposition": 'attachment; filename="deposit-reconciliation.xlsx"'})
+
+
+ROUTES = [DepositController]

@@ -1,0 +1,36 @@
+"""Posting rules: the shipped defaults (read only) and the practice's rules and payer
+overrides (admins edit them: a rule decides money for every future deposit)."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from gateway.api.auth import requires
+from gateway.api.deps import DB, Me
+from gateway.posting import rules
+from gateway.posting.schemas import RuleIn, RuleOut
+
+
+class PostingRuleController(Controller):
+    path = "/api/posting-rules"
+    tags = ["posting"]
+
+    @get("/", guards=[requires("viewer")])
+    async def list_rules(self, db: DB, principal: Me, kind: FromQuery[str | None] = None,
+                         payer_id: FromQuery[int | None] = None) -> list[RuleOut]:
+        return await rules.list_rules(db, principal.practice_id, kind, payer_id)
+
+    @post("/", guards=[requires("admin")], status_code=200)
+    async def save(self, data: JSONBody[RuleIn], db: DB, principal: Me) -> RuleOut:
+        """Create a rule, or replace the one with the same kind, payer, group, code, outcome."""
+        return await rules.save_rule(db, principal.practice_id, data, actor=principal.actor,
+                                     user_id=principal.user_id)
+
+    @delete("/{rule_id:int}", guards=[requires("admin")])
+    async def remove(self, rule_id: FromPath[int], db: DB, principal: Me) -> None:
+        await rules.delete_rule(db, principal.practice_id, rule_id, actor=principal.actor,
+                                user_id=principal.user_id)
+
+
+ROUTES = [PostingRuleController]
