@@ -8,6 +8,7 @@ a plugin has no business changing them after the fact.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -100,6 +101,7 @@ class AgingRow(msgspec.Struct, kw_only=True):
     payer_rank: int = 1
     location: str | None = None
     status: str | None = None
+    procedure_code: str | None = None
     billed: Decimal = Decimal("0.00")
     paid: Decimal = Decimal("0.00")
     adjustments: Decimal = Decimal("0.00")
@@ -113,13 +115,36 @@ class AgingRow(msgspec.Struct, kw_only=True):
 
 
 class AgingExport(msgspec.Struct, kw_only=True):
-    """A parsed aging export: its rows and the row-level problems found while reading."""
+    """A parsed aging export: its rows and the row-level problems found while reading.
+
+    A reader may hand back the rows as a stream (`stream`, an iterator of `AgingRow`) so a big
+    CSV is never held whole; `iter_rows()` yields `rows` then the stream (once), and problems
+    found on the way are appended to `problems`. `materialize()` reads the stream into `rows`.
+    `unreadable` holds the (claim id, payer rank) of rows that name a claim but could not be
+    read (an amount that is not money): an import leaves those claims as they are.
+    `fields` names the canonical fields the file has columns for (e.g. whether it states
+    billed and paid amounts at all).
+    """
 
     vendor: str
     grain: Literal["claim", "claim_line", "fee_slip", "invoice"]
     rows: list[AgingRow]
     problems: list[RowProblem] = []
     export_date: dt.date | None = None
+    stream: Any = None
+    unreadable: list[tuple[str, int]] = []
+    fields: list[str] = []
+
+    def iter_rows(self) -> Iterator[AgingRow]:
+        yield from self.rows
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            yield from stream
+
+    def materialize(self) -> AgingExport:
+        if self.stream is not None:
+            self.rows = list(self.iter_rows())
+        return self
 
 
 # --- balances --------------------------------------------------------------------------------

@@ -1,0 +1,54 @@
+"""Compulink Advantage "Ins. Receivables by Payor", exported as "Excel 97-2000 - Data only".
+
+A grouped report: title rows above the header, a payer header row before each payer's detail
+rows, a subtotal row after them and a grand total at the end. One row per claim line, so a
+claim number repeats for each line of the claim. Dates may be Excel serial numbers; a zero
+aging bucket is an empty cell.
+"""
+
+from __future__ import annotations
+
+from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+
+PROFILE = Profile(
+    vendor="compulink",
+    report="Ins. Receivables by Payor",
+    grain="claim_line",
+    aliases=merge_aliases(
+        {
+            "payer_name": ("Payor", "Insurance", "Payor Name", "Insurance Name"),
+            "patient_account": ("Acct #", "Account", "Patient #", "Acct", "Account #", "Acct No"),
+            "patient_name": ("Patient", "Patient Name"),
+            "patient_dob": ("DOB", "Birth Date"),
+            "claim_id": ("Claim #", "Ticket #", "Claim", "Ticket", "Claim No", "Ticket No"),
+            "service_date": ("Svc Date", "Service Date", "DOS"),
+            "location": ("Svc Loc", "Service Location", "Location", "Loc"),
+            "billed": ("Billed", "Charge", "Charges", "Billed Amt"),
+            "paid": ("Paid", "Ins Paid"),
+            "balance": ("Ins Balance", "Balance", "Ins Bal", "Ins. Bal."),
+            "bucket_0_30": ("Current", "0-30"),
+            "bucket_31_60": ("31-60",),
+            "bucket_61_90": ("61-90",),
+            "bucket_91_120": ("91-120",),
+            "bucket_120_plus": ("120+", "Over 120", ">120", "121+"),
+        },
+        COMMON_OPTIONAL,
+    ),
+    export_formats=(
+        "Excel 97-2000 - Data only (.xls, BIFF8)",
+        "the same report saved as .xlsx, CSV or an HTML/XML .xls",
+    ),
+    notes=(
+        "Grouped by payor: a row holding only the payor name (or \"Payor: NAME\") starts a "
+        "group; the payor is carried into the detail rows below it. A Payor column, when "
+        "present, wins over the group header.",
+        "Subtotal rows (labelled \"Total\"/\"Subtotal\", or amounts without a claim number) and "
+        "the grand total are dropped; a labelled total that does not match the rows above it "
+        "is reported as a row problem.",
+        "Claim-line grain: the rows of one claim number (and payer rank) become the lines of "
+        "one claim.",
+        "Empty aging cells are zero; the buckets must add up to the insurance balance.",
+        "\"Last Billed\" is kept in the raw row only.",
+        "Service dates may be Excel serial numbers (e.g. 46000 = 2025-12-09).",
+    ),
+)

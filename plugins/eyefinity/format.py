@@ -1,0 +1,50 @@
+"""Eyefinity Encompass "AR Detail Table", exported to Excel (.xls or .xlsx).
+
+One row per claim with its location, carrier and plan, billed/paid/balance, the claim status
+and an aging-bucket label per row. Credit balances are negative. Eyefinity ages in finer
+steps (0-30, 31-45, 46-60, 61-90, 91-120, >120); 31-45 and 46-60 fold into 31-60.
+"""
+
+from __future__ import annotations
+
+from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+
+PROFILE = Profile(
+    vendor="eyefinity",
+    report="AR Detail Table",
+    grain="claim",
+    aliases=merge_aliases(
+        {
+            "location": ("Location", "Location Name", "Office"),
+            "patient_name": ("Patient", "Patient Name"),
+            "patient_account": ("Patient #", "Account #", "Patient ID", "Patient Number"),
+            "patient_dob": ("DOB", "Date of Birth", "Patient DOB"),
+            "claim_id": ("Claim #", "Claim Number", "Claim ID", "Claim No"),
+            "service_date": ("DOS", "Date of Service", "Service Date"),
+            "payer_name": ("Carrier Name", "Carrier", "Insurance", "Payer"),
+            "plan_name": ("Plan Name", "Plan"),
+            "status": ("Claim Status", "Status"),
+            "billed": ("Billed", "Billed Amount", "Billed Amt"),
+            "paid": ("Paid", "Paid Amount", "Paid Amt"),
+            "balance": ("Balance", "Balance Amount", "Claim Balance"),
+            "aging_bucket": ("Aging Bucket", "Aging", "Age Bucket"),
+            "days": ("Days", "Days Outstanding", "Age (Days)"),
+            "bucket_0_30": ("0-30",),
+            "bucket_31_60": ("31-60", "31-45", "46-60"),
+            "bucket_61_90": ("61-90",),
+            "bucket_91_120": ("91-120",),
+            "bucket_120_plus": (">120", "120+", "Over 120"),
+        },
+        COMMON_OPTIONAL,
+    ),
+    group_field=None,
+    export_formats=("Excel .xlsx", "Excel 97-2003 .xls", "the same table saved as HTML/XML .xls"),
+    notes=(
+        "Credit balances are negative amounts and are imported as such.",
+        "The \"Aging Bucket\" label of a row puts its balance in one bucket; 31-45 and 46-60 "
+        "fold into 31-60. Without a label, \"Days\" decides; without either, the date of "
+        "service and the export date.",
+        "The carrier is the payer; the plan is kept as the plan name.",
+        "Rows of other locations (Location column) are skipped on an upload to one location.",
+    ),
+)
