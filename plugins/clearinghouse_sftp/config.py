@@ -7,6 +7,42 @@ from typing import Literal
 import msgspec
 
 
+class EdiAddress(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    line1: str
+    line2: str = ""
+    city: str
+    state: str
+    zip: str
+
+
+class EdiBillingProvider(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Loop 2010AA of the 837P: who bills (the practice), as the clearinghouse enrolled it."""
+
+    name: str
+    npi: str
+    tin: str
+    address: EdiAddress
+    taxonomy: str = ""
+    organization: bool = True
+    first_name: str = ""
+
+
+class EdiSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The envelope of the 837P claim batches sent through this connector (what the
+    clearinghouse assigned at enrolment). Needed only for `submit-claims`."""
+
+    sender_id: str  # ISA06 / GS02 (often the submitter ETIN)
+    receiver_id: str  # ISA08 / GS03
+    submitter_name: str
+    submitter_id: str  # loop 1000A NM109 (ETIN)
+    contact_name: str
+    contact_phone: str  # 10 digits
+    receiver_name: str
+    billing_provider: EdiBillingProvider
+    production: bool = True  # ISA15 P; false sends test files (T)
+    batch_name_prefix: str = "CLM"
+
+
 class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where ERAs and acknowledgments arrive and claim batches go.
 
@@ -24,7 +60,8 @@ class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     into `archive_dir`. `confirm_upload` stats the uploaded batch under its final name (turn
     it off for servers that move files away on arrival). `timeout_seconds` bounds connecting
     (TCP, banner, key exchange, authentication); `operation_timeout_seconds` bounds each SFTP
-    request once connected.
+    request once connected. `edi` holds the 837P envelope (sender/receiver ids, submitter,
+    billing provider) for claim submission.
     """
 
     transport: Literal["sftp", "local"] = "sftp"
@@ -45,6 +82,7 @@ class ClearinghouseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     confirm_upload: bool = True
     timeout_seconds: float = 30.0
     operation_timeout_seconds: float = 120.0
+    edi: EdiSettings | None = None
 
     def __post_init__(self) -> None:
         if self.transport == "sftp":

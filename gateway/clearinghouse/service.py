@@ -1,0 +1,485 @@
+"""Clearinghouse services: ingest fetched files, and run a connector action end to end.
+
+`ingest_era_file` / `ingest_ack_file` take a session and never commit (the caller's
+transaction decides). The ImportedFile row is inserted with `INSERT ... ON CONFLICT DO
+NOTHING` on (practice, kind, sha256): the unique constraint, not a check, decides that the
+same content is imported once, also when two gateway processes fetch it at the same moment.
+
+`run_connector_action` is the orchestrator the CLI and the scheduled jobs call: it fetches
+through the plugin in a worker thread (paramiko never blocks the event loop), ingests each
+file in its own transaction, and only after that transaction committed asks the plugin to
+apply the after-download action (`gateway_finish_fetch`). A fetch that loses its connection
+raises before anything is ingested: nothing of that run is imported, the next poll retries.
+
+Posting hook: for a newly imported ERA, `ingest_era_file` calls
+`gateway.posting.era_import.create_deposits_from_era(session, practice_id, imported_file_id,
+path, file_name=name)` in the same transaction, so the file row and its deposits commit (or
+roll back) together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import logging
+import os
+import tempfile
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.admin.connectors import load_connector
+from gateway.core.errors import Failure, UserError
+from gateway.core.money import format_money
+from gateway.core.plugins import get_plugin_manager, plugin_info
+from gateway.core.records import Connector, RemoteFile
+from gateway.db.models import ImportedFile
+from gateway.db.upsert import insert_if_absent
+
+from .models import ImportedFileChunk
+
+log = logging.getLogger("gateway.clearinghouse")
+
+CHUNK = 1024 * 1024
+MAX_LISTED = 200  # transaction sets / problems listed in a summary (counts are always whole)
+ACTIONS = ("fetch-eras", "fetch-acks", "submit-claims")
+
+
+class IngestResult(msgspec.Struct, kw_only=True):
+    """What became of one file. `status`: imported (new content, stored), duplicate (this
+    content was imported before, `imported_file_id` is that row), rejected (not a readable
+    file of its kind: `why` says where and why; recorded so it shows in the file list)."""
+
+    imported_file_id: int | None
+    name: str
+    sha256: str
+    size: int
+    status: Literal["imported", "duplicate", "rejected"]
+    why: str | None = None
+    summary: dict[str, Any] = {}
+    posting: Any = None
+
+
+class RunResult(msgspec.Struct, kw_only=True):
+    """`gateway connectors run --json` for the fetch actions. new = imported + failed."""
+
+    seen: int = 0
+    new: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    failed: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
+    files: list[dict[str, Any]] = []
+
+
+# -- reading files ------------------------------------------------------------------------------
+
+
+def _hash_file(path: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+async def _describe(source: RemoteFile | str | os.PathLike, name: str | None) -> tuple[str, str, str, int]:
+    """(local path, name, sha256, size) of what to ingest."""
+    if isinstance(source, RemoteFile):
+        return source.local_path, name or source.name, source.sha256, source.size
+    path = os.fspath(source)
+    if not os.path.isfile(path):
+        raise UserError(f"no such file: {path}")
+    digest, size = await asyncio.to_thread(_hash_file, path)
+    return path, name or os.path.basename(path), digest, size
+
+
+def era_summary(path: str, name: str) -> dict[str, Any]:
+    """Parse summary of an 835 file, streaming: payers, trace numbers, totals, problems.
+    Raises X12Error (a UserError, located) when the file is not a readable 835."""
+    from gateway.core.x12.reader835 import iter_remittances
+
+    transactions: list[dict[str, Any]] = []
+    problems: list[str] = []
+    count = claims = lines = unbalanced = 0
+    payment_total = paid_total = charge_total = plb_total = Decimal("0.00")
+    payers: dict[str, str] = {}
+    for rem in iter_remittances(path, name=name):
+        count += 1
+        signed = rem.amount if rem.credit_debit != "D" else -rem.amount
+        payment_total += signed
+        plb_total += rem.provider_adjustment_total()
+        claims += len(rem.claims)
+        for c in rem.claims:
+            paid_total += c.paid
+            charge_total += c.charge
+            lines += len(c.lines)
+        payers.setdefault(rem.payer.id or rem.payer.name, rem.payer.name)
+        if not rem.balanced:
+            unbalanced += 1
+            for p in rem.problems:
+                if len(problems) < MAX_LISTED:
+                    problems.append(f"transaction {rem.control_number}: {p}")
+        if len(transactions) < MAX_LISTED:
+            transactions.append({
+                "control_number": rem.control_number,
+                "payer_name": rem.payer.name,
+                "payer_id": rem.payer.id,
+                "trace_number": rem.trace_number,
+                "amount": format_money(signed),
+                "method": rem.method,
+                "payment_date": rem.payment_date.isoformat() if rem.payment_date else None,
+                "claims": len(rem.claims),
+                "balanced": rem.balanced,
+            })
+    if count == 0:
+        from gateway.core.x12.errors import X12Error
+
+        raise X12Error("no 835 transaction set (ST*835) in the file", file=name)
+    return {
+        "type": "835",
+        "transactions": count,
+        "claims": claims,
+        "service_lines": lines,
+        "payment_total": format_money(payment_total),
+        "claim_paid_total": format_money(paid_total),
+        "charge_total": format_money(charge_total),
+        "provider_adjustment_total": format_money(plb_total),
+        "payers": [{"id": k if k != v else "", "name": v} for k, v in payers.items()][:MAX_LISTED],
+        "trace_numbers": [t["trace_number"] for t in transactions if t["trace_number"]],
+        "payments": transactions,
+        "unbalanced_transactions": unbalanced,
+        "problems": problems,
+        "listed_up_to": MAX_LISTED,
+    }
+
+
+# -- storing files ------------------------------------------------------------------------------
+
+
+async def _record(
+    session: AsyncSession,
+    practice_id: int,
+    kind: str,
+    path: str,
+    name: str,
+    digest: str,
+    size: int,
+    connector_id: int | None,
+    status: str,
+    summary: dict[str, Any],
+) -> tuple[int | None, ImportedFile | None]:
+    """Insert the file row (the unique constraint decides) and, when new, its content."""
+    new_id = await insert_if_absent(
+        session,
+        ImportedFile.__table__,  # type: ignore[arg-type]
+        {
+            "practice_id": practice_id,
+            "connector_id": connector_id,
+            "kind": kind,
+            "name": name[:400],
+            "sha256": digest,
+            "size": size,
+            "status": status,
+            "summary": summary,
+        },
+        ["practice_id", "kind", "sha256"],
+    )
+    if new_id is None:
+        existing = (
+            await session.execute(
+                select(ImportedFile).where(
+                    ImportedFile.practice_id == practice_id,
+                    ImportedFile.kind == kind,
+                    ImportedFile.sha256 == digest,
+                )
+            )
+        ).scalar_one()
+        return None, existing
+    await store_content(session, new_id, path)
+    return new_id, None
+
+
+async def store_content(session: AsyncSession, imported_file_id: int, path: str) -> None:
+    """Keep the file's bytes in the database, 1 MiB at a time (never the whole file)."""
+    table = ImportedFileChunk.__table__
+    with open(path, "rb") as fh:
+        seq = 0
+        while chunk := fh.read(CHUNK):
+            await session.execute(
+                table.insert().values(imported_file_id=imported_file_id, seq=seq, data=chunk)
+            )
+            seq += 1
+
+
+async def iter_content(session: AsyncSession, imported_file_id: int):  # type: ignore[no-untyped-def]
+    """The stored bytes of an imported file, chunk by chunk."""
+    seqs = (
+        await session.scalars(
+            select(ImportedFileChunk.seq)
+            .where(ImportedFileChunk.imported_file_id == imported_file_id)
+            .order_by(ImportedFileChunk.seq)
+        )
+    ).all()
+    for seq in seqs:
+        yield await session.scalar(
+            select(ImportedFileChunk.data).where(
+                ImportedFileChunk.imported_file_id == imported_file_id, ImportedFileChunk.seq == seq
+            )
+        )
+
+
+async def spool_content(session: AsyncSession, practice_id: int, imported_file_id: int) -> str:
+    """Write a stored file back to a temporary file (the caller removes it); its path."""
+    row = await session.get(ImportedFile, imported_file_id)
+    if row is None or row.practice_id != practice_id:
+        from gateway.core.errors import NotFound
+
+        raise NotFound(f"no imported file {imported_file_id}")
+    fd, tmp = tempfile.mkstemp(prefix=f"gateway-{row.kind}-", suffix=".stored")
+    with os.fdopen(fd, "wb") as out:
+        async for chunk in iter_content(session, imported_file_id):
+            out.write(chunk)
+    return tmp
+
+
+def _posting_entry() -> Any:
+    """`create_deposits_from_era` of the posting domain, or None when it is not installed."""
+    try:
+        module = importlib.import_module("gateway.posting.era_import")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("gateway.posting", "gateway.posting.era_import"):
+            return None
+        raise
+    return getattr(module, "create_deposits_from_era", None)
+
+
+async def ingest_era_file(
+    session: AsyncSession,
+    practice_id: int,
+    remote_file_or_path: RemoteFile | str | os.PathLike,
+    name: str | None = None,
+    connector_id: int | None = None,
+    *,
+    create_deposits: bool = True,
+) -> IngestResult:
+    """Record one ERA file by content hash with its parse summary, store its bytes, and (when
+    new and readable) create its deposits in the same transaction. Never commits."""
+    path, name, digest, size = await _describe(remote_file_or_path, name)
+    why: str | None = None
+    try:
+        summary = await asyncio.to_thread(era_summary, path, name)
+        status = "imported"
+    except UserError as exc:
+        why = str(exc)
+        summary = {"error": why}
+        status = "rejected"
+    new_id, existing = await _record(
+        session, practice_id, "era", path, name, digest, size, connector_id, status, summary
+    )
+    if existing is not None:
+        return _known(existing, name, digest, size)
+    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
+                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
+    if status == "imported" and create_deposits:
+        create = _posting_entry()
+        if create is not None:
+            posted = await create(session, practice_id, new_id, path, file_name=name)
+            result.posting = posted
+            summary = {**summary, "posting": _posting_summary(posted)}
+            await session.execute(
+                update(ImportedFile).where(ImportedFile.id == new_id).values(summary=summary)
+            )
+            result.summary = summary
+    log.info("era file %s (%s): %s", new_id, name, status)
+    return result
+
+
+def _posting_summary(posted: Any) -> dict[str, Any]:
+    deposits = getattr(posted, "deposits", None) or []
+    return {
+        "deposits": [getattr(d, "id", None) for d in deposits],
+        "claims": getattr(posted, "claims", 0),
+        "auto_posted": list(getattr(posted, "auto_posted", []) or []),
+    }
+
+
+def _known(existing: ImportedFile, name: str, digest: str, size: int) -> IngestResult:
+    if existing.status == "rejected":
+        why = (existing.summary or {}).get("error") or "rejected"
+        return IngestResult(imported_file_id=existing.id, name=name, sha256=digest, size=size,
+                            status="rejected", why=f"rejected before (file {existing.id}): {why}",
+                            summary=existing.summary or {})
+    return IngestResult(imported_file_id=existing.id, name=name, sha256=digest, size=size,
+                        status="duplicate", summary=existing.summary or {})
+
+
+async def ingest_ack_file(
+    session: AsyncSession,
+    practice_id: int,
+    remote_file_or_path: RemoteFile | str | os.PathLike,
+    name: str | None = None,
+    connector_id: int | None = None,
+) -> IngestResult:
+    """Record one acknowledgment file (999 or 277CA) and attach it to its claim batches by
+    control numbers; rejected claims are flagged on the claim. Never commits."""
+    from gateway.clearinghouse.batches import apply_acknowledgment, read_acknowledgment
+
+    path, name, digest, size = await _describe(remote_file_or_path, name)
+    why: str | None = None
+    parsed = None
+    try:
+        parsed = await asyncio.to_thread(read_acknowledgment, path, name)
+        summary = parsed.summary()
+        status = "imported"
+    except UserError as exc:
+        why = str(exc)
+        summary = {"error": why}
+        status = "rejected"
+    new_id, existing = await _record(
+        session, practice_id, "ack", path, name, digest, size, connector_id, status, summary
+    )
+    if existing is not None:
+        return _known(existing, name, digest, size)
+    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
+                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
+    if parsed is not None and new_id is not None:
+        attached = await apply_acknowledgment(session, practice_id, new_id, parsed)
+        summary = {**summary, "attached": attached}
+        await session.execute(
+            update(ImportedFile).where(ImportedFile.id == new_id).values(summary=summary)
+        )
+        result.summary = summary
+    log.info("ack file %s (%s): %s", new_id, name, status)
+    return result
+
+
+# -- running a connector ------------------------------------------------------------------------
+
+
+async def _load(
+    sessionmaker: async_sessionmaker[AsyncSession], practice_id: int | None, ref: int | str
+) -> Connector:
+    async with sessionmaker() as session:
+        return await load_connector(session, practice_id, ref)
+
+
+def _capable(connector: Connector, capability: str, what: str) -> None:
+    info = plugin_info(connector.plugin)
+    if capability not in info.capabilities:
+        raise UserError(f"connector {connector.name!r} ({connector.plugin}) cannot {what}")
+
+
+async def fetch_and_ingest(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    connector: Connector,
+    kind: Literal["era", "ack"],
+    *,
+    create_deposits: bool = True,
+) -> RunResult:
+    """Fetch ERAs or acknowledgments through the connector's plugin and ingest each file in
+    its own transaction; after each commit, apply the after-download action."""
+    pm = get_plugin_manager()
+    if kind == "era":
+        _capable(connector, "fetch_eras", "fetch ERAs")
+        files = await asyncio.to_thread(lambda: pm.hook.gateway_fetch_eras(connector=connector))
+    else:
+        _capable(connector, "fetch_acknowledgments", "fetch acknowledgments")
+        files = await asyncio.to_thread(
+            lambda: pm.hook.gateway_fetch_acknowledgments(connector=connector)
+        )
+    if files is None:
+        raise Failure(f"no plugin answered for connector {connector.name!r} ({connector.plugin})")
+    result = RunResult(seen=len(files))
+    try:
+        for f in files:
+            outcome = await _ingest_one(sessionmaker, connector, kind, f, result, create_deposits)
+            try:
+                await asyncio.to_thread(
+                    lambda f=f, outcome=outcome: pm.hook.gateway_finish_fetch(
+                        connector=connector, file=f, outcome=outcome
+                    )
+                )
+            except (Failure, OSError) as exc:
+                result.warnings.append({"name": f.name, "why": f"after-download action: {exc}"})
+    finally:
+        for f in files:
+            try:
+                os.unlink(f.local_path)
+            except FileNotFoundError:
+                pass
+    result.new = result.imported + len(result.failed)
+    log.info("connector %s %s: seen %d new %d imported %d duplicates %d failed %d",
+             connector.id, kind, result.seen, result.new, result.imported, result.duplicates,
+             len(result.failed))
+    return result
+
+
+async def _ingest_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    connector: Connector,
+    kind: str,
+    f: RemoteFile,
+    result: RunResult,
+    create_deposits: bool,
+) -> str:
+    try:
+        async with sessionmaker() as session:
+            async with session.begin():
+                if kind == "era":
+                    r = await ingest_era_file(session, connector.practice_id, f, f.name,
+                                              connector.id, create_deposits=create_deposits)
+                else:
+                    r = await ingest_ack_file(session, connector.practice_id, f, f.name,
+                                              connector.id)
+    except (UserError, Failure) as exc:
+        result.failed.append({"name": f.name, "why": str(exc)})
+        return "failed"
+    except Exception as exc:  # a database error: this file fails, the others go on
+        log.exception("ingest of %s failed", f.name)
+        result.failed.append({"name": f.name, "why": f"{type(exc).__name__}: {exc}"})
+        return "failed"
+    result.files.append({"name": f.name, "status": r.status, "imported_file_id": r.imported_file_id})
+    if r.status == "imported":
+        result.imported += 1
+        return "imported"
+    if r.status == "duplicate":
+        result.duplicates += 1
+        return "duplicate"
+    result.failed.append({"name": f.name, "why": r.why or "rejected"})
+    return "failed"
+
+
+async def run_connector_action(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    practice_id: int | None,
+    connector_ref: int | str,
+    action: str,
+) -> dict[str, Any]:
+    """Run `fetch-eras`, `fetch-acks` or `submit-claims` for a connector (by id or name)."""
+    if action not in ACTIONS:
+        raise UserError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    connector = await _load(sessionmaker, practice_id, connector_ref)
+    if action == "submit-claims":
+        from gateway.clearinghouse.batches import submit_claims
+
+        return msgspec.to_builtins(await submit_claims(sessionmaker, connector))
+    kind: Literal["era", "ack"] = "era" if action == "fetch-eras" else "ack"
+    return msgspec.to_builtins(await fetch_and_ingest(sessionmaker, connector, kind))
+
+
+async def check_connector(
+    sessionmaker: async_sessionmaker[AsyncSession], practice_id: int | None, ref: int | str
+) -> dict[str, Any]:
+    connector = await _load(sessionmaker, practice_id, ref)
+    pm = get_plugin_manager()
+    check = await asyncio.to_thread(lambda: pm.hook.gateway_check_connector(connector=connector))
+    if check is None:
+        raise UserError(f"connector {connector.name!r} ({connector.plugin}) has no check")
+    return {"connector": connector.name, "plugin": connector.plugin, **msgspec.to_builtins(check)}
