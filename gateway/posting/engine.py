@@ -27,7 +27,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import find_payer
@@ -203,7 +203,8 @@ async def refresh_posted_status(session: AsyncSession, deposit_id: int) -> str:
     credit; Not Disbursed otherwise."""
     rows = (
         await session.execute(
-            select(DepositClaim.state, func.count(), func.max(DepositClaim.credit))
+            select(DepositClaim.state, func.count(),
+                   func.sum(case((DepositClaim.credit.is_(True), 1), else_=0)))
             .where(DepositClaim.deposit_id == deposit_id)
             .group_by(DepositClaim.state)
         )

@@ -76,3 +76,9 @@ async def claim_row(session: AsyncSession, claim_id: int) -> Claim:
     assert c is not None
     await session.refresh(c)
     return c
+
+
+async def line_ids(session: AsyncSession, claim_id: int) -> list[int]:
+    return list((await session.scalars(
+        select(ClaimLine.id).where(ClaimLine.claim_id == claim_id)
+        .order_by(ClaimLine.line_number))).all())
