@@ -53,8 +53,6 @@ def claim(pcn: str = "PT0000001", *, patient: Person | None = None,
     )
     other = (
         OtherPayer(payer=PRIMARY, subscriber=SUBSCRIBER, paid=Decimal("80.00") * lines,
-                   adjustments=tuple(a for ln in svc if ln.prior_payment
-                                     for a in ln.prior_payment.adjustments if False),
                    adjudication_date=dt.date(2024, 3, 20)),
     ) if secondary else ()
     return ClaimInput(
