@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.models import Appointment, Patient
@@ -12,7 +13,6 @@ from gateway.ledger.balances import line_balances
 from gateway.ledger.models import ClaimLine, LedgerEntry
 from gateway.ledger.schemas import ClaimIn, ClaimLineIn, PatientIn
 from gateway.ledger.service import create_claims, get_or_create_patient
-from sqlalchemy import select
 
 
 async def patient(session: AsyncSession, practice_id: int, account: str,
