@@ -248,8 +248,8 @@ def _no_header_message(profile: Profile, sheets: list[tuple[str, list[tuple[int,
         ]
         found = ("rows such as " + " | ".join(texts[:3]))[:400] if texts else "no text at all"
     return (
-        f"no header row found in the first {n} rows for a {profile.vendor} "
-        f"{profile.report!r} report: expected columns like {expected}; found {found}"
+        f"no header row found in the first {n} rows ({profile.vendor} {profile.report!r} "
+        f"report): expected columns like {expected}; found {found}"
     )
 
 
