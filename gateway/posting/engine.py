@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from types import SimpleNamespace
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
@@ -168,7 +169,7 @@ async def post_deposit(
         last_id = 0
         while True:
             q = (
-                select(DepositClaim)
+                select(DepositClaim.__table__)
                 .where(
                     DepositClaim.deposit_id == deposit_id,
                     DepositClaim.id > last_id,
@@ -182,10 +183,9 @@ async def post_deposit(
             )
             if only is not None:
                 q = q.where(DepositClaim.id.in_(only))
-            chunk = list((await session.scalars(q)).all())
+            chunk = await _rows(session, q)
             if not chunk:
                 break
-            _detach(session, chunk)
             last_id = chunk[-1].id
             await _post_chunk(session, ctx, chunk)
     ctx.result.plb_applied = await _apply_plb(session, ctx)
@@ -246,28 +246,22 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
     practice_id = ctx.deposit.practice_id
     dc_ids = [dc.id for dc in dcs]
     procs_by_dc: dict[int, list[DepositProcedure]] = defaultdict(list)
-    loaded_procs = (
-        await session.scalars(
-            select(DepositProcedure)
-            .where(DepositProcedure.deposit_claim_id.in_(dc_ids))
-            .order_by(DepositProcedure.deposit_claim_id, DepositProcedure.sequence)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    _detach(session, loaded_procs)
+    loaded_procs = await _rows(
+        session,
+        select(DepositProcedure.__table__)
+        .where(DepositProcedure.deposit_claim_id.in_(dc_ids))
+        .order_by(DepositProcedure.deposit_claim_id, DepositProcedure.sequence),
+    )
     for p in loaded_procs:
         procs_by_dc[p.deposit_claim_id].append(p)
     claim_adjs: dict[int, list[DepositAdjustment]] = defaultdict(list)
     line_adjs: dict[int, list[DepositAdjustment]] = defaultdict(list)
-    loaded_adjs = (
-        await session.scalars(
-            select(DepositAdjustment)
-            .where(DepositAdjustment.deposit_claim_id.in_(dc_ids))
-            .order_by(DepositAdjustment.id)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    _detach(session, loaded_adjs)
+    loaded_adjs = await _rows(
+        session,
+        select(DepositAdjustment.__table__)
+        .where(DepositAdjustment.deposit_claim_id.in_(dc_ids))
+        .order_by(DepositAdjustment.id),
+    )
     for a in loaded_adjs:
         if a.deposit_procedure_id is None:
             claim_adjs[a.deposit_claim_id].append(a)  # type: ignore[index]
@@ -476,11 +470,10 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
         )
 
 
-def _detach(session: AsyncSession, objects: Sequence[Any]) -> None:
-    """Loaded rows become plain objects: the engine changes them in memory and writes with
-    executemany statements, never through per-object flushes."""
-    for o in objects:
-        session.expunge(o)
+async def _rows(session: AsyncSession, q: Any) -> list[Any]:
+    """Rows as plain mutable objects (no ORM identity map): the engine changes them in memory
+    and writes with executemany statements, never through per-object flushes."""
+    return [SimpleNamespace(**r._mapping) for r in (await session.execute(q)).all()]
 
 
 def _dc_error_values() -> dict[str, Any]:

@@ -424,11 +424,16 @@ async def _insert_claims(
             "crossover_payer_id": (xover.id[:80] or None) if xover else None,
             "overrides": {},
         })
-    ids = (
-        await session.execute(
-            insert(dc_table).returning(dc_table.c.id, sort_by_parameter_order=True), rows
-        )
-    ).scalars().all()
+    # RETURNING with the unique key, not sort_by_parameter_order: on SQLite the latter makes
+    # SQLAlchemy insert row by row; (deposit_id, sequence) maps ids back in one batch
+    by_seq = dict(
+        (
+            await session.execute(
+                insert(dc_table).returning(dc_table.c.sequence, dc_table.c.id), rows
+            )
+        ).all()
+    )
+    ids = [by_seq[r["sequence"]] for r in rows]
     proc_rows = []
     owners: list[tuple[int, list[Any]]] = []  # (deposit_claim_id, adjustments) per proc row
     adj_rows: list[dict[str, Any]] = []
@@ -458,11 +463,16 @@ async def _insert_claims(
             owners.append((dc_id, ln.adjustments))
     if proc_rows:
         pt = DepositProcedure.__table__
-        pids = (
-            await session.execute(
-                insert(pt).returning(pt.c.id, sort_by_parameter_order=True), proc_rows
-            )
-        ).scalars().all()
+        by_key = {
+            (dc, seq): pid
+            for dc, seq, pid in (
+                await session.execute(
+                    insert(pt).returning(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id),
+                    proc_rows,
+                )
+            ).all()
+        }
+        pids = [by_key[(r["deposit_claim_id"], r["sequence"])] for r in proc_rows]
         for pid, (dc_id, adjs) in zip(pids, owners, strict=True):
             for a in adjs:
                 adj_rows.append(_adj(dep_id, dc_id, pid, "procedure", a.group, a.reason,
