@@ -2,8 +2,8 @@
 
 `SshServer` runs `/usr/sbin/sshd -D -e` on a free loopback port with its own temporary
 Ed25519 host key, an `sshd_config` serving `internal-sftp` only, and a dedicated test user
-(created once with useradd when missing; a random password per test process, set with
-chpasswd once per process) whose login directory is the server's `root` folder. Readiness is the SSH banner
+(created once with useradd when missing; a random password per machine, kept in a root-only
+file and set with chpasswd) whose login directory is the server's `root` folder. Readiness is the SSH banner
 on the port, polled with a deadline. `kill()` SIGKILLs the daemon and every session process
 it forked (a real fault: connections drop mid-transfer); `stop()` does the same and removes
 the temporary files. Needs root (to run sshd and manage the user), as `scripts/test` has.
@@ -26,10 +26,32 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 SSHD = os.environ.get("SSHD", "/usr/sbin/sshd")
 USER = "gwsftp"
-# One password per test process: every server of the process logs the same user in.
-PASSWORD = secrets.token_urlsafe(18)
 # sshd reads authorized_keys as the test user: its folder must be outside root-only dirs.
 BASE_DIR = os.environ.get("GATEWAY_SSHD_DIR", "/tmp")
+
+
+def _shared_password() -> str:
+    """The test user's password, random once per machine and kept in a root-only file, so
+    test runs in parallel (several engineers, xdist) never change it under each other."""
+    path = Path(BASE_DIR) / "gateway-sshd-test-password"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f"{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(18))
+    try:
+        os.link(tmp, path)  # the first writer wins; everyone reads the same password
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+PASSWORD = _shared_password()
 
 
 def _free_port() -> int:
