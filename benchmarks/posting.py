@@ -238,12 +238,13 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--tmpdir", default=None, help="where the databases and ERAs go")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     backends = args.backends.split(",")
     results = []
     pg = None
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=args.tmpdir) as d:
         tmp = Path(d)
         try:
             if "postgresql" in backends:
