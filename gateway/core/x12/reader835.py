@@ -22,6 +22,7 @@ to name the element and the reason.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import gc
 import re
 from collections.abc import Iterator
@@ -50,6 +51,10 @@ from gateway.core.x12.model835 import (
 from gateway.core.x12.tokenizer import ENVELOPE_IDS, Envelope, Tokenizer, check_segment_id
 
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
+# Amounts are parsed with a private context: exact up to 34 digits (more raises Inexact rather
+# than rounding silently), and `create_decimal` is cheaper than `Decimal(str)`.
+_CTX = decimal.Context(prec=34, traps=[decimal.InvalidOperation, decimal.Inexact])
+_D = _CTX.create_decimal
 _PAD = [""] * 32
 
 # Which elements of which segment are numbers / dates, for error diagnosis.
@@ -107,6 +112,9 @@ def _diagnose(e: list[str], number: int, file: str | None, exc: BaseException) -
     if isinstance(exc, IndexError):
         return X12Error(f"too few elements ({len(e) - 1}): a required element is missing",
                         segment=number, segment_id=tag, file=file)
+    if isinstance(exc, decimal.Inexact):
+        return X12Error("an amount has more than 34 digits", segment=number, segment_id=tag,
+                        file=file)
     if isinstance(exc, InvalidOperation):
         return X12Error("an amount of this claim is not a number (NaN or Infinity)",
                         segment=number, segment_id=tag, file=file)
@@ -174,7 +182,7 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
     tok = Tokenizer(source, name=name)
     file = tok.name
     env = Envelope(file=file)
-    D = Decimal
+    D = _D
     Adj = Adjustment
     Line = ServiceLine
     Claim = ClaimPayment
@@ -434,7 +442,7 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                     # for posting and are skipped.
     except X12Error:
         raise
-    except (ValueError, IndexError, InvalidOperation, AttributeError) as exc:
+    except (ValueError, IndexError, ArithmeticError, AttributeError) as exc:
         raise _diagnose(e, n, file, exc) from None
     env.finish(n)
     if env.transactions == 0:
@@ -446,7 +454,7 @@ def _remittance(e: list[str], env: Envelope, st_control: str, st_number: int) ->
         e += _PAD[: 17 - len(e)]
     isa, gs = env.isa or _PAD, env.gs or _PAD
     return Remittance(
-        st_control, e[1], Decimal(e[2]), e[3], e[4], e[5],
+        st_control, e[1], _D(e[2]), e[3], e[4], e[5],
         _date(e[16]) if e[16] else None,
         interchange_control_number=isa[13],
         interchange_sender=isa[6].strip(),
@@ -520,9 +528,9 @@ def _cas(e: list[str], adjs: list[Adjustment]) -> Decimal:
         r = e[i]
         if not r:
             continue
-        a = Decimal(e[i + 1])
+        a = _D(e[i + 1])
         q = e[i + 2] if i + 2 < ne else ""
-        adjs.append(Adjustment(g, r, a, Decimal(q) if q else None))
+        adjs.append(Adjustment(g, r, a, _D(q) if q else None))
         total += a
     return total
 
@@ -542,7 +550,7 @@ def _plb(rem: Remittance, e: list[str], comp: str, n: int) -> Decimal:
         if not e[i]:
             continue
         rc = e[i].split(comp, 1)
-        amt = Decimal(e[i + 1])
+        amt = _D(e[i + 1])
         rem.provider_adjustments.append(
             ProviderAdjustment(e[1], pdate, rc[0], rc[1] if len(rc) > 1 else "", amt, n)
         )
