@@ -44,6 +44,7 @@ MIN_HEADER_SCORE = 3
 MAX_PROBLEMS = 1000
 
 _SIMPLE_MONEY = re.compile(r"-?\d+(\.\d{1,2})?")
+_CENTS = re.compile(r"-?\d+\.\d\d")
 _MDY = re.compile(r"(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4}|\d{2})(?:\s.*)?")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s].*)?")
 _YMD8 = re.compile(r"(\d{4})(\d{2})(\d{2})")
@@ -61,14 +62,17 @@ _RANKS = {
 
 def cell_text(value: Cell) -> str:
     """A cell as text: numbers without a spurious ".0", dates as ISO."""
+    t = type(value)
+    if t is str:
+        return value.strip()
+    if t is float:
+        return str(int(value)) if value.is_integer() else repr(value)
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value.strip()
+    if t is int:
+        return str(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
@@ -77,11 +81,16 @@ def cell_text(value: Cell) -> str:
 
 
 def money(value: Cell) -> Decimal:
-    """`parse_money` with a fast path for plain amounts ("123.45", "-7")."""
-    if isinstance(value, str) and _SIMPLE_MONEY.fullmatch(value):
-        d = Decimal(value)
-        return d if d.as_tuple().exponent == -2 else cents(d)
-    return parse_money(value.strip() if isinstance(value, str) else value)
+    """`parse_money` with fast paths for blanks and plain amounts ("123.45", "-7")."""
+    if type(value) is str:
+        if not value:
+            return ZERO
+        if _CENTS.fullmatch(value):
+            return Decimal(value)
+        if _SIMPLE_MONEY.fullmatch(value):
+            return cents(Decimal(value))
+        return parse_money(value.strip())
+    return parse_money(value)
 
 
 def bucket_for_days(days: int) -> str:
@@ -394,19 +403,37 @@ def _detail_rows(
         if c is None or c >= len(cells):
             return ""
         v = cells[c]
-        return v.strip() if isinstance(v, str) else cell_text(v)
+        return v.strip() if type(v) is str else cell_text(v)
 
+    claim_header = headers[c_claim]
+    claim_header_key = header_key(claim_header)
     for n, cells in body:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
-        claim = text(cells, c_claim)
-        nonempty = [c for c in cells if c is not None and c != "" and not (isinstance(c, str) and not c.strip())]
-        if not nonempty:
+        v = cells[c_claim]
+        claim = (v.strip() if type(v) is str else cell_text(v))
+        # the first two non-empty cells: labels of totals and groups live there
+        found = 0
+        first: Cell = None
+        second: Cell = None
+        for c in cells:
+            if c is None or c == "" or (type(c) is str and c.isspace()):
+                continue
+            found += 1
+            if found == 1:
+                first = c
+            elif found == 2:
+                second = c
+            else:
+                break
+        if not found:
             continue
-        first_text = cell_text(nonempty[0])
-        labels = [cell_text(c) for c in nonempty[:2] if isinstance(c, str)]
+        first_text = first.strip() if type(first) is str else cell_text(first)
+        labels = [t.strip() for t in (first, second) if type(t) is str]
         # total and subtotal rows
-        if any(TOTAL_RE.search(t) for t in labels) and (not claim or TOTAL_RE.search(claim)):
+        if (not claim or not claim[0].isdigit()) and any(TOTAL_RE.search(t) for t in labels) and (
+            not claim or TOTAL_RE.search(claim)
+        ):
             try:
                 stated = money(cells[c_balance])
             except (MoneyError, InvalidOperation):
@@ -425,7 +452,7 @@ def _detail_rows(
         # group headers: "Payor: VSP" or a single text cell
         if group_re is not None:
             m = group_re.match(first_text)
-            lone = len(nonempty) == 1 and isinstance(nonempty[0], str) and any(ch.isalpha() for ch in first_text)
+            lone = found == 1 and isinstance(first, str) and any(ch.isalpha() for ch in first_text)
             if m or lone:
                 if lone and header_key(first_text) in header_keys:
                     continue
@@ -433,7 +460,9 @@ def _detail_rows(
                 group_sum = ZERO
                 continue
         # a repeated header (page break in a printed export)
-        if claim and header_key(claim) == header_key(headers[c_claim]):
+        if claim and not claim[0].isdigit() and (
+            claim == claim_header or header_key(claim) == claim_header_key
+        ):
             continue
         if not claim:
             if c_account is not None and text(cells, c_account):
@@ -546,7 +575,10 @@ def _detail_rows(
             status=text(cells, c_status) or None,
             procedure_code=text(cells, c_proc) or None,
             balance=balance,
-            raw={raw_keys[i]: cell_text(v) for i, v in enumerate(cells[:width]) if v is not None and v != ""},
+            raw={
+                k: (v if type(v) is str else cell_text(v))
+                for k, v in zip(raw_keys, cells) if v is not None and v != ""
+            },
             **amounts,
             **buckets,
         )

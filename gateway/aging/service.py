@@ -27,19 +27,19 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 import pluggy
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.admin.notifications import notify_practice_users
 from gateway.admin.payers import get_or_add_payer, normalize_payer_name
+from gateway.aging.bulk import bulk_insert
 from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
 from gateway.aging.schemas import ImportResult, ParseSummary
 from gateway.core.errors import NotFound, UserError
@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 FILE_KIND = "aging"
 SOURCE_TYPE = "aging"
 LEVELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
-BATCH = 5000
 BUCKETS = ("bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_91_120", "bucket_120_plus")
 
 
@@ -94,10 +93,12 @@ def summarize(export: AgingExport) -> ParseSummary:
     rows = 0
     total = ZERO
     payers: dict[str, str] = {}
+    spellings: set[str] = set()
     for row in export.iter_rows():
         rows += 1
         total += row.balance
-        if row.payer_name:
+        if row.payer_name and row.payer_name not in spellings:
+            spellings.add(row.payer_name)
             payers.setdefault(normalize_payer_name(row.payer_name), row.payer_name)
     return ParseSummary(
         rows=rows, balance_total=total, payers=list(payers.values()), problems=list(export.problems)
@@ -175,6 +176,22 @@ class _Claim:
     @property
     def first(self) -> AgingRow:
         return self.rows[0]
+
+
+_payer_norms: dict[str, str] = {}
+
+
+def _payer_norm(name: str | None) -> str:
+    """normalize_payer_name, remembered (a 100k-row file names a few dozen payers)."""
+    if not name:
+        return ""
+    try:
+        return _payer_norms[name]
+    except KeyError:
+        if len(_payer_norms) > 10_000:
+            _payer_norms.clear()
+        norm = _payer_norms[name] = normalize_payer_name(name)
+        return norm
 
 
 def _norm(text: str | None) -> str:
@@ -334,12 +351,12 @@ async def import_export(
         creatable.append(c)
     patient_ids = await _patients(session, practice_id, creatable)
     if creatable:
-        await _bulk_insert(session, Claim.__table__, [
+        await bulk_insert(session, Claim.__table__, [
             {
                 "practice_id": practice_id,
                 "location_id": location_id,
                 "patient_id": patient_ids[c.first.patient_account[:80]],
-                "payer_id": payer_of.get(normalize_payer_name(c.first.payer_name or "")),
+                "payer_id": payer_of.get(_payer_norm(c.first.payer_name)),
                 "payer_rank": c.key[1],
                 "service_date_from": min(r.service_date for r in c.rows if r.service_date),
                 "level": LEVELS.get(c.key[1], "Primary"),
@@ -348,7 +365,6 @@ async def import_export(
                 "diagnosis_codes": [],
                 "source_vendor": vendor,
                 "source_claim_id": c.key[0],
-                "created_at": now,
             }
             for c in creatable
         ])
@@ -367,7 +383,7 @@ async def import_export(
     payer_changed: set[int] = set()
     for k, c in claims.items():
         if k in existing and k not in created_keys:
-            pid = payer_of.get(normalize_payer_name(c.first.payer_name or ""))
+            pid = payer_of.get(_payer_norm(c.first.payer_name))
             if pid is not None and pid != existing[k]["payer_id"]:
                 await session.execute(update(Claim).where(Claim.id == existing[k]["id"])
                                       .values(payer_id=pid))
@@ -376,7 +392,7 @@ async def import_export(
     # lines and money
     in_file = {k: existing[k]["id"] for k in claims if k in existing}
     changed = await _reconcile(
-        session, practice_id, snapshot.id, export, claims, in_file, payer_of,
+        session, practice_id, location_id, vendor, snapshot.id, export, claims, in_file, payer_of,
     )
     updated = {
         cid for k, cid in in_file.items()
@@ -384,7 +400,7 @@ async def import_export(
     } - set(reopened)
 
     # the snapshot's rows, for audit
-    await _bulk_insert(session, AgingSnapshotItem.__table__, [
+    await bulk_insert(session, AgingSnapshotItem.__table__, [
         {
             "snapshot_id": snapshot.id,
             "claim_id": in_file.get((r.claim_id[:80], r.payer_rank)),
@@ -452,12 +468,6 @@ def _enc(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return format_money(obj)
     raise NotImplementedError(type(obj).__name__)
-
-
-async def _bulk_insert(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """executemany in batches (no per-row ORM flush)."""
-    for i in range(0, len(rows), BATCH):
-        await session.execute(insert(table), list(rows[i:i + BATCH]))
 
 
 async def _rows_of_location(
@@ -532,7 +542,7 @@ async def _payers(
     for c in claims.values():
         for row in c.rows:
             if row.payer_name:
-                norm = normalize_payer_name(row.payer_name)
+                norm = _payer_norm(row.payer_name)
                 if not norm:
                     problems.append(RowProblem(row.source_row, None,
                                                f"payer {row.payer_name!r} has no letters or digits"))
@@ -583,20 +593,14 @@ async def _patients(
     found = await _patient_ids(session, practice_id, list(wanted))
     missing = [a for a in wanted if a not in found]
     if missing:
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        ins = (postgresql if dialect == "postgresql" else sqlite).insert(Patient.__table__)
-        ins = ins.on_conflict_do_nothing(index_elements=["practice_id", "account"])
-        now = utcnow()
         values = []
         for account in missing:
             row = wanted[account]
             first, last = _split_name(row.patient_name)
             values.append({"practice_id": practice_id, "account": account, "first_name": first,
-                           "last_name": last, "dob": row.patient_dob, "created_at": now})
-        for i in range(0, len(values), BATCH):
-            await session.execute(ins, values[i:i + BATCH])
+                           "last_name": last, "dob": row.patient_dob})
+        await bulk_insert(session, Patient.__table__, values,  # type: ignore[arg-type]
+                          on_conflict_do_nothing=["practice_id", "account"])
         found.update(await _patient_ids(session, practice_id, missing))
     return found
 
@@ -616,6 +620,8 @@ async def _patient_ids(session: AsyncSession, practice_id: int, accounts: list[s
 async def _reconcile(
     session: AsyncSession,
     practice_id: int,
+    location_id: int,
+    vendor: str,
     snapshot_id: int,
     export: AgingExport,
     claims: dict[tuple[str, int], _Claim],
@@ -629,14 +635,24 @@ async def _reconcile(
     states = [(claims[k], cid) for k, cid in claim_ids.items()]
     ids = [cid for _, cid in states]
 
-    lines: dict[int, dict[int, int]] = defaultdict(dict)  # claim -> line number -> line id
-    for i in range(0, len(ids), 500):
+    of_location = (
+        select(Claim.id).where(Claim.practice_id == practice_id,
+                               Claim.location_id == location_id, Claim.source_vendor == vendor)
+    )
+    wanted = set(ids)
+
+    async def load_lines() -> dict[int, dict[int, int]]:
+        out: dict[int, dict[int, int]] = defaultdict(dict)  # claim -> line number -> line id
         result = await session.execute(
             select(ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.id)
-            .where(ClaimLine.claim_id.in_(ids[i:i + 500]))
+            .where(ClaimLine.claim_id.in_(of_location))
         )
         for cid, number, lid in result:
-            lines[cid][number] = lid
+            if cid in wanted:
+                out[cid][number] = lid
+        return out
+
+    lines = await load_lines()
 
     # targets per (claim, line number): one line per row for claim-line reports, else one
     targets: list[tuple[int, int, AgingRow, list[AgingRow]]] = []
@@ -656,37 +672,28 @@ async def _reconcile(
                     "service_date": row.service_date,
                 })
     if new_lines:
-        await _bulk_insert(session, ClaimLine.__table__, new_lines)
-        touched = list({nl["claim_id"] for nl in new_lines})
-        for i in range(0, len(touched), 500):
-            result = await session.execute(
-                select(ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.id)
-                .where(ClaimLine.claim_id.in_(touched[i:i + 500]))
-            )
-            for cid, number, lid in result:
-                lines[cid][number] = lid
+        await bulk_insert(session, ClaimLine.__table__, new_lines)  # type: ignore[arg-type]
+        lines = await load_lines()
 
     # the ledger as it is, per line
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for i in range(0, len(ids), 500):
-        result = await session.execute(
-            select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-            .where(LedgerEntry.claim_id.in_(ids[i:i + 500]))
-            .group_by(LedgerEntry.claim_line_id, LedgerEntry.kind)
-        )
-        for lid, kind, total in result:
-            sums[lid][kind] = total or ZERO
+    result = await session.execute(
+        select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.claim_id.in_(of_location))
+        .group_by(LedgerEntry.claim_line_id, LedgerEntry.kind)
+    )
+    for lid, kind, total in result:
+        sums[lid][kind] = total or ZERO
 
     has_billed = "billed" in export.fields
     has_paid = "paid" in export.fields
     entries: list[dict[str, Any]] = []
     changed: set[int] = set()
-    now = utcnow()
     covered: set[int] = set()
     for cid, number, row, group in targets:
         lid = lines[cid][number]
         covered.add(lid)
-        payer = payer_of.get(normalize_payer_name(row.payer_name or ""))
+        payer = payer_of.get(_payer_norm(row.payer_name))
         balance = sum((r.balance for r in group), ZERO)
         billed = sum((r.billed for r in group), ZERO)
         paid = sum((r.paid for r in group), ZERO)
@@ -695,8 +702,7 @@ async def _reconcile(
             entries.append({
                 "practice_id": practice_id, "claim_id": cid, "claim_line_id": lid, "kind": kind,
                 "amount": amount, "payer_id": payer, "source_type": SOURCE_TYPE,
-                "source_id": snapshot_id, "reason": "aging", "created_at": now,
-                "detail": {"row": row.source_row},
+                "source_id": snapshot_id, "reason": "aging", "reverses_id": None,
             })
             changed.add(cid)
     # lines of a claim that the file no longer shows: nothing left to collect on them
@@ -708,11 +714,10 @@ async def _reconcile(
                 entries.append({
                     "practice_id": practice_id, "claim_id": cid, "claim_line_id": lid,
                     "kind": kind, "amount": amount, "payer_id": None, "source_type": SOURCE_TYPE,
-                    "source_id": snapshot_id, "reason": "aging", "created_at": now,
-                    "detail": {"line_absent": True},
+                    "source_id": snapshot_id, "reason": "aging", "reverses_id": None,
                 })
                 changed.add(cid)
-    await _bulk_insert(session, LedgerEntry.__table__, entries)
+    await bulk_insert(session, LedgerEntry.__table__, entries)
     return changed
 
 
