@@ -26,24 +26,33 @@ BATCH = 5000
 def _converter(column: Any, dialect: str) -> Callable[[Any], Any] | None:
     t = column.type
     if isinstance(t, ScaledDecimal):
-        factor = Decimal(10) ** t.scale
-
         def scaled(value: Any) -> int | None:
-            if value is None:
-                return None
-            if isinstance(value, float):
-                raise TypeError("money must be Decimal, not float")
-            scaled_value = Decimal(value) * factor
-            if scaled_value != scaled_value.to_integral_value():
+            if type(value) is not Decimal:
+                if value is None:
+                    return None
+                if isinstance(value, float):
+                    raise TypeError("money must be Decimal, not float")
+                value = Decimal(value)
+            scaled_value = value.scaleb(t.scale)
+            as_int = int(scaled_value)
+            if as_int != scaled_value:
                 raise ValueError(f"{value} has more than {t.scale} decimals")
-            return int(scaled_value)
+            return as_int
 
         return scaled
     if isinstance(t, JSON):
-        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+        return _json
     if isinstance(t, Date) and dialect == "sqlite":
         return lambda v: None if v is None else v.isoformat()
     return None
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not value and isinstance(value, list | dict):
+        return "[]" if isinstance(value, list) else "{}"
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _placeholders(paramstyle: str, n: int) -> str:
