@@ -176,9 +176,8 @@ def _open(source: Any) -> tuple[IO[Any], str | None, bool]:
         except OSError as exc:
             raise X12Error(f"cannot read file: {exc.strerror or exc}", file=path) from exc
     if hasattr(source, "read"):
-        return source, getattr(source, "name", None) if isinstance(
-            getattr(source, "name", None), str
-        ) else None, False
+        name = getattr(source, "name", None)
+        return source, name if isinstance(name, str) else None, False
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
@@ -221,10 +220,16 @@ class Tokenizer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def error(self, why: str, segment: int | None = None, segment_id: str | None = None,
-              element: int | None = None) -> X12Error:
-        return X12Error(why, segment=segment, segment_id=segment_id, element=element,
-                        file=self.name)
+    def error(
+        self,
+        why: str,
+        segment: int | None = None,
+        segment_id: str | None = None,
+        element: int | None = None,
+    ) -> X12Error:
+        return X12Error(
+            why, segment=segment, segment_id=segment_id, element=element, file=self.name
+        )
 
     def _first_text(self) -> str:
         """The first chunk, with BOM and leading whitespace removed, checked to be X12."""
