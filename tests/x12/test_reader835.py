@@ -292,3 +292,28 @@ def test_a_changed_amount_is_reported_as_unbalanced(seed: int, cents: int) -> No
     assert not rems[0].balanced
     assert any("(CLP)" in p for p in rems[0].problems)
     assert any("(BPR)" in p for p in rems[0].problems)
+
+
+def test_generator_is_deterministic() -> None:
+    a, ea = generate_835(30, 9, claims_per_st=7, newline="\n")
+    b, eb = generate_835(30, 9, claims_per_st=7, newline="\n")
+    assert a == b and ea == eb
+    assert generate_835(30, 10)[0] != generate_835(30, 9)[0]
+
+
+def test_memory_does_not_grow_with_the_file(tmp_path: object) -> None:
+    import tracemalloc
+
+    from gateway.core.x12.generate835 import write_835
+
+    path = f"{tmp_path}/g.835"
+    write_835(path, 6000, 4, claims_per_st=20)  # 2.5 MB; as Structs all at once: ~45 MB
+    tracemalloc.start()
+    try:
+        count = sum(len(r.claims) for r in iter_remittances(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 6000
+    # Bounded by the read chunk (1 MiB of text and its segments) plus one transaction set.
+    assert peak < 14 * 2**20

@@ -39,8 +39,6 @@ from gateway.core.x12.model835 import (
     InpatientAdjudication,
     OutpatientAdjudication,
     Party,
-    Payee,
-    Payer,
     ProviderAdjustment,
     Reference,
     Remark,
