@@ -60,9 +60,31 @@ async def seed_demo(session: AsyncSession, data_dir: Path) -> DemoResult:
             payer_id=payer.id, diagnosis_codes=["H52.13"]))
     await create_claims(session, pid, claims)
     connector_id = await _demo_connector(session, pid, data_dir)
+    await _demo_jobs(session, pid, connector_id)
     key = await create_key(session, pid, "admin@demo.example", "admin")
     return DemoResult(practice_id=pid, created=True, admin_key=key, location_ids=locs,
                       connector_id=connector_id)
+
+
+async def _demo_jobs(session: AsyncSession, practice_id: int, connector_id: int | None) -> None:
+    """The schedule a practice typically runs: poll ERAs often, post and reconcile nightly."""
+    from gateway.jobs.registry import job_kinds
+    from gateway.jobs.service import JobIn, define_job
+
+    today = dt.date.today()
+    wanted = [
+        JobIn(name="Nightly receipt reconciliation", kind="reconcile_receipts",
+              pattern="daily", time_of_day=dt.time(2, 0), start_date=today),
+        JobIn(name="Auto-post ERAs", kind="auto_post_eras", pattern="daily",
+              time_of_day=dt.time(6, 0), start_date=today),
+    ]
+    if connector_id is not None:
+        wanted.append(JobIn(name="Poll ERAs", kind="poll_eras", pattern="minutes", every=5,
+                            time_of_day=dt.time(0, 0), start_date=today,
+                            connector_id=connector_id))
+    for job in wanted:
+        if job.kind in job_kinds():
+            await define_job(session, practice_id, job)
 
 
 async def _demo_connector(session: AsyncSession, practice_id: int, data_dir: Path) -> int | None:

@@ -46,6 +46,14 @@ def gateway_plugin_info() -> PluginInfo:
         secret_fields=("password", "private_key", "private_key_passphrase"),
         description="ERAs and acknowledgments in, 837P claim batches out, over SFTP "
         "(or local folders).",
+        example_config={
+            "transport": "local",
+            "era_dir": "/srv/clearinghouse/era",
+            "ack_dir": "/srv/clearinghouse/ack",
+            "claims_dir": "/srv/clearinghouse/claims",
+            "after_download": "move",
+            "archive_dir": "/srv/clearinghouse/archive",
+        },
     )
 
 
