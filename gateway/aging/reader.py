@@ -155,7 +155,7 @@ def parse_date(value: Cell, ref: dt.date) -> dt.date | None:
     if m:
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if s.replace(".", "", 1).isdigit():
-        return _serial(float(s) if "." in s else int(s))
+        return _serial(int(s.split(".", 1)[0] or "0"))  # the fraction is the time of day
     for fmt in _NAMED_DATE_FORMATS:
         try:
             return dt.datetime.strptime(s, fmt).date()
@@ -164,8 +164,9 @@ def parse_date(value: Cell, ref: dt.date) -> dt.date | None:
     raise ValueError(f"not a date: {s!r}")
 
 
-def _serial(n: float | int) -> dt.date:
-    if not 1 <= n < 2958466:
+def _serial(n: object) -> dt.date:
+    """An Excel serial day number (spreadsheet cells arrive as numbers; only the day counts)."""
+    if not isinstance(n, int | float) or not 1 <= n < 2958466:
         raise ValueError(f"not a date: {n!r}")
     return EXCEL_EPOCH + dt.timedelta(days=int(n))
 
