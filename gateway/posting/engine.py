@@ -45,6 +45,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
+from gateway.posting.bulk import fetch, fetch_objects, insert_rows, update_by_id
 from gateway.posting.rules import BALANCE_TYPES, PATIENT_TYPES, RuleSet, classify, load_rules
 
 log = logging.getLogger("gateway.posting.engine")
@@ -274,13 +275,13 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
     claims: dict[int, dict[str, Any]] = {}
     if claim_ids:
         for row in (
-            await session.execute(
+            await fetch(session, 
                 select(
                     Claim.id, Claim.patient_id, Claim.payer_id, Claim.payer_rank, Claim.level,
                     Claim.status, Claim.sub_status, Claim.payer_claim_number,
                 ).where(Claim.id.in_(claim_ids), Claim.practice_id == practice_id)
             )
-        ).all():
+        ):
             claims[row.id] = dict(row._mapping)
     lines: dict[int, list[_Line]] = defaultdict(list)
     balances: dict[int, Balances] = {}
@@ -288,32 +289,32 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
     if claims:
         ids = list(claims)
         for row in (
-            await session.execute(
+            await fetch(session, 
                 select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.line_number,
                        ClaimLine.procedure_code, ClaimLine.modifiers, ClaimLine.charge)
                 .where(ClaimLine.claim_id.in_(ids))
                 .order_by(ClaimLine.claim_id, ClaimLine.line_number)
             )
-        ).all():
+        ):
             lines[row[1]].append(_Line(row[0], row[1], row[2], row[3],
                                        [m.upper() for m in (row[4] or [])], row[5]))
             balances[row[0]] = Balances()
         for line_id, kind, total in (
-            await session.execute(
+            await fetch(session, 
                 select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
                 .where(LedgerEntry.claim_id.in_(ids))
                 .group_by(LedgerEntry.claim_line_id, LedgerEntry.kind)
             )
-        ).all():
+        ):
             balances.setdefault(line_id, Balances()).add(kind, total or ZERO)
         patient_ids = {c["patient_id"] for c in claims.values()}
         for pid, rank, payer in (
-            await session.execute(
+            await fetch(session, 
                 select(Coverage.patient_id, Coverage.rank, Coverage.payer_id).where(
                     Coverage.patient_id.in_(patient_ids)
                 )
             )
-        ).all():
+        ):
             coverages[pid][rank] = payer
 
     # reversals: the earlier posting of the same payer claim number on the same claim
@@ -335,11 +336,18 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
                 .order_by(DepositClaim.id)
             )
         ).all()
+        by_key: dict[tuple[Any, Any], list[DepositClaim]] = defaultdict(list)
+        for e in found:
+            by_key[(e.claim_id, e.payer_claim_number)].append(e)
+        taken: set[int] = set()  # ids of the postings chosen so far (earlier.values())
         for dc in rev:
-            for e in found:
-                if (e.claim_id == dc.claim_id and e.payer_claim_number == dc.payer_claim_number
-                        and e.paid == -dc.paid and e.id not in {x.id for x in earlier.values()}):
+            for e in by_key.get((dc.claim_id, dc.payer_claim_number), ()):
+                if e.paid == -dc.paid and e.id not in taken:
+                    prev = earlier.get(dc.id)
+                    if prev is not None:
+                        taken.discard(prev.id)
                     earlier[dc.id] = e  # the latest matching one wins
+                    taken.add(e.id)
         if earlier:
             rows = await live_rows(session, [e.id for e in earlier.values()], "deposit_claim")
             for r in rows:
@@ -354,12 +362,12 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
 
     open_errs: dict[int, dict[tuple[str, int | None, int | None], int]] = defaultdict(dict)
     for e_id, dc_id, etype, pid, aid in (
-        await session.execute(
+        await fetch(session, 
             select(PostingError.id, PostingError.deposit_claim_id, PostingError.type,
                    PostingError.deposit_procedure_id, PostingError.deposit_adjustment_id)
             .where(PostingError.deposit_claim_id.in_(dc_ids), PostingError.resolved_at.is_(None))
         )
-    ).all():
+    ):
         open_errs[dc_id][(etype, pid, aid)] = e_id
 
     ledger_rows: list[dict[str, Any]] = []
@@ -407,61 +415,26 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
         dc_updates.append({**base, **outcome["dc"]})
 
     if ledger_rows:
-        await session.execute(insert(LedgerEntry.__table__), ledger_rows)
+        await insert_rows(session, LedgerEntry.__table__, ledger_rows)  # type: ignore[arg-type]
         ctx.result.ledger_rows += len(ledger_rows)
     if claim_updates:
-        t = Claim.__table__
-        await session.execute(
-            update(t).where(t.c.id == bindparam("b_id")).values(
-                payer_id=bindparam("payer_id"), payer_rank=bindparam("payer_rank"),
-                level=bindparam("level"), status=bindparam("status"),
-                sub_status=bindparam("sub_status"),
-                payer_claim_number=bindparam("payer_claim_number"),
-            ),
-            claim_updates,
-        )
+        await update_by_id(session, Claim.__table__, claim_updates)  # type: ignore[arg-type]
     if dc_updates:
         t = DepositClaim.__table__
         posted = [u for u in dc_updates if u["state"] == "posted"]
         failed = [u for u in dc_updates if u["state"] != "posted"]
         if posted:
-            await session.execute(
-                update(t).where(t.c.id == bindparam("b_id")).values(
-                    {k: bindparam(k) for k in posted[0] if k != "b_id"}
-                ),
-                posted,
-            )
+            await update_by_id(session, t, posted)  # type: ignore[arg-type]
         if failed:
-            await session.execute(
-                update(t).where(t.c.id == bindparam("b_id")).values(
-                    {k: bindparam(k) for k in failed[0] if k != "b_id"}
-                ),
-                failed,
-            )
+            await update_by_id(session, t, failed)  # type: ignore[arg-type]
     if reversed_marks:
-        t = DepositClaim.__table__
-        await session.execute(
-            update(t).where(t.c.id == bindparam("b_id")).values(
-                reversed_by_id=bindparam("reversed_by_id")),
-            reversed_marks,
-        )
+        await update_by_id(session, DepositClaim.__table__, reversed_marks)  # type: ignore[arg-type]
     if proc_updates:
-        t = DepositProcedure.__table__
-        await session.execute(
-            update(t).where(t.c.id == bindparam("b_id")).values(
-                claim_line_id=bindparam("claim_line_id")),
-            proc_updates,
-        )
+        await update_by_id(session, DepositProcedure.__table__, proc_updates)  # type: ignore[arg-type]
     if adj_updates:
-        t = DepositAdjustment.__table__
-        await session.execute(
-            update(t).where(t.c.id == bindparam("b_id")).values(
-                payment_type=bindparam("payment_type"),
-                payment_type_source=bindparam("payment_type_source")),
-            adj_updates,
-        )
+        await update_by_id(session, DepositAdjustment.__table__, adj_updates)  # type: ignore[arg-type]
     if new_errors:
-        await session.execute(insert(PostingError.__table__), new_errors)
+        await insert_rows(session, PostingError.__table__, new_errors)  # type: ignore[arg-type]
     if cleared:
         t = PostingError.__table__
         await session.execute(
@@ -473,7 +446,7 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
 async def _rows(session: AsyncSession, q: Any) -> list[Any]:
     """Rows as plain mutable objects (no ORM identity map): the engine changes them in memory
     and writes with executemany statements, never through per-object flushes."""
-    return [SimpleNamespace(**r._mapping) for r in (await session.execute(q)).all()]
+    return await fetch_objects(session, q)
 
 
 def _dc_error_values() -> dict[str, Any]:
@@ -493,13 +466,13 @@ async def _match_claims(
         return ambiguous
     by_xref = dict(
         (
-            await session.execute(
+            await fetch(session, 
                 select(Claim.patient_control_number, Claim.id).where(
                     Claim.practice_id == practice_id,
                     Claim.patient_control_number.in_({dc.claim_xref for dc in dcs}),
                 )
             )
-        ).all()
+        )
     )
     rest = []
     for dc in dcs:
@@ -513,21 +486,21 @@ async def _match_claims(
         icns = {dc.payer_claim_number for dc in with_icn}
         seen: dict[str, set[int]] = defaultdict(set)
         for icn, cid in (
-            await session.execute(
+            await fetch(session, 
                 select(Claim.payer_claim_number, Claim.id).where(
                     Claim.practice_id == practice_id, Claim.payer_claim_number.in_(icns))
             )
-        ).all():
+        ):
             seen[icn].add(cid)
         for icn, cid in (
-            await session.execute(
+            await fetch(session, 
                 select(DepositClaim.payer_claim_number, DepositClaim.claim_id).where(
                     DepositClaim.practice_id == practice_id,
                     DepositClaim.payer_claim_number.in_(icns),
                     DepositClaim.claim_id.is_not(None),
                 )
             )
-        ).all():
+        ):
             seen[icn].add(cid)
         still = []
         for dc in rest:
@@ -581,17 +554,17 @@ async def _match_by_patient(session: AsyncSession, practice_id: int, dc: Deposit
             select(Claim.id).where(Claim.practice_id == practice_id,
                                    Claim.service_date_from == dc.service_date, or_(*conds))
         )
-    ).all()
+    )
     if not ids:
         return []
     rows = (
-        await session.execute(
+        await fetch(session, 
             select(ClaimLine.claim_id, func.sum(ClaimLine.charge))
             .where(ClaimLine.claim_id.in_(ids))
             .group_by(ClaimLine.claim_id)
             .order_by(ClaimLine.claim_id)
         )
-    ).all()
+    )
     return [cid for cid, total in rows if total == dc.charged]
 
 

@@ -1,0 +1,89 @@
+"""Bulk reads and writes for the posting engine and the ERA import, without per-row overhead.
+
+SQLAlchemy's executemany builds a parameter dict per row through the compiled statement
+(`construct_params`), which dominates a 100k-claim import or posting. On SQLite these helpers
+hand the driver one `executemany` of plain tuples instead (one hop to the aiosqlite thread per
+statement), after running each column's own bind processor (Money -> integer cents, JSON ->
+text, dates -> ISO text), so the stored values are exactly what the Core statement would store.
+On other backends they run the equivalent Core statement.
+
+Reads go through the session's Core connection (no ORM result machinery) after a flush, so
+pending ORM changes are visible exactly as with `session.execute`.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def is_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
+
+
+def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[Any]:
+    dialect = session.bind.dialect  # type: ignore[union-attr]
+    return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
+
+
+def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
+    pairs = list(zip(cols, procs, strict=True))
+    if not any(procs):
+        return [tuple(r[k] for k in cols) for r in rows]
+    return [tuple(p(r[k]) if p is not None else r[k] for k, p in pairs) for r in rows]
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT every row (all rows have the keys of the first one)."""
+    if not rows:
+        return
+    if not is_sqlite(session):
+        await session.execute(insert(table), rows)
+        return
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+    params = _tuples(rows, cols, _processors(session, table, cols))
+    conn = await session.connection()
+    await conn.exec_driver_sql(sql, params)
+
+
+async def update_by_id(session: AsyncSession, table: Table, rows: list[dict[str, Any]],
+                       key: str = "b_id") -> None:
+    """UPDATE table SET <other keys> WHERE id = row[key], for every row (same keys in all)."""
+    if not rows:
+        return
+    cols = [k for k in rows[0] if k != key]
+    if not is_sqlite(session):
+        await session.execute(
+            update(table).where(table.c.id == bindparam(key)).values(
+                {k: bindparam(k) for k in cols}),
+            rows,
+        )
+        return
+    sets = ", ".join(f'"{c}" = ?' for c in cols)
+    sql = f'UPDATE "{table.name}" SET {sets} WHERE id = ?'
+    procs = _processors(session, table, cols)
+    params = _tuples(rows, [*cols, key], [*procs, None])
+    conn = await session.connection()
+    await conn.exec_driver_sql(sql, params)
+
+
+async def fetch(session: AsyncSession, q: Any) -> list[Any]:
+    """Rows of a Core select through the session's connection (no ORM loading)."""
+    await session.flush()
+    conn = await session.connection()
+    return list((await conn.execute(q)).all())
+
+
+async def fetch_objects(session: AsyncSession, q: Any) -> list[SimpleNamespace]:
+    """Rows as plain mutable objects (attribute access by column name)."""
+    await session.flush()
+    conn = await session.connection()
+    res = await conn.execute(q)
+    keys = list(res.keys())
+    return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in res.all()]
