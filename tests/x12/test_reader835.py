@@ -173,9 +173,15 @@ def test_shifted_service_line_is_reported_not_raised() -> None:
     ]
 
 
-def test_impossible_payment_date_is_rejected() -> None:
-    with pytest.raises(X12Error, match=r"segment 4 \(BPR\), element BPR16: not a date"):
-        read_remittances(X12_FIXTURES / "835/lfh_managed-care.835")
+def test_impossible_payment_date_is_noted_not_fatal() -> None:
+    (rem,) = read_remittances(X12_FIXTURES / "835/lfh_managed-care.835")
+    assert rem.payment_date is None
+    assert rem.balanced is True
+    assert rem.problems == [
+        "segment 4 (BPR), element BPR16: not a date (CCYYMMDD): '20002316'; "
+        "payment date left empty"
+    ]
+    assert len(rem.claims) == 2
 
 
 SMALL, _ = generate_835(3, 5, claims_per_st=3)

@@ -67,7 +67,7 @@ _NUMERIC: dict[str, tuple[int, ...]] = {
     "MIA": (1, 2, 3, 4),
     "QTY": (2,),
 }
-_DATES: dict[str, tuple[int, ...]] = {"DTM": (2,), "BPR": (16,), "PLB": (2,)}
+_DATES: dict[str, tuple[int, ...]] = {"DTM": (2,), "PLB": (2,)}
 _REQUIRED: dict[str, tuple[int, ...]] = {
     "BPR": (1, 2, 3, 4), "CLP": (1, 2, 3, 4), "SVC": (1, 2, 3), "CAS": (1, 2, 3), "AMT": (1, 2),
     "DTM": (1, 2), "REF": (1, 2), "TRN": (1, 2), "LQ": (1, 2), "PLB": (1, 2), "N1": (1,),
@@ -79,6 +79,13 @@ def _date(text: str) -> dt.date:
     if len(text) != 8 or not text.isdigit():
         raise ValueError(f"not a date (CCYYMMDD): {text!r}")
     return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        return _date(text) if text else None
+    except ValueError:
+        return None
 
 
 def _opt_num(text: str) -> Decimal | None:
@@ -374,7 +381,7 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                                     f"transaction set {e[1]!r} is not an 835 remittance",
                                     segment=n, segment_id=t, element=1, file=file,
                                 )
-                            rem, claims, problems = None, [], []
+                            rem, claims, problems, notes = None, [], [], []
                             claim = line = None
                             paid_sum = plb_sum = ZERO
                             header_ctx = header_number = ""
@@ -389,8 +396,8 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                             rem.claims = claims
                             rem.last_segment = n
                             _balance(rem, paid_sum, plb_sum, problems, file)
-                            rem.problems = problems
                             rem.balanced = not problems
+                            rem.problems = problems + notes
                             yield rem
                             rem = None
                         continue
@@ -401,6 +408,11 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                             raise X12Error("a second BPR in the transaction set", segment=n,
                                            segment_id=t, file=file)
                         rem = _remittance(e, env, st_control, st_number)
+                        if rem.payment_date is None and len(e) > 16 and e[16]:
+                            # a payer's bad date must not lose the remittance: it is noted,
+                            # and the deposit is dated by the production date (DTM*405)
+                            notes.append(f"segment {n} (BPR), element BPR16: not a date "
+                                         f"(CCYYMMDD): {e[16]!r}; payment date left empty")
                         continue
                     if rem is None:
                         raise X12Error(
@@ -453,7 +465,7 @@ def _remittance(e: list[str], env: Envelope, st_control: str, st_number: int) ->
     isa, gs = env.isa or _PAD, env.gs or _PAD
     return Remittance(
         st_control, e[1], _D(e[2]), e[3], e[4], e[5],
-        _date(e[16]) if e[16] else None,
+        _date_or_none(e[16]),
         interchange_control_number=isa[13],
         interchange_sender=isa[6].strip(),
         interchange_receiver=isa[8].strip(),
