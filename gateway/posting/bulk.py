@@ -13,6 +13,8 @@ pending ORM changes are visible exactly as with `session.execute`.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,10 +31,32 @@ def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[An
     return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
 
 
+_SCALARS = (Decimal, int, str, dt.date, dt.datetime, bool, type(None))
+
+
+def _memo(proc: Any) -> Any:
+    """The bind processor, remembering its result per (type, value) of scalar values: an ERA
+    repeats the same amounts, dates and timestamps many times."""
+    cache: dict[tuple[type, Any], Any] = {}
+
+    def run(value: Any) -> Any:
+        t = type(value)
+        if t not in _SCALARS:
+            return proc(value)
+        key = (t, value)
+        try:
+            return cache[key]
+        except KeyError:
+            out = cache[key] = proc(value)
+            return out
+
+    return run
+
+
 def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
-    pairs = list(zip(cols, procs, strict=True))
     if not any(procs):
         return [tuple(r[k] for k in cols) for r in rows]
+    pairs = [(k, _memo(p) if p is not None else None) for k, p in zip(cols, procs, strict=True)]
     return [tuple(p(r[k]) if p is not None else r[k] for k, p in pairs) for r in rows]
 
 

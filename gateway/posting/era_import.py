@@ -38,6 +38,7 @@ from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.reader835 import iter_remittances
 from gateway.db.models import ImportedFile
 from gateway.db.upsert import insert_if_absent
+from gateway.posting.bulk import fetch, insert_rows, is_sqlite
 from gateway.posting.models import (
     Deposit,
     DepositAdjustment,
@@ -426,13 +427,20 @@ async def _insert_claims(
         })
     # RETURNING with the unique key, not sort_by_parameter_order: on SQLite the latter makes
     # SQLAlchemy insert row by row; (deposit_id, sequence) maps ids back in one batch
-    by_seq = dict(
-        (
-            await session.execute(
-                insert(dc_table).returning(dc_table.c.sequence, dc_table.c.id), rows
-            )
-        ).all()
-    )
+    if is_sqlite(session):
+        # one plain executemany, then the ids read back by the unique key
+        await insert_rows(session, dc_table, rows)  # type: ignore[arg-type]
+        by_seq = dict(await fetch(session, select(dc_table.c.sequence, dc_table.c.id).where(
+            dc_table.c.deposit_id == dep_id,
+            dc_table.c.sequence.between(offset + 1, offset + len(rows)))))
+    else:
+        by_seq = dict(
+            (
+                await session.execute(
+                    insert(dc_table).returning(dc_table.c.sequence, dc_table.c.id), rows
+                )
+            ).all()
+        )
     ids = [by_seq[r["sequence"]] for r in rows]
     proc_rows = []
     owners: list[tuple[int, list[Any]]] = []  # (deposit_claim_id, adjustments) per proc row
@@ -463,22 +471,25 @@ async def _insert_claims(
             owners.append((dc_id, ln.adjustments))
     if proc_rows:
         pt = DepositProcedure.__table__
-        by_key = {
-            (dc, seq): pid
-            for dc, seq, pid in (
+        if is_sqlite(session):
+            await insert_rows(session, pt, proc_rows)  # type: ignore[arg-type]
+            got = await fetch(session, select(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id)
+                              .where(pt.c.deposit_claim_id.between(min(ids), max(ids))))
+        else:
+            got = (
                 await session.execute(
                     insert(pt).returning(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id),
                     proc_rows,
                 )
             ).all()
-        }
+        by_key = {(dc, seq): pid for dc, seq, pid in got}
         pids = [by_key[(r["deposit_claim_id"], r["sequence"])] for r in proc_rows]
         for pid, (dc_id, adjs) in zip(pids, owners, strict=True):
             for a in adjs:
                 adj_rows.append(_adj(dep_id, dc_id, pid, "procedure", a.group, a.reason,
                                      a.amount, a.quantity))
     if adj_rows:
-        await session.execute(insert(DepositAdjustment.__table__), adj_rows)
+        await insert_rows(session, DepositAdjustment.__table__, adj_rows)  # type: ignore[arg-type]
 
 
 def _allowed(c: ClaimPayment) -> Decimal | None:
