@@ -1,37 +1,17 @@
-"""Eyefinity Encompass: aging exports and outstanding balances.
+"""Eyefinity Encompass: aging exports uploaded per location.
 
-Hook implementations only; the report layout lives in `format.py`, the rules in the core.
+Hook implementations only: the report layout is the profile in `format.py`; the reading and
+the import rules live in the core (`gateway.aging`).
 """
 
 from __future__ import annotations
 
-from gateway.aging.reader import read_aging
-from gateway.core.connector_configs import PmsExportConfig
-from gateway.core.hookspecs import hookimpl
-from gateway.core.records import AgingContext, AgingExport, AgingSource, PluginInfo
+from gateway.aging.plugin import AgingExportHooks
 
 from .format import PROFILE
 
 NAME = "eyefinity"
 
-
-@hookimpl
-def gateway_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        name=NAME,
-        vendor="Eyefinity Encompass",
-        version="0.1.0",
-        capabilities=("aging_export",),
-        config_type=PmsExportConfig,
-        description="Aging exports uploaded per location.",
-    )
-
-
-@hookimpl
-def gateway_parse_aging_export(
-    vendor: str, source: AgingSource, context: AgingContext
-) -> AgingExport | None:
-    """The aging report read with this vendor's profile (`format.PROFILE`)."""
-    if vendor != NAME:
-        return None
-    return read_aging(PROFILE, source, context)
+_hooks = AgingExportHooks(NAME, "Eyefinity Encompass", PROFILE)
+gateway_plugin_info = _hooks.gateway_plugin_info
+gateway_parse_aging_export = _hooks.gateway_parse_aging_export
