@@ -7,7 +7,8 @@ For each case a generated 835 (`gateway.core.x12.generate835`, 1000 claims per t
 set: paid, secondary, denied, crossover, reversal + corrected claim, PLB) is written, and a
 fresh database gets one practice, its payers and one matching claim per CLP (lines = the SVCs),
 bulk-inserted. Then, each in its own child process so each peak RSS is that phase's own
-high-water mark:
+high-water mark (VmHWM from /proc/self/status: a spawned child has its own address space,
+whereas `ru_maxrss` would be inherited from the parent across exec):
 
   parse     baseline: reading the whole 835 with the streaming reader, nothing else
   insert    baseline: a bare executemany INSERT of as many ledger rows as posting writes
@@ -47,6 +48,15 @@ PAYERS = [("MEDICARE PART B JURISDICTION F", "03402"), ("BLUE CROSS BLUE SHIELD 
 
 
 def _peak_mb() -> float:
+    """This process's own peak RSS: VmHWM of its address space. (`ru_maxrss` is not used: Linux
+    carries it across fork and exec, so a child started by a parent that built 100k claims
+    would report the parent's high-water mark.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

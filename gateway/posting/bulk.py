@@ -18,7 +18,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -111,3 +111,59 @@ async def fetch_objects(session: AsyncSession, q: Any) -> list[SimpleNamespace]:
     res = await conn.execute(q)
     keys = list(res.keys())
     return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in res.all()]
+
+
+def _result_reader(session: AsyncSession, table: Table, col: str) -> Any:
+    """The column's result processor, remembering results per stored value (stored values of
+    money, dates, flags repeat); JSON is decoded fresh each time (its objects are mutable)."""
+    column = table.c[col]
+    proc = column.type._cached_result_processor(session.bind.dialect, None)  # type: ignore[union-attr]
+    if proc is None:
+        return None
+    if isinstance(column.type, JSON):
+
+        def decode(value: Any) -> Any:
+            if value == "[]":
+                return []
+            if value == "{}":
+                return {}
+            return proc(value)
+
+        return decode
+    cache: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = proc(value)
+            return out
+        except TypeError:  # unhashable stored value
+            return proc(value)
+
+    return run
+
+
+async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: list[int],
+                         order_by: list[str]) -> list[SimpleNamespace]:
+    """Every column of the rows whose `col` is in `ids`, ordered, as plain mutable objects."""
+    if not ids:
+        return []
+    if not is_sqlite(session):
+        return await fetch_objects(
+            session, select(table).where(table.c[col].in_(ids))
+            .order_by(*(table.c[c] for c in order_by)))
+    await session.flush()
+    cols = [c.name for c in table.columns]
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in ids)
+    order = ", ".join(f'"{c}"' for c in order_by)
+    sql = f'SELECT {names} FROM "{table.name}" WHERE "{col}" IN ({marks}) ORDER BY {order}'
+    conn = await session.connection()
+    raw = (await conn.exec_driver_sql(sql, tuple(ids))).all()
+    readers = [(c, _result_reader(session, table, c)) for c in cols]
+    out = []
+    for r in raw:
+        out.append(SimpleNamespace(**{c: (f(v) if f is not None and v is not None else v)
+                                      for (c, f), v in zip(readers, r, strict=True)}))
+    return out

@@ -45,7 +45,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
-from gateway.posting.bulk import fetch, fetch_objects, insert_rows, update_by_id
+from gateway.posting.bulk import fetch, fetch_objects, fetch_where_in, insert_rows, update_by_id
 from gateway.posting.rules import BALANCE_TYPES, PATIENT_TYPES, RuleSet, classify, load_rules
 
 log = logging.getLogger("gateway.posting.engine")
@@ -247,22 +247,16 @@ async def _post_chunk(session: AsyncSession, ctx: _Ctx, dcs: list[DepositClaim])
     practice_id = ctx.deposit.practice_id
     dc_ids = [dc.id for dc in dcs]
     procs_by_dc: dict[int, list[DepositProcedure]] = defaultdict(list)
-    loaded_procs = await _rows(
-        session,
-        select(DepositProcedure.__table__)
-        .where(DepositProcedure.deposit_claim_id.in_(dc_ids))
-        .order_by(DepositProcedure.deposit_claim_id, DepositProcedure.sequence),
-    )
+    loaded_procs = await fetch_where_in(
+        session, DepositProcedure.__table__, "deposit_claim_id", dc_ids,  # type: ignore[arg-type]
+        ["deposit_claim_id", "sequence"])
     for p in loaded_procs:
         procs_by_dc[p.deposit_claim_id].append(p)
     claim_adjs: dict[int, list[DepositAdjustment]] = defaultdict(list)
     line_adjs: dict[int, list[DepositAdjustment]] = defaultdict(list)
-    loaded_adjs = await _rows(
-        session,
-        select(DepositAdjustment.__table__)
-        .where(DepositAdjustment.deposit_claim_id.in_(dc_ids))
-        .order_by(DepositAdjustment.id),
-    )
+    loaded_adjs = await fetch_where_in(
+        session, DepositAdjustment.__table__, "deposit_claim_id", dc_ids,  # type: ignore[arg-type]
+        ["id"])
     for a in loaded_adjs:
         if a.deposit_procedure_id is None:
             claim_adjs[a.deposit_claim_id].append(a)  # type: ignore[index]
