@@ -151,8 +151,15 @@ async def import_era_file(
     """Record the file by content hash and create its deposits; the same content again is a
     `duplicate_file` result with nothing written."""
     p = Path(path)
-    return await import_era_bytes(session, practice_id, p.read_bytes(), p.name, owner=owner,
-                                  connector_id=connector_id, auto_post=auto_post)
+    # hashed and read as a stream: memory does not grow with the size of the file
+    digest = hashlib.sha256()
+    size = 0
+    with p.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return await _import_era(session, practice_id, p, digest.hexdigest(), size, p.name,
+                             owner=owner, connector_id=connector_id, auto_post=auto_post)
 
 
 async def import_era_bytes(
@@ -166,7 +173,23 @@ async def import_era_bytes(
     auto_post: bool = True,
 ) -> EraImportResult:
     """`import_era_file` for content already in memory (an API upload)."""
-    digest = hashlib.sha256(data).hexdigest()
+    return await _import_era(session, practice_id, data, hashlib.sha256(data).hexdigest(),
+                             len(data), name, owner=owner, connector_id=connector_id,
+                             auto_post=auto_post)
+
+
+async def _import_era(
+    session: AsyncSession,
+    practice_id: int,
+    source: bytes | Path,
+    digest: str,
+    size: int,
+    name: str,
+    *,
+    owner: str | None,
+    connector_id: int | None,
+    auto_post: bool,
+) -> EraImportResult:
     new_id = await insert_if_absent(
         session,
         ImportedFile.__table__,  # type: ignore[arg-type]
@@ -176,7 +199,7 @@ async def import_era_bytes(
             "kind": "era",
             "name": name,
             "sha256": digest,
-            "size": len(data),
+            "size": size,
             "status": "imported",
             "summary": {},
         },
@@ -194,7 +217,7 @@ async def import_era_bytes(
         ).scalar_one()
         return EraImportResult(imported_file_id=existing, file_name=name, duplicate_file=True)
     result = await create_deposits_from_era(
-        session, practice_id, new_id, data, file_name=name, owner=owner, auto_post=auto_post
+        session, practice_id, new_id, source, file_name=name, owner=owner, auto_post=auto_post
     )
     file_row = await session.get(ImportedFile, new_id)
     assert file_row is not None
