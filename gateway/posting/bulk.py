@@ -31,33 +31,29 @@ def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[An
     return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
 
 
-_SCALARS = (Decimal, int, str, dt.date, dt.datetime, bool, type(None))
+_SCALARS = frozenset({Decimal, int, str, dt.date, dt.datetime, bool})
 
 
-def _memo(proc: Any) -> Any:
-    """The bind processor, remembering its result per (type, value) of scalar values: an ERA
-    repeats the same amounts, dates and timestamps many times."""
-    cache: dict[tuple[type, Any], Any] = {}
-
-    def run(value: Any) -> Any:
-        t = type(value)
-        if t not in _SCALARS:
-            return proc(value)
-        key = (t, value)
-        try:
-            return cache[key]
-        except KeyError:
-            out = cache[key] = proc(value)
-            return out
-
-    return run
+def _column(values: list[Any], proc: Any) -> list[Any]:
+    """One column's values through its bind processor. An ERA repeats the same amounts, dates
+    and timestamps many times, so a column of hashable scalars of one type is processed once
+    per distinct value; anything else value by value."""
+    if proc is None:
+        return values
+    try:
+        distinct = set(values)
+    except TypeError:  # lists / dicts (JSON)
+        return [proc(v) for v in values]
+    kinds = {type(v) for v in distinct if v is not None}
+    if len(kinds) > 1 or not kinds <= _SCALARS:
+        return [proc(v) for v in values]
+    done = {v: proc(v) for v in distinct}
+    return [done[v] for v in values]
 
 
 def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
-    if not any(procs):
-        return [tuple(r[k] for k in cols) for r in rows]
-    pairs = [(k, _memo(p) if p is not None else None) for k, p in zip(cols, procs, strict=True)]
-    return [tuple(p(r[k]) if p is not None else r[k] for k, p in pairs) for r in rows]
+    columns = [_column([r[k] for r in rows], p) for k, p in zip(cols, procs, strict=True)]
+    return list(zip(*columns, strict=True))
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
