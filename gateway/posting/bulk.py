@@ -109,35 +109,22 @@ async def fetch_objects(session: AsyncSession, q: Any) -> list[SimpleNamespace]:
     return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in res.all()]
 
 
-def _result_reader(session: AsyncSession, table: Table, col: str) -> Any:
-    """The column's result processor, remembering results per stored value (stored values of
-    money, dates, flags repeat); JSON is decoded fresh each time (its objects are mutable)."""
+def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[Any, ...]) -> Any:
+    """One column of stored values through the column's result processor: once per distinct
+    stored value (money, dates, flags repeat), except JSON, decoded fresh for every row (its
+    objects are mutable)."""
     column = table.c[col]
     proc = column.type._cached_result_processor(session.bind.dialect, None)  # type: ignore[union-attr]
     if proc is None:
-        return None
+        return values
     if isinstance(column.type, JSON):
-
-        def decode(value: Any) -> Any:
-            if value == "[]":
-                return []
-            if value == "{}":
-                return {}
-            return proc(value)
-
-        return decode
-    cache: dict[Any, Any] = {}
-
-    def run(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            out = cache[value] = proc(value)
-            return out
-        except TypeError:  # unhashable stored value
-            return proc(value)
-
-    return run
+        return [[] if v == "[]" else {} if v == "{}" else None if v is None else proc(v)
+                for v in values]
+    try:
+        done = {v: (proc(v) if v is not None else None) for v in set(values)}
+    except TypeError:  # unhashable stored value
+        return [proc(v) if v is not None else None for v in values]
+    return [done[v] for v in values]
 
 
 async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: list[int],
@@ -157,9 +144,9 @@ async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: lis
     sql = f'SELECT {names} FROM "{table.name}" WHERE "{col}" IN ({marks}) ORDER BY {order}'
     conn = await session.connection()
     raw = (await conn.exec_driver_sql(sql, tuple(ids))).all()
-    readers = [(c, _result_reader(session, table, c)) for c in cols]
-    out = []
-    for r in raw:
-        out.append(SimpleNamespace(**{c: (f(v) if f is not None and v is not None else v)
-                                      for (c, f), v in zip(readers, r, strict=True)}))
-    return out
+    if not raw:
+        return []
+    columns = [_result_column(session, table, c, vals)
+               for c, vals in zip(cols, zip(*raw, strict=True), strict=True)]
+    return [SimpleNamespace(**dict(zip(cols, r, strict=True)))
+            for r in zip(*columns, strict=True)]
