@@ -109,6 +109,39 @@ async def fetch_objects(session: AsyncSession, q: Any) -> list[SimpleNamespace]:
     return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in res.all()]
 
 
+_FLAT = (str, int, float, bool, type(None))
+
+
+def _json_column(proc: Any, values: tuple[Any, ...]) -> list[Any]:
+    """JSON decoded once per distinct stored text; every row gets its own copy (a flat list or
+    dict is copied shallowly, anything nested is decoded again), so rows never share objects."""
+    decoded: dict[Any, tuple[Any, bool]] = {}
+    out: list[Any] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        hit = decoded.get(v)
+        if hit is None:
+            obj = proc(v)
+            flat = (isinstance(obj, list) and all(isinstance(x, _FLAT) for x in obj)) or (
+                isinstance(obj, dict) and all(isinstance(x, _FLAT) for x in obj.values()))
+            hit = decoded[v] = (obj, flat or isinstance(obj, _FLAT))
+            if not hit[1]:
+                out.append(obj)  # decoded for this row only
+                continue
+        obj, flat = hit  # the cached object itself is never handed out when flat
+        if not flat:
+            out.append(proc(v))
+        elif isinstance(obj, list):
+            out.append(list(obj))
+        elif isinstance(obj, dict):
+            out.append(dict(obj))
+        else:
+            out.append(obj)
+    return out
+
+
 def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[Any, ...]) -> Any:
     """One column of stored values through the column's result processor: once per distinct
     stored value (money, dates, flags repeat), except JSON, decoded fresh for every row (its
@@ -118,8 +151,7 @@ def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[
     if proc is None:
         return values
     if isinstance(column.type, JSON):
-        return [[] if v == "[]" else {} if v == "{}" else None if v is None else proc(v)
-                for v in values]
+        return _json_column(proc, values)
     try:
         done = {v: (proc(v) if v is not None else None) for v in set(values)}
     except TypeError:  # unhashable stored value
