@@ -4,8 +4,12 @@ paths, practices with API keys, and an API client."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +123,26 @@ async def client(engine: AsyncEngine) -> AsyncIterator[AsyncTestClient]:
     app = create_app(engine=engine)
     async with AsyncTestClient(app=app) as c:
         yield c
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def gateway(db_url: str, tmp_path: Path) -> Callable[..., CliResult]:
+    """Run the real `gateway` command in a subprocess against this test's database."""
+
+    def run(*args: str, stdin: str | None = None) -> CliResult:
+        env = {**os.environ, "GATEWAY_DATABASE_URL": db_url}
+        p = subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True,
+                           text=True, env=env, input=stdin, cwd=tmp_path, timeout=120)
+        return CliResult(p.returncode, p.stdout, p.stderr)
+
+    return run

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import gateway.api as api_pkg
 from gateway.api.auth import ApiKeyAuth, provide_principal
+from gateway.core.discovery import domain_modules
 from gateway.core.errors import Failure, NotFound, UserError
 from gateway.db.engine import make_engine, make_sessionmaker
 
@@ -50,18 +49,7 @@ def _failure(_: Request[Any, Any, Any], exc: Failure) -> Response[dict[str, Any]
 
 def collect_routes() -> list[Any]:
     """Every `gateway.api.<domain>.controller.ROUTES`, in name order."""
-    routes: list[Any] = []
-    for info in sorted(pkgutil.iter_modules(api_pkg.__path__), key=lambda m: m.name):
-        if not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"{api_pkg.__name__}.{info.name}.controller")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{api_pkg.__name__}.{info.name}.controller":
-                continue
-            raise
-        routes.extend(getattr(module, "ROUTES", []))
-    return routes
+    return [r for m in domain_modules(api_pkg, "controller") for r in getattr(m, "ROUTES", [])]
 
 
 def create_app(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -24,18 +25,24 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) ->
 
 
 def _enc_hook(obj: Any) -> Any:
-    from decimal import Decimal
-
-    from gateway.core.money import format_money
-
-    if isinstance(obj, Decimal):
-        return format_money(obj)
+    # Decimals never get here: msgspec writes them as strings itself (amounts are quantized
+    # to cents before they are emitted, so they print with two decimals).
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
 
 
 def run(coro_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Run an async service function from a click command."""
     return asyncio.run(coro_fn(*args, **kwargs))  # type: ignore[arg-type]
+
+
+def iso_date(_: Any, __: Any, value: str | None) -> dt.date | None:
+    """click callback: an optional YYYY-MM-DD option as a date, or a usage error."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
 def database_url(ctx: click.Context) -> str | None:

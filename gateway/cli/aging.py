@@ -10,7 +10,7 @@ import click
 
 from gateway.aging import service
 from gateway.aging.schemas import ImportResult, ParseSummary
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
 from gateway.core.records import AgingContext, AgingSource
@@ -19,13 +19,7 @@ from gateway.db.engine import session_scope
 ACTOR = "cli"
 
 
-def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from exc
+_date = iso_date
 
 
 def _read(file: Path) -> AgingSource:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
 from gateway.db.engine import session_scope
@@ -20,13 +20,7 @@ from gateway.receipts.schemas import ReceiptSearch
 ACTOR = "cli"
 
 
-def _date(_: Any, __: Any, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from exc
+_date = iso_date
 
 
 TODAY = click.option("--today", callback=_date, default=None, metavar="YYYY-MM-DD",

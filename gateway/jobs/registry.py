@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
-import pkgutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +17,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import gateway
+from gateway.core.discovery import domain_modules
 
 
 class JobContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,15 +34,7 @@ JobFn = Callable[[AsyncSession, JobContext], Awaitable[dict[str, Any]]]
 @functools.cache
 def job_kinds() -> dict[str, JobFn]:
     kinds: dict[str, JobFn] = {}
-    for info in pkgutil.iter_modules(gateway.__path__):
-        if not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"gateway.{info.name}.jobs")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"gateway.{info.name}.jobs":
-                continue
-            raise
+    for module in domain_modules(gateway, "jobs"):
         for kind, fn in getattr(module, "JOBS", {}).items():
             if kind in kinds:
                 raise RuntimeError(f"job kind {kind!r} offered twice")
