@@ -260,6 +260,32 @@ def _posting_entry() -> Any:
     return getattr(module, "create_deposits_from_era", None)
 
 
+async def _parse_and_record(
+    session: AsyncSession, practice_id: int, kind: str, path: str, name: str, digest: str,
+    size: int, connector_id: int | None, parse: Any, summarize: Any,
+) -> tuple[IngestResult, Any]:
+    """Parse a file in a worker thread and record it by content hash: a file that does not
+    read is recorded as rejected (with its located error), one seen before is reported as
+    such. Returns the result and what `parse` returned (None unless newly imported)."""
+    parsed: Any = None
+    why: str | None = None
+    try:
+        parsed = await asyncio.to_thread(parse)
+        summary, status = summarize(parsed), "imported"
+    except UserError as exc:
+        why, summary, status = str(exc), {"error": str(exc)}, "rejected"
+    new_id, existing = await _record(
+        session, practice_id, kind, path, name, digest, size, connector_id, status, summary
+    )
+    if existing is not None:
+        return _known(existing, name, digest, size), None
+    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
+                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
+    if status != "imported":
+        log.info("%s file %s (%s): %s", kind, new_id, name, status)
+    return result, parsed if status == "imported" else None
+
+
 async def ingest_era_file(
     session: AsyncSession,
     practice_id: int,
@@ -272,32 +298,24 @@ async def ingest_era_file(
     """Record one ERA file by content hash with its parse summary, store its bytes, and (when
     new and readable) create its deposits in the same transaction. Never commits."""
     path, name, digest, size = await _describe(remote_file_or_path, name)
-    why: str | None = None
-    try:
-        summary = await asyncio.to_thread(era_summary, path, name)
-        status = "imported"
-    except UserError as exc:
-        why = str(exc)
-        summary = {"error": why}
-        status = "rejected"
-    new_id, existing = await _record(
-        session, practice_id, "era", path, name, digest, size, connector_id, status, summary
+    result, _ = await _parse_and_record(
+        session, practice_id, "era", path, name, digest, size, connector_id,
+        lambda: era_summary(path, name), lambda summary: summary,
     )
-    if existing is not None:
-        return _known(existing, name, digest, size)
-    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
-                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
-    if status == "imported" and create_deposits:
+    if result.status != "imported" or result.imported_file_id is None:
+        return result
+    new_id = result.imported_file_id
+    if create_deposits:
         create = _posting_entry()
         if create is not None:
             posted = await create(session, practice_id, new_id, path, file_name=name)
             result.posting = posted
-            summary = {**summary, "posting": _posting_summary(posted)}
+            summary = {**result.summary, "posting": _posting_summary(posted)}
             await session.execute(
                 update(ImportedFile).where(ImportedFile.id == new_id).values(summary=summary)
             )
             result.summary = summary
-    log.info("era file %s (%s): %s", new_id, name, status)
+    log.info("era file %s (%s): imported", new_id, name)
     return result
 
 
@@ -332,31 +350,21 @@ async def ingest_ack_file(
     from gateway.clearinghouse.batches import apply_acknowledgment, read_acknowledgment
 
     path, name, digest, size = await _describe(remote_file_or_path, name)
-    why: str | None = None
-    parsed = None
-    try:
-        parsed = await asyncio.to_thread(read_acknowledgment, path, name)
-        summary = parsed.summary()
-        status = "imported"
-    except UserError as exc:
-        why = str(exc)
-        summary = {"error": why}
-        status = "rejected"
-    new_id, existing = await _record(
-        session, practice_id, "ack", path, name, digest, size, connector_id, status, summary
+    result, parsed = await _parse_and_record(
+        session, practice_id, "ack", path, name, digest, size, connector_id,
+        lambda: read_acknowledgment(path, name), lambda parsed: parsed.summary(),
     )
-    if existing is not None:
-        return _known(existing, name, digest, size)
-    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
-                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
-    if parsed is not None and new_id is not None:
+    new_id = result.imported_file_id
+    if result.status != "imported" or new_id is None:
+        return result
+    if parsed is not None:
         attached = await apply_acknowledgment(session, practice_id, new_id, parsed)
-        summary = {**summary, "attached": attached}
+        summary = {**result.summary, "attached": attached}
         await session.execute(
             update(ImportedFile).where(ImportedFile.id == new_id).values(summary=summary)
         )
         result.summary = summary
-    log.info("ack file %s (%s): %s", new_id, name, status)
+    log.info("ack file %s (%s): imported", new_id, name)
     return result
 
 
