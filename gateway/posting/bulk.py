@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,11 +49,19 @@ def _column(values: list[Any], proc: Any) -> list[Any]:
     if len(kinds) > 1 or not kinds <= _SCALARS:
         return [proc(v) for v in values]
     done = {v: proc(v) for v in distinct}
-    return [done[v] for v in values]
+    return list(map(done.__getitem__, values))
 
 
 def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
-    columns = [_column([r[k] for r in rows], p) for k, p in zip(cols, procs, strict=True)]
+    get = itemgetter(*cols)
+    if len(cols) == 1:
+        plain: list[tuple[Any, ...]] = [(v,) for v in map(get, rows)]
+    else:
+        plain = list(map(get, rows))
+    if not any(p is not None for p in procs):
+        return plain
+    columns = [_column(list(vals), p) if p is not None else vals
+               for vals, p in zip(zip(*plain, strict=True), procs, strict=True)]
     return list(zip(*columns, strict=True))
 
 
@@ -156,7 +165,7 @@ def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[
         done = {v: (proc(v) if v is not None else None) for v in set(values)}
     except TypeError:  # unhashable stored value
         return [proc(v) if v is not None else None for v in values]
-    return [done[v] for v in values]
+    return list(map(done.__getitem__, values))
 
 
 async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: list[int],
