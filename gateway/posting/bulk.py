@@ -43,8 +43,18 @@ def _column(values: list[Any], proc: Any) -> list[Any]:
         return values
     try:
         distinct = set(values)
-    except TypeError:  # lists / dicts (JSON)
-        return [proc(v) for v in values]
+    except TypeError:  # lists / dicts (JSON): most are empty
+        empty: dict[type, Any] = {}
+        out = []
+        for v in values:
+            t = type(v)
+            if (t is list or t is dict) and not v:
+                if t not in empty:
+                    empty[t] = proc(v)
+                out.append(empty[t])
+            else:
+                out.append(proc(v))
+        return out
     kinds = {type(v) for v in distinct if v is not None}
     if len(kinds) > 1 or not kinds <= _SCALARS:
         return [proc(v) for v in values]
