@@ -54,9 +54,6 @@ _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
 _CTX = decimal.Context(prec=34, traps=[decimal.InvalidOperation, decimal.Inexact])
 _D = _CTX.create_decimal
 _PAD = [""] * 32
-# Read 16 KiB at a time: a chunk's segment strings (~3x the text in objects) then stay in L2
-# cache while the Structs are built (1 MiB chunks had 1.8x the L2 misses, cachegrind).
-_CHUNK = 1 << 14
 
 # Which elements of which segment are numbers / dates, for error diagnosis.
 _NUMERIC: dict[str, tuple[int, ...]] = {
@@ -187,7 +184,7 @@ def iter_remittances(source: Any, *, name: str | None = None) -> Iterator[Remitt
 
 
 def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 - hot loop
-    tok = Tokenizer(source, name=name, chunk_size=_CHUNK)
+    tok = Tokenizer(source, name=name)
     file = tok.name
     env = Envelope(file=file)
     D = _D
