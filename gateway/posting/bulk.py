@@ -175,6 +175,8 @@ def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[
         done = {v: (proc(v) if v is not None else None) for v in set(values)}
     except TypeError:  # unhashable stored value
         return [proc(v) if v is not None else None for v in values]
+    if any(isinstance(x, (list, dict, set, bytearray)) for x in done.values()):
+        return [proc(v) if v is not None else None for v in values]  # mutable: one per row
     return list(map(done.__getitem__, values))
 
 
@@ -187,14 +189,22 @@ async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: lis
         return await fetch_objects(
             session, select(table).where(table.c[col].in_(ids))
             .order_by(*(table.c[c] for c in order_by)))
+    marks = ", ".join("?" for _ in ids)
+    order = ", ".join(f'"{c}"' for c in order_by)
+    return await select_raw(session, table, f'"{col}" IN ({marks}) ORDER BY {order}',
+                            tuple(ids))
+
+
+async def select_raw(session: AsyncSession, table: Table, tail: str,
+                     params: tuple[Any, ...]) -> list[SimpleNamespace]:
+    """SQLite only: every column of `SELECT ... FROM table WHERE <tail>` (tail: plain SQL with
+    `?` parameters, which are passed as they are), as plain mutable objects."""
     await session.flush()
     cols = [c.name for c in table.columns]
     names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in ids)
-    order = ", ".join(f'"{c}"' for c in order_by)
-    sql = f'SELECT {names} FROM "{table.name}" WHERE "{col}" IN ({marks}) ORDER BY {order}'
+    sql = f'SELECT {names} FROM "{table.name}" WHERE {tail}'
     conn = await session.connection()
-    raw = (await conn.exec_driver_sql(sql, tuple(ids))).all()
+    raw = (await conn.exec_driver_sql(sql, params)).all()
     if not raw:
         return []
     columns = [_result_column(session, table, c, vals)

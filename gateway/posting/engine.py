@@ -45,7 +45,15 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
-from gateway.posting.bulk import fetch, fetch_objects, fetch_where_in, insert_rows, update_by_id
+from gateway.posting.bulk import (
+    fetch,
+    fetch_objects,
+    fetch_where_in,
+    insert_rows,
+    is_sqlite,
+    select_raw,
+    update_by_id,
+)
 from gateway.posting.rules import BALANCE_TYPES, PATIENT_TYPES, RuleSet, classify, load_rules
 
 log = logging.getLogger("gateway.posting.engine")
@@ -184,7 +192,16 @@ async def post_deposit(
             )
             if only is not None:
                 q = q.where(DepositClaim.id.in_(only))
-            chunk = await _rows(session, q)
+                chunk = await _rows(session, q)
+            elif is_sqlite(session):  # the same query, without SQLAlchemy's row processing
+                chunk = await select_raw(
+                    session, DepositClaim.__table__,  # type: ignore[arg-type]
+                    "deposit_id = ? AND id > ? AND state IN ('pending', 'error') AND "
+                    + ("remit_status = '22'" if reversals else "remit_status != '22'")
+                    + " ORDER BY id LIMIT ?",
+                    (deposit_id, last_id, CHUNK))
+            else:
+                chunk = await _rows(session, q)
             if not chunk:
                 break
             last_id = chunk[-1].id
