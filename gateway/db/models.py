@@ -125,7 +125,7 @@ class Coverage(Timestamped, Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
     rank: Mapped[int] = mapped_column(Integer)
-    member_id: Mapped[str | None] = mapped_column(String(80))
+    member_id: Mapped[str | None] = mapped_column(String(80), index=True)  # ERA NM1*IL match
 
     patient: Mapped[Patient] = relationship(back_populates="coverages")
     payer: Mapped[Payer] = relationship()

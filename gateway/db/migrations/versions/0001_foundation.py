@@ -170,6 +170,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('patient_id', 'rank', name=op.f('uq_coverages_patient_id_rank'))
     )
     with op.batch_alter_table('coverages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coverages_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coverages_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('imported_files',
@@ -325,6 +326,7 @@ def downgrade() -> None:
     op.drop_table('imported_files')
     with op.batch_alter_table('coverages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_coverages_patient_id'))
+        batch_op.drop_index(batch_op.f('ix_coverages_member_id'))
 
     op.drop_table('coverages')
     op.drop_table('connector_secrets')
