@@ -63,10 +63,10 @@ class LocalTransport:
                     if not item.is_file(follow_symlinks=False) or not wanted(item.name, pattern):
                         continue
                     st = item.stat(follow_symlinks=False)
-                    entries.append(Entry(item.name, item.path, st.st_size, st.st_mtime))
+                    entries.append(Entry(item.name, item.path, st.st_size, int(st.st_mtime)))
         except PermissionError as exc:
             raise TransportError(f"folder {folder!r}: permission denied") from exc
-        entries.sort(key=lambda e: (e.mtime or 0.0, e.name))
+        entries.sort(key=lambda e: (e.mtime or 0, e.name))
         return entries
 
     def download(self, entry: Entry, kind: str) -> RemoteFile:

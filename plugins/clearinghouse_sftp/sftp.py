@@ -281,12 +281,12 @@ class SftpTransport:
                 name=a.filename,
                 path=posixpath.join(folder, a.filename),
                 size=a.st_size or 0,
-                mtime=float(a.st_mtime) if a.st_mtime is not None else None,
+                mtime=int(a.st_mtime) if a.st_mtime is not None else None,
             )
             for a in attrs
             if a.st_mode is not None and stat.S_ISREG(a.st_mode) and wanted(a.filename, pattern)
         ]
-        entries.sort(key=lambda e: (e.mtime or 0.0, e.name))
+        entries.sort(key=lambda e: (e.mtime or 0, e.name))
         return entries
 
     def download(self, entry: Entry, kind: str) -> RemoteFile:

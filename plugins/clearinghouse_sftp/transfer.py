@@ -66,7 +66,7 @@ class Entry:
     name: str
     path: str
     size: int
-    mtime: float | None = None
+    mtime: int | None = None  # whole seconds since the epoch
 
     @property
     def modified_at(self) -> dt.datetime | None:
