@@ -131,6 +131,20 @@ def _not_a_number(what: str, segment: int, tag: str, file: str | None) -> X12Err
                     segment_id=tag, file=file)
 
 
+def _close_claim(
+    problems: list[str], claim: ClaimPayment, line: ServiceLine | None, line_adj: Decimal,
+    claim_adj: Decimal, file: str | None,
+) -> None:
+    """Balance a finished claim (and its open last line): CLP03 - CLP04 = its CAS and its
+    lines' CAS; SVC02 - SVC03 = the line's CAS. Problems are reported, not raised."""
+    if line is not None:
+        claim_adj += line_adj
+        if line.charge - line.paid != line_adj:
+            _line_problem(problems, claim, line, line_adj, file)
+    if claim.charge - claim.paid != claim_adj:
+        _claim_problem(problems, claim, claim_adj, file)
+
+
 def _line_problem(
     problems: list[str], claim: ClaimPayment, line: ServiceLine, adj: Decimal, file: str | None
 ) -> None:
@@ -319,14 +333,9 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                     elif claim is not None:
                         claim.amounts += (Amount(e[1], D(e[2])),)
                 elif t == "CLP":
-                    if line is not None:
-                        claim_adj += line_adj
-                        if line.charge - line.paid != line_adj:
-                            _line_problem(problems, claim, line, line_adj, file)
-                        line = None
                     if claim is not None:
-                        if claim.charge - claim.paid != claim_adj:
-                            _claim_problem(problems, claim, claim_adj, file)
+                        _close_claim(problems, claim, line, line_adj, claim_adj, file)
+                        line = None
                     elif rem is None:
                         raise X12Error("CLP before BPR", segment=n, segment_id=t, file=file)
                     if len(e) < 14:
@@ -365,15 +374,9 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                         known.add(t)
                     if t in ENVELOPE_IDS:
                         if t == "SE" and rem is not None:
-                            if line is not None:
-                                claim_adj += line_adj
-                                if line.charge - line.paid != line_adj:
-                                    _line_problem(problems, claim, line, line_adj, file)
-                                line = None
                             if claim is not None:
-                                if claim.charge - claim.paid != claim_adj:
-                                    _claim_problem(problems, claim, claim_adj, file)
-                                claim = None
+                                _close_claim(problems, claim, line, line_adj, claim_adj, file)
+                            claim = line = None
                         env.on_segment(n, e)
                         if t == "ST":
                             if e[1] != "835":
@@ -420,15 +423,9 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                             segment=n, segment_id=t, file=file,
                         )
                     if t == "LX" or t == "PLB":
-                        if line is not None:
-                            claim_adj += line_adj
-                            if line.charge - line.paid != line_adj:
-                                _line_problem(problems, claim, line, line_adj, file)
-                            line = None
                         if claim is not None:
-                            if claim.charge - claim.paid != claim_adj:
-                                _claim_problem(problems, claim, claim_adj, file)
-                            claim = None
+                            _close_claim(problems, claim, line, line_adj, claim_adj, file)
+                        claim = line = None
                         header_ctx = ""
                         if t == "LX":
                             header_number = e[1] if len(e) > 1 else ""
