@@ -21,11 +21,14 @@ to name the element and the reason.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import gc
+import itertools
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -46,7 +49,13 @@ from gateway.core.x12.model835 import (
     RemittanceSummary,
     ServiceLine,
 )
-from gateway.core.x12.tokenizer import ENVELOPE_IDS, Envelope, Tokenizer, check_segment_id
+from gateway.core.x12.tokenizer import (
+    ENVELOPE_IDS,
+    Delimiters,
+    Envelope,
+    Tokenizer,
+    check_segment_id,
+)
 
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
 # Amounts are parsed with a private context: exact up to 34 digits (more raises Inexact rather
@@ -184,10 +193,11 @@ def iter_remittances(source: Any, *, name: str | None = None) -> Iterator[Remitt
     built are trees and cannot leak through cycles; pausing it saves a third of the time on
     big files); it is restored before each `Remittance` is handed out and on any error.
     """
+    read = _read if _fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1" else _read_fast
     gc_was_enabled = gc.isenabled()
     try:
         gc.disable()
-        for rem in _read(source, name):
+        for rem in read(source, name):
             if gc_was_enabled:
                 gc.enable()
             yield rem
@@ -197,10 +207,68 @@ def iter_remittances(source: Any, *, name: str | None = None) -> Iterator[Remitt
             gc.enable()
 
 
-def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 - hot loop
+def _read(source: Any, name: str | None) -> Iterator[Remittance]:
+    tok = Tokenizer(source, name=name)
+    yield from _parse(_delimited(tok), Envelope(file=tok.name), tok.name)
+
+
+def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
+    """The compiled reader (`_fast835.Parser`), handing over to `_parse` when it must.
+
+    The hand-over point is just after the last SE whose Remittance was yielded (or the start
+    of the file), with a copy of the envelope state there: `_parse` reads on from it, so what
+    it yields or raises is what the pure reader alone would have from that point on. The
+    chunks since that point are kept for it (at most the span of one transaction set).
+    """
     tok = Tokenizer(source, name=name)
     file = tok.name
     env = Envelope(file=file)
+    parser = _fast835.Parser(env, file)
+    chunks = _delimited(tok)
+    since: list[tuple[int, list[str], Delimiters, int]] = []  # (base, segments, delims, start)
+    env_then = copy.copy(env)
+    n = 0
+    for base, segments, delims in chunks:
+        since.append((base, segments, delims, 0))
+        i = 0
+        while True:
+            try:
+                if not _exact_context():
+                    raise _fast835.Unhandled("Decimal context rounds sums")
+                rem = parser.feed(segments, i, base, delims)
+            except Exception:  # the pure reader reads (or rejects) it from the last SE on
+                replay = [(b + start, segs[start:], d) for b, segs, d, start in since]
+                yield from _parse(itertools.chain(replay, chunks), env_then, file)
+                return
+            if rem is None:
+                break
+            i = parser.next
+            yield rem
+            since = [(base, segments, delims, i)]
+            env_then = copy.copy(env)
+        n = base + len(segments)
+    _finish_file(env, n, file)
+
+
+def _exact_context() -> bool:
+    """Whether the thread's Decimal context adds our amounts exactly, as the compiled reader's
+    integer balancing does (the pure reader sums with it; the default context does)."""
+    ctx = decimal.getcontext()
+    return ctx.prec >= 28 and ctx.rounding != decimal.ROUND_FLOOR and ctx.Emax >= 28
+
+
+def _delimited(tok: Tokenizer) -> Iterator[tuple[int, list[str], Delimiters]]:
+    """The tokenizer's chunks with the delimiters they were split with."""
+    for base, segments in tok.chunks():
+        yield base, segments, tok.delimiters
+
+
+def _parse(  # noqa: C901 - hot loop
+    chunks: Iterable[tuple[int, list[str], Delimiters]], env: Envelope, file: str | None
+) -> Iterator[Remittance]:
+    """The reader proper, from a point between transaction sets (the start of the file, or
+    just after an SE) with the envelope state at that point: the compiled reader hands a file
+    over to it there when it meets something it leaves to this reference implementation."""
     D = _D
     Adj = Adjustment
     Line = ServiceLine
@@ -227,9 +295,9 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
     e: list[str] = []
 
     try:
-        for base, segments in tok.chunks():
-            sep = tok.delimiters.element
-            comp = tok.delimiters.component
+        for base, segments, delims in chunks:
+            sep = delims.element
+            comp = delims.component
             n = base
             for raw in segments:
                 n += 1
@@ -410,12 +478,7 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                         if rem is not None:
                             raise X12Error("a second BPR in the transaction set", segment=n,
                                            segment_id=t, file=file)
-                        rem = _remittance(e, env, st_control, st_number)
-                        if rem.payment_date is None and len(e) > 16 and e[16]:
-                            # a payer's bad date must not lose the remittance: it is noted,
-                            # and the deposit is dated by the production date (DTM*405)
-                            notes.append(f"segment {n} (BPR), element BPR16: not a date "
-                                         f"(CCYYMMDD): {e[16]!r}; payment date left empty")
+                        rem = _remittance(e, env, st_control, st_number, n, notes)
                         continue
                     if rem is None:
                         raise X12Error(
@@ -432,35 +495,36 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:  # noqa: C901 
                         else:
                             plb_sum += _plb(rem, e, comp, n)
                     elif t == "TRN":
-                        rem.trace_number = e[2]
-                        rem.originator_id = e[3] if len(e) > 3 else ""
-                        rem.originator_supplemental_id = e[4] if len(e) > 4 else ""
+                        _trn(rem, e)
                     elif t == "N1":
                         header_ctx = e[1]
                         _header_party(rem, e)
                     elif t == "MIA" and claim is not None:
-                        if len(e) < 25:
-                            e += _PAD[: 25 - len(e)]
-                        claim.inpatient = InpatientAdjudication(
-                            _opt_num(e[1]), _opt_num(e[2]), _opt_num(e[3]), _opt_num(e[4]),
-                            [c for c in (e[5], *e[20:24]) if c], e[1:25],
-                        )
+                        claim.inpatient = _mia(e)
                     # TS3/TS2 (provider summary), N3/N4/PER/RDM and QTY are not needed
                     # for posting and are skipped.
     except X12Error:
         raise
     except (ValueError, IndexError, ArithmeticError, AttributeError) as exc:
         raise _diagnose(e, n, file, exc) from None
+    _finish_file(env, n, file)
+
+
+def _finish_file(env: Envelope, n: int, file: str | None) -> None:
+    """End of the file (segment `n` was the last): everything opened must be closed."""
     env.finish(n)
     if env.transactions == 0:
         raise X12Error("no 835 transaction set in the file", file=file)
 
 
-def _remittance(e: list[str], env: Envelope, st_control: str, st_number: int) -> Remittance:
+def _remittance(
+    e: list[str], env: Envelope, st_control: str, st_number: int, n: int, notes: list[str]
+) -> Remittance:
+    """The Remittance of a BPR (segment `n`); a bad payment date is noted in `notes`."""
     if len(e) < 17:
         e += _PAD[: 17 - len(e)]
     isa, gs = env.isa or _PAD, env.gs or _PAD
-    return Remittance(
+    rem = Remittance(
         st_control, e[1], _D(e[2]), e[3], e[4], e[5],
         _date_or_none(e[16]),
         interchange_control_number=isa[13],
@@ -469,6 +533,27 @@ def _remittance(e: list[str], env: Envelope, st_control: str, st_number: int) ->
         group_control_number=gs[6],
         implementation=gs[8],
         first_segment=st_number,
+    )
+    if rem.payment_date is None and e[16]:
+        # a payer's bad date must not lose the remittance: it is noted, and the deposit is
+        # dated by the production date (DTM*405)
+        notes.append(f"segment {n} (BPR), element BPR16: not a date "
+                     f"(CCYYMMDD): {e[16]!r}; payment date left empty")
+    return rem
+
+
+def _trn(rem: Remittance, e: list[str]) -> None:
+    rem.trace_number = e[2]
+    rem.originator_id = e[3] if len(e) > 3 else ""
+    rem.originator_supplemental_id = e[4] if len(e) > 4 else ""
+
+
+def _mia(e: list[str]) -> InpatientAdjudication:
+    if len(e) < 25:
+        e += _PAD[: 25 - len(e)]
+    return InpatientAdjudication(
+        _opt_num(e[1]), _opt_num(e[2]), _opt_num(e[3]), _opt_num(e[4]),
+        [c for c in (e[5], *e[20:24]) if c], e[1:25],
     )
 
 
@@ -661,3 +746,9 @@ def remittance_json(rem: Remittance) -> dict[str, Any]:
         "balanced": rem.balanced,
         "problems": list(rem.problems),
     }
+
+
+try:  # the compiled fast path (built with the package; see setup.py)
+    from gateway.core.x12 import _fast835
+except ImportError:  # pragma: no cover - an unbuilt source tree reads with the pure reader
+    _fast835 = None  # type: ignore[assignment]

@@ -1,0 +1,673 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Compiled fast path of the 835 reader: `reader835.py` is the reference implementation.
+
+`Parser.feed` reads the segments of one tokenizer chunk with C-level scanning: it finds the
+element boundaries itself and creates Python objects only for what the Structs keep (short
+codes come from a small cache; amounts are built by the same `Context.create_decimal` the
+pure reader uses). It builds the same msgspec Structs as `reader835._parse`, in the same order,
+and reports the same balancing problems through the same helpers. Balancing is checked in
+exact 128-bit integers (amounts scaled by 10**6); only a sum that does not balance is redone
+in `Decimal`, to word the problem exactly as the pure reader does.
+
+The envelope, header and rare segments (ST/SE, BPR, TRN, N1, LX, PLB, MIA, unusual CAS/NM1/
+MOA shapes, header REF) go through the pure reader's helpers on the split segment.
+
+It never words an error itself. Anything it does not handle, and any failure (a bad amount or
+date, a segment out of place, an envelope error, a number outside what the integer balancing
+can hold exactly) raises; the driver (`reader835._read_fast`) then hands the file over to the
+pure reader from just after the last transaction set yielded, which reads it from there and
+raises its located `X12Error` (or, for valid but unusual input, reads it to the end).
+"""
+
+cimport cython
+from cpython.datetime cimport date_new, import_datetime
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
+from libc.stdint cimport uint64_t
+
+from gateway.core.x12 import reader835 as _pure
+from gateway.core.x12.model835 import (
+    ZERO,
+    Adjustment,
+    Amount,
+    ClaimPayment,
+    OutpatientAdjudication,
+    Party,
+    Reference,
+    Remark,
+    ServiceLine,
+)
+from gateway.core.x12.tokenizer import ENVELOPE_IDS, check_segment_id
+
+import_datetime()
+
+cdef extern from *:
+    # gcc's 128-bit integer: the balancing sums (Cython treats it as a long long)
+    ctypedef long long i128 "__int128"
+
+cdef extern from "Python.h":
+    enum: PyUnicode_1BYTE_KIND
+    int PyUnicode_KIND(object)
+    void* PyUnicode_DATA(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
+    object PyUnicode_DecodeUTF8(const char*, Py_ssize_t, const char*)
+    object PyUnicode_FromKindAndData(int, const void*, Py_ssize_t)
+
+
+# The Structs are built with every field positional, in declaration order.
+_CLAIM_FIELDS = (
+    "patient_control_number", "status_code", "charge", "paid", "patient_responsibility",
+    "filing_indicator", "payer_claim_number", "facility_type", "frequency_code", "drg_code",
+    "drg_weight", "discharge_fraction", "adjustments", "patient", "insured",
+    "corrected_patient", "rendering_provider", "crossover_carrier", "corrected_priority_payer",
+    "other_parties", "inpatient", "outpatient", "statement_start", "statement_end",
+    "received_date", "coverage_expiration", "amounts", "references", "lines", "header_number",
+    "segment",
+)
+_LINE_FIELDS = (
+    "procedure_qualifier", "procedure_code", "modifiers", "charge", "paid", "revenue_code",
+    "units", "segment", "original_procedure_qualifier", "original_procedure_code",
+    "original_modifiers", "original_units", "service_date", "service_start", "service_end",
+    "adjustments", "control_number", "location_number", "references", "allowed", "amounts",
+    "remarks",
+)
+if (ClaimPayment.__struct_fields__ != _CLAIM_FIELDS
+        or ServiceLine.__struct_fields__ != _LINE_FIELDS):
+    raise ImportError("model835 changed: update the positional Structs in _fast835.pyx")
+
+
+class Unhandled(Exception):
+    """Something the compiled reader leaves to the pure reader (see the module docstring)."""
+
+
+cdef object _D = _pure._D
+cdef object _date = _pure._date
+cdef object _cas = _pure._cas
+cdef object _moa = _pure._moa
+cdef object _mia = _pure._mia
+cdef object _plb = _pure._plb
+cdef object _trn = _pure._trn
+cdef object _remittance = _pure._remittance
+cdef object _header_ref = _pure._header_ref
+cdef object _header_party = _pure._header_party
+cdef object _claim_party = _pure._claim_party
+cdef object _line_problem = _pure._line_problem
+cdef object _claim_problem = _pure._claim_problem
+cdef object _balance = _pure._balance
+cdef object _ZERO = ZERO
+cdef object _Adj = Adjustment
+cdef object _Line = ServiceLine
+cdef object _Claim = ClaimPayment
+cdef object _Party = Party
+cdef object _Ref = Reference
+cdef object _Amount = Amount
+cdef object _Remark = Remark
+cdef object _Outpatient = OutpatientAdjudication
+cdef object _ENVELOPE = ENVELOPE_IDS
+cdef object _EMPTY = ""
+cdef object _NOTHING = ()
+
+cdef enum:
+    MAXE = 64  # elements located per segment (hot segments use the first 14)
+    SCALE = 6  # balancing integers are amounts * 10**SCALE
+    MAX_INT_DIGITS = 12  # larger amounts go to the pure reader
+    MAX_AMOUNTS = 10000000  # per transaction: keeps every Decimal sum exact at 28 digits
+
+cdef i128 _POW10[SCALE + 1]
+_POW10[:] = [1, 10, 100, 1000, 10000, 100000, 1000000]
+
+
+# -- short codes: a direct-mapped cache of str objects (CO, 45, HC, 92014, 6R, MA01...) ------
+
+cdef enum:
+    CODE_SLOTS = 2048
+
+cdef uint64_t _code_keys[CODE_SLOTS]
+cdef uint64_t _GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing
+cdef PyObject* _code_values[CODE_SLOTS]
+
+
+# -- dates: a direct-mapped cache of datetime.date by CCYYMMDD ------------------------------
+
+cdef enum:
+    DATE_SLOTS = 512
+
+cdef long _date_keys[DATE_SLOTS]
+cdef PyObject* _date_values[DATE_SLOTS]
+
+
+cdef inline bint _eq2(const unsigned char* p, Py_ssize_t n, char a, char b) noexcept:
+    return n == 2 and p[0] == a and p[1] == b
+
+
+cdef inline bint _eq3(const unsigned char* p, Py_ssize_t n, char a, char b, char c) noexcept:
+    return n == 3 and p[0] == a and p[1] == b and p[2] == c
+
+
+@cython.final
+cdef class Parser:
+    """The state of one file's reading, fed chunk by chunk by `reader835._read_fast`."""
+
+    cdef object env, file, known, sep_s, comp_s
+    cdef unsigned char sep, comp
+    # the segment being read: its bytes (latin-1, or UTF-8 when `utf8`) and its elements
+    cdef const unsigned char* p
+    cdef bint utf8
+    cdef Py_ssize_t ne, nall
+    cdef Py_ssize_t st[MAXE]
+    cdef Py_ssize_t en[MAXE]
+    # the transaction set
+    cdef object rem, claims, problems, notes, claim, cadjs, clines
+    cdef object header_ctx, header_number, st_control
+    cdef Py_ssize_t st_number
+    cdef long long amounts
+    cdef i128 bpr_amount, paid_sum, plb_sum, claim_charge, claim_paid, claim_adj
+    # the open service line, built when it closes
+    cdef bint in_line
+    cdef Py_ssize_t l_seg
+    cdef i128 l_charge_i, l_paid_i, l_adj
+    cdef object l_qual, l_code, l_mods, l_charge, l_paid, l_rev, l_units, l_oq, l_oc, l_om
+    cdef object l_ou, l_sd, l_ss, l_se, l_adjs, l_ctl, l_loc, l_refs, l_allowed, l_amts
+    cdef object l_remarks
+    cdef public Py_ssize_t next  # after feed returned a Remittance: the index after its SE
+
+    def __init__(self, env, file):
+        self.env = env
+        self.file = file
+        self.known = set(ENVELOPE_IDS)
+        self.header_ctx = self.header_number = self.st_control = _EMPTY
+
+    def feed(self, list segments, Py_ssize_t start, Py_ssize_t base, delims):
+        """Read `segments[start:]` (segment number of segments[i] is base + i + 1) until an
+        SE closes a transaction set: return its Remittance (and set `next`), or None when the
+        chunk is used up."""
+        cdef Py_ssize_t k, count = len(segments)
+        cdef const unsigned char* p
+        cdef Py_ssize_t n0
+        cdef unsigned char c0
+        self.sep_s = delims.element
+        self.comp_s = delims.component
+        self.sep = ord(self.sep_s)
+        self.comp = ord(self.comp_s)
+        for k in range(start, count):
+            raw = segments[k]
+            self._scan(raw)
+            p = self.p
+            n0 = self.en[0]
+            c0 = p[0] if n0 else 0
+            if c0 == b'C' and _eq3(p, n0, b'C', b'A', b'S'):
+                self._cas(raw)
+            elif c0 == b'D' and _eq3(p, n0, b'D', b'T', b'M'):
+                self._dtm(base + k + 1)
+            elif c0 == b'S' and _eq3(p, n0, b'S', b'V', b'C'):
+                self._svc(base + k + 1)
+            elif c0 == b'R' and _eq3(p, n0, b'R', b'E', b'F'):
+                self._ref()
+            elif c0 == b'A' and _eq3(p, n0, b'A', b'M', b'T'):
+                self._amt()
+            elif c0 == b'C' and _eq3(p, n0, b'C', b'L', b'P'):
+                self._clp(base + k + 1)
+            elif c0 == b'N' and _eq3(p, n0, b'N', b'M', b'1'):
+                self._nm1(raw)
+            elif c0 == b'M' and _eq3(p, n0, b'M', b'O', b'A'):
+                self._moa(raw)
+            elif c0 == b'L' and _eq2(p, n0, b'L', b'Q'):
+                if self.in_line:
+                    self._need(3)
+                    self.l_remarks += (_Remark(self._code(1), self._code(2)),)
+            else:
+                rem = self._cold(raw, base + k + 1)
+                if rem is not None:
+                    self.next = k + 1
+                    return rem
+        self.next = count
+        return None
+
+    # -- the segment's elements ----------------------------------------------------------
+
+    cdef int _scan(self, str raw) except -1:
+        """Locate the elements of `raw` (the first MAXE; `nall` counts them all)."""
+        cdef Py_ssize_t n, i, s = 0, ne = 0
+        cdef const unsigned char* p
+        cdef unsigned char sep = self.sep
+        if PyUnicode_KIND(raw) == PyUnicode_1BYTE_KIND:
+            p = <const unsigned char*>PyUnicode_DATA(raw)
+            n = PyUnicode_GET_LENGTH(raw)
+            self.utf8 = False
+        else:  # the separators are ASCII, so the UTF-8 bytes split the same way
+            p = <const unsigned char*>PyUnicode_AsUTF8AndSize(raw, &n)
+            self.utf8 = True
+        for i in range(n):
+            if p[i] == sep:
+                if ne < MAXE - 1:
+                    self.st[ne] = s
+                    self.en[ne] = i
+                ne += 1
+                s = i + 1
+        if ne < MAXE:
+            self.st[ne] = s
+            self.en[ne] = n
+        self.p = p
+        self.nall = ne + 1
+        self.ne = ne + 1 if ne < MAXE else MAXE - 1
+        return 0
+
+    cdef inline int _need(self, Py_ssize_t count) except -1:
+        """The pure reader indexes e[count - 1]: fewer elements is its IndexError."""
+        if self.nall < count:
+            raise Unhandled("too few elements")
+        return 0
+
+    cdef inline bint _has(self, Py_ssize_t i) noexcept:
+        return i < self.ne and self.en[i] > self.st[i]
+
+    cdef inline object _text(self, const unsigned char* p, Py_ssize_t n):
+        if n == 0:
+            return _EMPTY
+        if self.utf8:
+            return PyUnicode_DecodeUTF8(<const char*>p, n, NULL)
+        return PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, p, n)
+
+    cdef inline object _str(self, Py_ssize_t i):
+        """Element i as str ("" when absent: the pure reader pads)."""
+        if i >= self.ne:
+            return _EMPTY
+        return self._text(self.p + self.st[i], self.en[i] - self.st[i])
+
+    cdef object _code_text(self, const unsigned char* p, Py_ssize_t n):
+        """A short code: shared str objects from a small cache (they repeat on every line)."""
+        cdef uint64_t key
+        cdef Py_ssize_t i
+        cdef unsigned int slot
+        if n == 0:
+            return _EMPTY
+        if n > 7:
+            return self._text(p, n)
+        key = <uint64_t>n
+        for i in range(n):
+            if p[i] >= 0x80:
+                return self._text(p, n)
+            key |= (<uint64_t>p[i]) << (8 * (i + 1))
+        slot = <unsigned int>((key * _GOLDEN) >> 53) & (CODE_SLOTS - 1)
+        if _code_keys[slot] == key:
+            return <object>_code_values[slot]
+        value = self._text(p, n)
+        Py_INCREF(value)
+        Py_XDECREF(_code_values[slot])
+        _code_values[slot] = <PyObject*>value
+        _code_keys[slot] = key
+        return value
+
+    cdef inline object _code(self, Py_ssize_t i):
+        if i >= self.ne:
+            return _EMPTY
+        return self._code_text(self.p + self.st[i], self.en[i] - self.st[i])
+
+    cdef object _components(self, Py_ssize_t i):
+        """Element i split on the component separator: (first, second, tuple of the rest)."""
+        cdef const unsigned char* p = self.p + self.st[i]
+        cdef Py_ssize_t n = self.en[i] - self.st[i], j, s = 0, part = 0
+        cdef unsigned char comp = self.comp
+        first = second = _EMPTY
+        rest = None
+        for j in range(n + 1):
+            if j == n or p[j] == comp:
+                value = self._code_text(p + s, j - s)
+                if part == 0:
+                    first = value
+                elif part == 1:
+                    second = value
+                else:
+                    if rest is None:
+                        rest = []
+                    rest.append(value)
+                part += 1
+                s = j + 1
+        return first, second, tuple(rest) if rest is not None else _NOTHING
+
+    cdef object _decimal(self, Py_ssize_t i):
+        """Element i as Decimal, exactly as the pure reader's `_D` (it raises when not one)."""
+        if i >= self.nall:
+            raise Unhandled("too few elements")
+        return _D(self._str(i))
+
+    cdef object _amount(self, Py_ssize_t i, i128* scaled):
+        """A balanced amount: its Decimal and `scaled` = amount * 10**SCALE. Only the plain
+        form (-?digits[.digits], at most 12 integer and 6 decimal digits) is read here."""
+        if i >= self.ne or not _scaled(self.p + self.st[i], self.en[i] - self.st[i], scaled):
+            raise Unhandled("amount not in the plain form")
+        self._count()
+        return _D(self._text(self.p + self.st[i], self.en[i] - self.st[i]))
+
+    cdef inline int _count(self) except -1:
+        self.amounts += 1
+        if self.amounts > MAX_AMOUNTS:
+            raise Unhandled("too many amounts in one transaction set")
+        return 0
+
+    cdef i128 _scaled_total(self, total) except? -1:
+        """A Decimal total computed by a pure helper, as a balancing integer."""
+        cdef i128 out = 0
+        cdef bytes text = str(total).encode("ascii")
+        if not _scaled(<const unsigned char*>text, len(text), &out):
+            raise Unhandled("total not in the plain form")
+        self._count()
+        return out
+
+    cdef object _date_of(self, Py_ssize_t i):
+        cdef const unsigned char* p = self.p + self.st[i]
+        cdef Py_ssize_t j
+        cdef long key = 0
+        cdef unsigned int slot
+        if self.en[i] - self.st[i] != 8:
+            return _date(self._str(i))
+        for j in range(8):
+            if not (b'0' <= p[j] <= b'9'):
+                return _date(self._str(i))  # raises, or reads other Unicode digits
+            key = key * 10 + (p[j] - c'0')
+        slot = <unsigned int>(key ^ (key >> 9)) & (DATE_SLOTS - 1)
+        if _date_keys[slot] == key and _date_values[slot] != NULL:
+            return <object>_date_values[slot]
+        value = date_new(key // 10000, key // 100 % 100, key % 100)
+        Py_INCREF(value)
+        Py_XDECREF(_date_values[slot])
+        _date_values[slot] = <PyObject*>value
+        _date_keys[slot] = key
+        return value
+
+    cdef inline bint _el2(self, Py_ssize_t i, char a, char b) noexcept:
+        return i < self.ne and _eq2(self.p + self.st[i], self.en[i] - self.st[i], a, b)
+
+    cdef inline bint _el3(self, Py_ssize_t i, char a, char b, char c) noexcept:
+        return i < self.ne and _eq3(self.p + self.st[i], self.en[i] - self.st[i], a, b, c)
+
+    cdef list _split(self, str raw):
+        return raw.split(self.sep_s)
+
+    # -- hot segments (reader835._parse's if-chain) ----------------------------------------
+
+    cdef int _cas(self, str raw) except -1:
+        cdef i128 a = 0, b = 0
+        if self.in_line:
+            if self.nall == 4:  # CAS*CO*45*12.34
+                amount = self._amount(3, &a)
+                self.l_adjs.append(_Adj(self._code(1), self._code(2), amount))
+            elif self.nall == 7 and not self._has(4):  # CAS*CO*45*12.34**253*0.56
+                amount = self._amount(3, &a)
+                second = self._amount(6, &b)
+                group = self._code(1)
+                self.l_adjs.append(_Adj(group, self._code(2), amount))
+                self.l_adjs.append(_Adj(group, self._code(5), second))
+                a += b
+            else:
+                a = self._scaled_total(_cas(self._split(raw), self.l_adjs))
+            self.l_adj += a
+        elif self.claim is not None:
+            self.claim_adj += self._scaled_total(_cas(self._split(raw), self.cadjs))
+        else:
+            raise Unhandled("CAS outside a claim")
+        return 0
+
+    cdef int _dtm(self, Py_ssize_t n) except -1:
+        self._need(3)
+        d = self._date_of(2)
+        if self.in_line:
+            if self._el3(1, b'4', b'7', b'2'):
+                self.l_sd = d
+            elif self._el3(1, b'1', b'5', b'0'):
+                self.l_ss = d
+            elif self._el3(1, b'1', b'5', b'1'):
+                self.l_se = d
+        elif self.claim is not None:
+            if self._el3(1, b'0', b'5', b'0'):
+                self.claim.received_date = d
+            elif self._el3(1, b'2', b'3', b'2'):
+                self.claim.statement_start = d
+            elif self._el3(1, b'2', b'3', b'3'):
+                self.claim.statement_end = d
+            elif self._el3(1, b'0', b'3', b'6'):
+                self.claim.coverage_expiration = d
+        elif self.rem is not None and self._el3(1, b'4', b'0', b'5'):
+            self.rem.production_date = d
+        return 0
+
+    cdef int _svc(self, Py_ssize_t n) except -1:
+        cdef i128 charge_i = 0, paid_i = 0
+        if self.in_line:
+            self._close_line()
+        elif self.claim is None:
+            raise Unhandled("SVC outside a claim")
+        self._need(2)
+        qual, code, mods = self._components(1)
+        charge = self._amount(2, &charge_i)
+        paid = self._amount(3, &paid_i)
+        self.l_qual, self.l_code, self.l_mods = qual, code, mods
+        self.l_charge, self.l_paid = charge, paid
+        self.l_charge_i, self.l_paid_i = charge_i, paid_i
+        self.l_rev = self._code(4)
+        self.l_units = self._decimal(5) if self._has(5) else None
+        if self._has(6):
+            self.l_oq, self.l_oc, self.l_om = self._components(6)
+        else:
+            self.l_oq = self.l_oc = _EMPTY
+            self.l_om = _NOTHING
+        self.l_ou = self._decimal(7) if self._has(7) else None
+        self.l_seg = n
+        self.l_sd = self.l_ss = self.l_se = self.l_allowed = None
+        self.l_adjs = []
+        self.l_ctl = self.l_loc = _EMPTY
+        self.l_refs = self.l_amts = self.l_remarks = _NOTHING
+        self.l_adj = 0
+        self.in_line = True
+        return 0
+
+    cdef int _close_line(self) except -1:
+        line = _Line(
+            self.l_qual, self.l_code, self.l_mods, self.l_charge, self.l_paid, self.l_rev,
+            self.l_units, self.l_seg, self.l_oq, self.l_oc, self.l_om, self.l_ou, self.l_sd,
+            self.l_ss, self.l_se, self.l_adjs, self.l_ctl, self.l_loc, self.l_refs,
+            self.l_allowed, self.l_amts, self.l_remarks,
+        )
+        self.in_line = False
+        self.clines.append(line)
+        self.claim_adj += self.l_adj
+        if self.l_charge_i - self.l_paid_i != self.l_adj:
+            _line_problem(self.problems, self.claim, line,
+                          sum([a.amount for a in self.l_adjs], _ZERO), self.file)
+        return 0
+
+    cdef int _close_claim(self) except -1:
+        if self.in_line:
+            self._close_line()
+        if self.claim_charge - self.claim_paid != self.claim_adj:
+            _claim_problem(self.problems, self.claim, self.claim.adjustment_total(), self.file)
+        self.claim = None
+        return 0
+
+    cdef int _ref(self) except -1:
+        self._need(2)
+        if self.in_line:
+            self._need(3)
+            if self._el2(1, b'6', b'R'):
+                self.l_ctl = self._str(2)
+            elif self._el2(1, b'L', b'U'):
+                self.l_loc = self._str(2)
+            else:
+                self.l_refs += (_Ref(self._code(1), self._str(2)),)
+        elif self.claim is not None:
+            self._need(3)
+            self.claim.references += (_Ref(self._code(1), self._str(2)),)
+        elif self.rem is not None:
+            self._need(3)
+            _header_ref(self.rem, self.header_ctx, self._str(1), self._str(2))
+        return 0
+
+    cdef int _amt(self) except -1:
+        if self.in_line:
+            self._need(2)
+            if self._el2(1, b'B', b'6'):
+                self.l_allowed = self._decimal(2)
+            else:
+                self.l_amts += (_Amount(self._code(1), self._decimal(2)),)
+        elif self.claim is not None:
+            self._need(2)
+            self.claim.amounts += (_Amount(self._code(1), self._decimal(2)),)
+        return 0
+
+    cdef int _clp(self, Py_ssize_t n) except -1:
+        cdef i128 charge_i = 0, paid_i = 0
+        if self.claim is not None:
+            self._close_claim()
+        elif self.rem is None:
+            raise Unhandled("CLP before BPR")
+        charge = self._amount(3, &charge_i)
+        paid = self._amount(4, &paid_i)
+        cadjs = []
+        clines = []
+        claim = _Claim(
+            self._str(1), self._code(2), charge, paid,
+            self._decimal(5) if self._has(5) else _ZERO,
+            self._code(6), self._str(7), self._code(8), self._code(9), self._code(11),
+            self._decimal(12) if self._has(12) else None,
+            self._decimal(13) if self._has(13) else None,
+            cadjs, None, None, None, None, None, None, _NOTHING, None, None, None, None, None,
+            None, _NOTHING, _NOTHING, clines, self.header_number, n,
+        )
+        self.claim = claim
+        self.cadjs = cadjs
+        self.clines = clines
+        self.claim_charge, self.claim_paid = charge_i, paid_i
+        self.claim_adj = 0
+        self.paid_sum += paid_i
+        self.claims.append(claim)
+        return 0
+
+    cdef int _nm1(self, str raw) except -1:
+        if self.claim is not None:
+            self._need(2)
+            if self.nall == 10 and self._el2(1, b'Q', b'C'):
+                self.claim.patient = _Party(
+                    self._code(1), self._str(3), self._str(4), self._str(5), self._str(7),
+                    self._code(8), self._str(9), self._code(2),
+                )
+            else:
+                _claim_party(self.claim, self._split(raw))
+        return 0
+
+    cdef int _moa(self, str raw) except -1:
+        if self.claim is not None:
+            if self.nall == 4 and not self._has(1) and not self._has(2):  # MOA***MA01
+                self.claim.outpatient = _Outpatient(None, None, [self._code(3)])
+            else:
+                self.claim.outpatient = _moa(self._split(raw))
+        return 0
+
+    # -- cold path: envelope, header, PLB, rare claim segments ---------------------------
+
+    cdef object _cold(self, str raw, Py_ssize_t n):
+        """The pure reader's cold path; returns the Remittance an SE closes."""
+        cdef i128 total = 0
+        e = self._split(raw)
+        t = e[0]
+        if t not in self.known:
+            check_segment_id(t, n, self.file, raw)
+            self.known.add(t)
+        if t in _ENVELOPE:
+            if t == "SE" and self.rem is not None and self.claim is not None:
+                self._close_claim()
+            self.env.on_segment(n, e)
+            if t == "ST":
+                if e[1] != "835":
+                    raise Unhandled("not an 835")
+                self.rem = None
+                self.claims, self.problems, self.notes = [], [], []
+                self.claim = None
+                self.in_line = False
+                self.paid_sum = self.plb_sum = 0
+                self.amounts = 0
+                self.header_ctx = self.header_number = _EMPTY
+                self.st_number = n
+                self.st_control = e[2]
+            elif t == "SE":
+                return self._finish(n)
+            return None
+        if not self.env.in_transaction():
+            raise Unhandled("segment outside a transaction set")
+        if t == "BPR":
+            if self.rem is not None:
+                raise Unhandled("a second BPR")
+            self.rem = _remittance(e, self.env, self.st_control, self.st_number, n, self.notes)
+            self.bpr_amount = self._scaled_total(self.rem.amount)
+            return None
+        if self.rem is None:
+            raise Unhandled("BPR missing")
+        if t == "LX" or t == "PLB":
+            if self.claim is not None:
+                self._close_claim()
+            self.header_ctx = _EMPTY
+            if t == "LX":
+                self.header_number = e[1] if len(e) > 1 else _EMPTY
+            else:
+                self.plb_sum += self._scaled_total(_plb(self.rem, e, self.comp_s, n))
+        elif t == "TRN":
+            _trn(self.rem, e)
+        elif t == "N1":
+            self.header_ctx = e[1]
+            _header_party(self.rem, e)
+        elif t == "MIA" and self.claim is not None:
+            self.claim.inpatient = _mia(e)
+        return None
+
+    cdef object _finish(self, Py_ssize_t n):
+        """SE: the transaction set's Remittance, balanced at the payment level."""
+        rem = self.rem
+        if rem is None:
+            raise Unhandled("no BPR")
+        self.rem = None
+        self.claim = None
+        self.in_line = False
+        rem.claims = self.claims
+        rem.last_segment = n
+        signed = self.bpr_amount if rem.credit_debit != "D" else -self.bpr_amount
+        if signed != self.paid_sum - self.plb_sum:
+            _balance(rem, rem.claim_paid_total(), rem.provider_adjustment_total(),
+                     self.problems, self.file)
+        rem.balanced = not self.problems
+        rem.problems = self.problems + self.notes
+        return rem
+
+
+cdef bint _scaled(const unsigned char* p, Py_ssize_t n, i128* out) noexcept:
+    """Parse -?(digits[.digits]|.digits) with at most MAX_INT_DIGITS significant integer
+    digits and SCALE decimals into amount * 10**SCALE; false for anything else."""
+    cdef Py_ssize_t i = 0, int_digits = 0, decimals = 0
+    cdef bint neg = False, dot = False, digit = False
+    cdef i128 value = 0
+    cdef unsigned char c
+    if n > 0 and p[0] == b'-':
+        neg = True
+        i = 1
+    while i < n:
+        c = p[i]
+        if b'0' <= c <= b'9':
+            digit = True
+            if dot:
+                decimals += 1
+                if decimals > SCALE:
+                    return False
+            elif value != 0 or c != b'0':
+                int_digits += 1
+                if int_digits > MAX_INT_DIGITS:
+                    return False
+            value = value * 10 + (c - c'0')
+        elif c == b'.' and not dot:
+            dot = True
+        else:
+            return False
+        i += 1
+    if not digit:
+        return False
+    value *= _POW10[SCALE - decimals]
+    out[0] = -value if neg else value
+    return True
