@@ -21,11 +21,14 @@ a row that cannot be read whole becomes a `RowProblem`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import chain, islice
 
+from gateway.aging import fastrows
 from gateway.aging.profile import (
     BUCKET_FIELDS,
     NOISE_RE,
@@ -37,7 +40,13 @@ from gateway.aging.profile import (
 from gateway.aging.sources import Cell, Rows, open_tables, sniff
 from gateway.core.errors import UserError
 from gateway.core.money import ZERO, MoneyError, cents, format_money, parse_money
-from gateway.core.records import AgingContext, AgingExport, AgingRow, AgingSource, RowProblem
+from gateway.core.records import (
+    AgingContext,
+    AgingExport,
+    AgingRow,
+    AgingSource,
+    RowProblem,
+)
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MIN_HEADER_SCORE = 3
@@ -316,16 +325,12 @@ def read_aging(profile: Profile, source: AgingSource, context: AgingContext) -> 
             vendor=profile.vendor, grain=profile.grain, rows=[], export_date=export_date,
             fields=sorted({*plan.single, *plan.buckets}),
         )
-        body = _chain(head[index + 1 :], rows)
+        body = chain(head[index + 1 :], rows)
         title_keys = {header_key(cell_text(c)) for _, row in head[:index] for c in row} - {""}
-        export.stream = _detail_rows(profile, plan, body, export, title_keys)
+        export.headers = plan.headers
+        export.stream = chain.from_iterable(RowReader(profile, plan, export, title_keys).blocks(body))
         return export
     raise UserError(_no_header_message(profile, seen), where=source.name)
-
-
-def _chain(first: list[tuple[int, list[Cell]]], rest: Rows) -> Rows:
-    yield from first
-    yield from rest
 
 
 class _Problems:
@@ -348,70 +353,94 @@ class _Problems:
             )
 
 
-def _detail_rows(
-    profile: Profile, plan: Plan, body: Rows, export: AgingExport, title_keys: set[str]
-) -> Iterator[AgingRow]:
-    problems = _Problems(export)
-    ref = export.export_date or dt.date.today()
-    headers = plan.headers
-    width = len(headers)
-    raw_keys = [h or f"column {i + 1}" for i, h in enumerate(headers)]
-    col = plan.single.get
-    c_claim = plan.single["claim_id"]
-    c_balance = plan.single["balance"]
-    c_account = col("patient_account")
-    c_name = col("patient_name")
-    c_dob = col("patient_dob")
-    c_dos = col("service_date")
-    c_payer = col("payer_name")
-    c_payer_id = col("payer_id")
-    c_plan = col("plan_name")
-    c_rank = col("payer_rank")
-    c_location = col("location")
-    c_status = col("status")
-    c_proc = col("procedure_code")
-    c_days = col("days")
-    c_label = col("aging_bucket")
-    money_cols = [(f, plan.single[f]) for f in ("billed", "paid", "adjustments") if f in plan.single]
-    bucket_cols = list(plan.buckets.items())
-    group_re = re.compile(
-        r"^(?:" + "|".join(re.escape(g) for g in profile.group_labels) + r")(?:\s*name)?\s*[:\-]\s*(.+)$",
-        re.I,
-    ) if profile.group_field else None
-    header_keys = {header_key(h) for h in headers if h} | title_keys
-    date_cache: dict[object, dt.date | None] = {}
-    group_value: str | None = None
-    group_sum = ZERO
-    all_sum = ZERO
-    seen_keys: dict[tuple[str, int], int] = {}
+BLOCK_ROWS = 128
+BUCKET_INDEX = {name: i for i, name in enumerate(BUCKET_FIELDS)}
 
-    def date_of(value: Cell, name: str, n: int) -> dt.date | None:
+
+def _use_compiled() -> bool:
+    return fastrows.COMPILED and os.environ.get("GATEWAY_PURE_PYTHON") != "1"
+
+
+class RowReader:
+    """The body of one sheet, row by row: what each row is (detail, group header, total, noise)
+    and the canonical row of each detail row.
+
+    `blocks()` reads the body in blocks; within a block, runs of plain detail rows go to
+    `fastrows.plain_rows` (compiled) and every other row to `row()`, the general path, which
+    is the reference for what every row means. `fast` chooses whether the compiled path is
+    used (tests read files both ways).
+    """
+
+    def __init__(self, profile: Profile, plan: Plan, export: AgingExport, title_keys: set[str],
+                 *, fast: bool | None = None) -> None:
+        self.profile, self.plan, self.export = profile, plan, export
+        self.fast = _use_compiled() if fast is None else fast
+        self.problems = _Problems(export)
+        self.ref = export.export_date or dt.date.today()
+        self.headers = plan.headers
+        self.width = len(plan.headers)
+        col = plan.single.get
+        self.c_claim = plan.single["claim_id"]
+        self.c_balance = plan.single["balance"]
+        self.c_account = col("patient_account")
+        self.c_name = col("patient_name")
+        self.c_dob = col("patient_dob")
+        self.c_dos = col("service_date")
+        self.c_payer = col("payer_name")
+        self.c_payer_id = col("payer_id")
+        self.c_plan = col("plan_name")
+        self.c_rank = col("payer_rank")
+        self.c_location = col("location")
+        self.c_status = col("status")
+        self.c_proc = col("procedure_code")
+        self.c_days = col("days")
+        self.c_label = col("aging_bucket")
+        self.money_cols = [(f, plan.single[f]) for f in ("billed", "paid", "adjustments")
+                           if f in plan.single]
+        self.bucket_cols = list(plan.buckets.items())
+        self.check_duplicates = profile.grain != "claim_line"
+        self.group_re = re.compile(
+            r"^(?:" + "|".join(re.escape(g) for g in profile.group_labels)
+            + r")(?:\s*name)?\s*[:\-]\s*(.+)$", re.I,
+        ) if profile.group_field else None
+        self.header_keys = {header_key(h) for h in self.headers if h} | title_keys
+        self.claim_header = self.headers[self.c_claim]
+        self.claim_header_key = header_key(self.claim_header)
+        self.dates: dict[object, dt.date | None] = {}
+        self.labels: dict[str, int] = {}
+        self.totals = fastrows.Totals()
+
+    # -- the general path -----------------------------------------------------------------
+
+    def date_of(self, value: Cell, name: str, n: int) -> dt.date | None:
         try:
-            return date_cache[value]
+            return self.dates[value]
         except KeyError:
             pass
         except TypeError:  # unhashable: never for cells, but be safe
             return None
         try:
-            d = parse_date(value, ref)
+            d = parse_date(value, self.ref)
         except (ValueError, OverflowError):
-            problems.add(n, plan.header_of(name), f"not a date: {cell_text(value)!r}")
+            self.problems.add(n, self.plan.header_of(name), f"not a date: {cell_text(value)!r}")
             return None
-        date_cache[value] = d
+        self.dates[value] = d
         return d
 
+    @staticmethod
     def text(cells: list[Cell], c: int | None) -> str:
         if c is None or c >= len(cells):
             return ""
         v = cells[c]
         return v.strip() if type(v) is str else cell_text(v)
 
-    claim_header = headers[c_claim]
-    claim_header_key = header_key(claim_header)
-    for n, cells in body:
-        if len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
-        v = cells[c_claim]
+    def row(self, n: int, cells: list[Cell]) -> AgingRow | None:
+        """The canonical row of body row `n`, or None for a row that is not a detail row (its
+        problems, if any, are recorded)."""
+        problems, headers, totals, text = self.problems, self.headers, self.totals, self.text
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        v = cells[self.c_claim]
         claim = (v.strip() if type(v) is str else cell_text(v))
         # the first two non-empty cells: labels of totals and groups live there
         found = 0
@@ -428,9 +457,10 @@ def _detail_rows(
             else:
                 break
         if not found:
-            continue
+            return None
         first_text = first.strip() if type(first) is str else cell_text(first)
         labels = [t.strip() for t in (first, second) if type(t) is str]
+        c_balance = self.c_balance
         # total and subtotal rows
         if (not claim or not claim[0].isdigit()) and any(TOTAL_RE.search(t) for t in labels) and (
             not claim or TOTAL_RE.search(claim)
@@ -439,46 +469,53 @@ def _detail_rows(
                 stated = money(cells[c_balance])
             except (MoneyError, InvalidOperation):
                 stated = None
-            if stated is not None and cell_text(cells[c_balance]) and stated not in (group_sum, all_sum):
+            if stated is not None and cell_text(cells[c_balance]) and (
+                stated not in (totals.group_sum, totals.all_sum)
+            ):
                 problems.add(
                     n, headers[c_balance],
                     f"total row {first_text!r} says {format_money(stated)} but the rows above add "
-                    f"up to {format_money(group_sum)}",
+                    f"up to {format_money(totals.group_sum)}",
                 )
-            group_sum = ZERO
-            group_value = None
-            continue
+            totals.group_sum = ZERO
+            totals.group_value = None
+            return None
         if NOISE_RE.search(first_text):
-            continue
+            return None
         # group headers: "Payor: VSP" or a single text cell
-        if group_re is not None:
-            m = group_re.match(first_text)
+        if self.group_re is not None:
+            m = self.group_re.match(first_text)
             lone = found == 1 and isinstance(first, str) and any(ch.isalpha() for ch in first_text)
             if m or lone:
-                if lone and header_key(first_text) in header_keys:
-                    continue
-                group_value = (m.group(1) if m else first_text).strip()
-                group_sum = ZERO
-                continue
+                if lone and header_key(first_text) in self.header_keys:
+                    return None
+                totals.group_value = (m.group(1) if m else first_text).strip()
+                totals.group_sum = ZERO
+                return None
         # a repeated header (page break in a printed export)
         if claim and not claim[0].isdigit() and (
-            claim == claim_header or header_key(claim) == claim_header_key
+            claim == self.claim_header or header_key(claim) == self.claim_header_key
         ):
-            continue
+            return None
+        c_account = self.c_account
         if not claim:
             if c_account is not None and text(cells, c_account):
-                problems.add(n, headers[c_claim], "no claim number on a row with a patient account")
-            continue  # an unlabelled subtotal or a note
+                problems.add(n, headers[self.c_claim],
+                             "no claim number on a row with a patient account")
+            return None  # an unlabelled subtotal or a note
         # payer
+        c_payer = self.c_payer
         payer = text(cells, c_payer) if c_payer is not None else ""
-        if not payer and group_value:
-            payer = group_value
+        if not payer and totals.group_value:
+            payer = totals.group_value
         # rank
         rank = 1
+        c_rank = self.c_rank
         if c_rank is not None:
             r = parse_rank(text(cells, c_rank))
             if r is None:
-                problems.add(n, headers[c_rank], f"not a payer rank: {text(cells, c_rank)!r}; 1 assumed")
+                problems.add(n, headers[c_rank],
+                             f"not a payer rank: {text(cells, c_rank)!r}; 1 assumed")
             else:
                 rank = r
         key = (claim, rank)
@@ -491,20 +528,20 @@ def _detail_rows(
                 n, headers[c_balance],
                 f"not an amount: {cell_text(balance_cell)!r}; claim {claim} left as it was",
             )
-            export.unreadable.append(key)
-            continue
+            self.export.unreadable.append(key)
+            return None
         balance_blank = cell_text(balance_cell) == ""
         amounts: dict[str, Decimal] = {}
         bad_money = False
-        for name, c in money_cols:
+        for name, c in self.money_cols:
             try:
                 amounts[name] = money(cells[c])
             except (MoneyError, InvalidOperation):
                 problems.add(n, headers[c], f"not an amount: {cell_text(cells[c])!r}")
                 bad_money = True
         buckets: dict[str, Decimal] = {}
-        if bucket_cols:
-            for name, cols in bucket_cols:
+        if self.bucket_cols:
+            for name, cols in self.bucket_cols:
                 total = ZERO
                 for c in cols:
                     try:
@@ -522,13 +559,16 @@ def _detail_rows(
                     f"the aging buckets add up to {format_money(bucket_total)} but the balance is "
                     f"{format_money(balance)}",
                 )
-        dos = date_of(cells[c_dos], "service_date", n) if c_dos is not None else None
-        if not bucket_cols:
+        c_dos = self.c_dos
+        dos = self.date_of(cells[c_dos], "service_date", n) if c_dos is not None else None
+        if not self.bucket_cols:
             bucket = None
+            c_label, c_days = self.c_label, self.c_days
             if c_label is not None and text(cells, c_label):
                 bucket = bucket_for_label(text(cells, c_label))
                 if bucket is None:
-                    problems.add(n, headers[c_label], f"not an aging bucket: {text(cells, c_label)!r}")
+                    problems.add(n, headers[c_label],
+                                 f"not an aging bucket: {text(cells, c_label)!r}")
             if bucket is None and c_days is not None and text(cells, c_days):
                 days_text = text(cells, c_days)
                 try:
@@ -536,51 +576,105 @@ def _detail_rows(
                 except (InvalidOperation, ValueError):
                     problems.add(n, headers[c_days], f"not a number of days: {days_text!r}")
             if bucket is None and dos is not None:
-                bucket = bucket_for_days((ref - dos).days)
+                bucket = bucket_for_days((self.ref - dos).days)
             if bucket is not None:
                 buckets[bucket] = balance
             else:
-                problems.add(n, plan.header_of("service_date"), "no date of service: cannot age the balance")
+                problems.add(n, self.plan.header_of("service_date"),
+                             "no date of service: cannot age the balance")
         account = text(cells, c_account)
         if not account:
-            problems.add(n, plan.header_of("patient_account"), "no patient account")
+            problems.add(n, self.plan.header_of("patient_account"), "no patient account")
         if dos is None and c_dos is not None and not text(cells, c_dos):
             problems.add(n, headers[c_dos], "no date of service")
         if not payer:
             problems.add(
-                n, plan.header_of("payer_name"),
+                n, self.plan.header_of("payer_name"),
                 "no payer: no value in the column and no group header above",
             )
-        if key in seen_keys:
-            if profile.grain != "claim_line":
+        if self.check_duplicates:
+            if key in totals.seen:
                 problems.add(
-                    n, headers[c_claim],
-                    f"claim {claim} (rank {rank}) is also on row {seen_keys[key]}; amounts combined",
+                    n, headers[self.c_claim],
+                    f"claim {claim} (rank {rank}) is also on row {totals.seen[key]}; "
+                    "amounts combined",
                 )
-        else:
-            seen_keys[key] = n
-        group_sum += balance
-        all_sum += balance
-        yield AgingRow(
+            else:
+                totals.seen[key] = n
+        totals.group_sum += balance
+        totals.all_sum += balance
+        c_dob = self.c_dob
+        return AgingRow(
             source_row=n,
             patient_account=account,
-            patient_name=text(cells, c_name) or None,
-            patient_dob=date_of(cells[c_dob], "patient_dob", n) if c_dob is not None else None,
+            patient_name=text(cells, self.c_name) or None,
+            patient_dob=self.date_of(cells[c_dob], "patient_dob", n) if c_dob is not None else None,
             claim_id=claim,
             service_date=dos,
             payer_name=payer,
-            payer_id=text(cells, c_payer_id) or None,
-            plan_name=text(cells, c_plan) or None,
+            payer_id=text(cells, self.c_payer_id) or None,
+            plan_name=text(cells, self.c_plan) or None,
             payer_rank=rank,
-            location=text(cells, c_location) or None,
-            status=text(cells, c_status) or None,
-            procedure_code=text(cells, c_proc) or None,
+            location=text(cells, self.c_location) or None,
+            status=text(cells, self.c_status) or None,
+            procedure_code=text(cells, self.c_proc) or None,
             balance=balance,
-            raw={
-                k: (v if type(v) is str else cell_text(v))
-                for k, v in zip(raw_keys, cells) if v is not None and v != ""
-            },
+            raw=[v if type(v) is str else cell_text(v) for v in cells],
             **amounts,
             **buckets,
         )
-    problems.close()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def columns(self) -> fastrows.Columns:
+        """The plan as `fastrows` takes it."""
+        def ix(c: int | None) -> int:
+            return -1 if c is None else c
+
+        single = self.plan.single
+        return fastrows.Columns(
+            width=self.width, claim=self.c_claim, balance=self.c_balance,
+            account=ix(self.c_account), name=ix(self.c_name), dob=ix(self.c_dob),
+            dos=ix(self.c_dos), payer=ix(self.c_payer), payer_id=ix(self.c_payer_id),
+            plan=ix(self.c_plan), rank=ix(self.c_rank), location=ix(self.c_location),
+            status=ix(self.c_status), proc=ix(self.c_proc), billed=ix(single.get("billed")),
+            paid=ix(single.get("paid")), adjustments=ix(single.get("adjustments")),
+            buckets=[list(self.plan.buckets.get(name, ())) for name in BUCKET_FIELDS],
+            check_duplicates=self.check_duplicates, ref=self.ref, dates=self.dates,
+            noise=NOISE_RE, group=self.group_re, money=money, cell_text=cell_text,
+            parse_date=parse_date, parse_rank=parse_rank, bucket_of_label=self.bucket_of_label,
+            label=ix(self.c_label), days=ix(self.c_days),
+        )
+
+    def bucket_of_label(self, label: str) -> int:
+        """Index of the bucket a label names, -1 when it names none (cached: few labels)."""
+        try:
+            return self.labels[label]
+        except KeyError:
+            bucket = bucket_for_label(label)
+            k = self.labels[label] = -1 if bucket is None else BUCKET_INDEX[bucket]
+            return k
+
+    def blocks(self, body: Rows) -> Iterator[list[AgingRow]]:
+        """The detail rows of `body`, in order, a block at a time (`chain.from_iterable` hands
+        them out one by one without a Python frame per row)."""
+        row = self.row
+        cols, totals = (self.columns(), self.totals) if self.fast else (None, None)
+        plain_rows = fastrows.plain_rows
+        while True:
+            block = list(islice(body, BLOCK_ROWS))
+            if not block:
+                break
+            out: list[AgingRow] = []
+            i, end = 0, len(block)
+            while i < end:
+                if cols is not None:
+                    i = plain_rows(block, i, cols, totals, out)
+                    if i == end:
+                        break
+                r = row(*block[i])
+                if r is not None:
+                    out.append(r)
+                i += 1
+            yield out
+        self.problems.close()

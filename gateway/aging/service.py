@@ -400,6 +400,7 @@ async def import_export(
     } - set(reopened)
 
     # the snapshot's rows, for audit
+    raw_dict = export.raw_dict
     await bulk_insert(session, AgingSnapshotItem.__table__, [
         {
             "snapshot_id": snapshot.id,
@@ -415,7 +416,7 @@ async def import_export(
             "bucket_61_90": r.bucket_61_90,
             "bucket_91_120": r.bucket_91_120,
             "bucket_120_plus": r.bucket_120_plus,
-            "raw": r.raw,
+            "raw": raw_dict(r),
         }
         for r in rows
     ])

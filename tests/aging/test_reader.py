@@ -82,7 +82,7 @@ def test_compulink_grouped_biff_details():
     assert rows[13].service_date == dt.date(2026, 9, 30)  # text
     assert rows[12].payer_name == "EyeMed Vision Care"  # "Payor: EyeMed Vision Care"
     assert buckets(rows[13]) == (D("0.00"), D("110.50"), D("100.00"), D("0.00"), D("0.00"))
-    assert rows[7].raw["Last Billed"] == "2026-11-12"
+    assert export.raw_dict(rows[7])["Last Billed"] == "2026-11-12"
     assert export.grain == "claim_line"
 
 
