@@ -262,3 +262,10 @@ def test_is_cents_is_the_money_fast_path_shape() -> None:
     for text in ["1.00", "-1.00", "12345.67", "", "-", ".00", "1.0", "1.000", "-.50", "1,00",
                  "a.bc", "1.0a", "--1.00", "1.-0", "٣.٠٠"]:
         assert INTERPRETED._is_cents(text) == bool(shape.fullmatch(text)), text
+
+
+def test_the_installed_fastrows_is_compiled() -> None:
+    """`scripts/test` installs the package with its extensions: CI must not silently measure
+    or test the interpreted module only."""
+    assert fastrows.COMPILED, fastrows.__file__
+    assert reader._use_compiled() or reader.os.environ.get("GATEWAY_PURE_PYTHON") == "1"
