@@ -23,6 +23,14 @@ from tests.x12.conftest import X12_FIXTURES
 
 GENERATED = sorted((X12_FIXTURES / "generated").glob("*.835"))
 
+
+@pytest.fixture(autouse=True, params=["compiled", "pure"])
+def reader_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs against both readers: the compiled fast path (the default) and the
+    pure-Python reference (GATEWAY_PURE_PYTHON=1)."""
+    monkeypatch.setenv("GATEWAY_PURE_PYTHON", "1" if request.param == "pure" else "0")
+    return request.param
+
 # Samples that read and balance (payment, every claim, every line).
 BALANCED = [
     "835/edi835parser_emedny_sample.txt",
@@ -257,7 +265,8 @@ def delimiter_sets(draw: st.DrawFn) -> Delimiters:
     return Delimiters(element=chars[0], component=chars[1], segment=term, repetition=rep)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(
     claims=st.integers(min_value=1, max_value=40),
     seed=st.integers(min_value=0, max_value=10**6),
@@ -287,7 +296,8 @@ def test_generated_835s_read_back_to_their_totals(
     assert paid == [Decimal(c["paid"]) for c in expected["claims"]]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=10**6), cents=st.integers(1, 10**6))
 def test_a_changed_amount_is_reported_as_unbalanced(seed: int, cents: int) -> None:
     text, _ = generate_835(5, seed, claims_per_st=5)

@@ -45,6 +45,39 @@ cdef extern from *:
     # gcc's 128-bit integer: the balancing sums (Cython treats it as a long long)
     ctypedef long long i128 "__int128"
 
+cdef extern from *:
+    """
+    /* A Decimal built directly, as _decimal's PyDecType_New + mpd_qset_string would build it
+       for a plain amount: CPython 3.11's _decimal has no C API, and create_decimal(str) costs
+       a string, an argument tuple and a parse per amount. The layout (PyDecObject, mpd_t of
+       libmpdec 2.5 on 64-bit) is checked at import: Decimal.__basicsize__ and a self-test
+       against create_decimal; on any mismatch the module uses create_decimal instead. */
+    typedef struct {
+        uint8_t flags; Py_ssize_t exp; Py_ssize_t digits; Py_ssize_t len; Py_ssize_t alloc;
+        uint64_t *data;
+    } gw_mpd_t;
+    typedef struct { PyObject_HEAD Py_hash_t hash; gw_mpd_t dec; uint64_t data[4]; } gw_dec_t;
+
+    static PyObject *gw_decimal(PyObject *type, int neg, uint64_t coeff, Py_ssize_t exp) {
+        gw_dec_t *d = PyObject_New(gw_dec_t, (PyTypeObject *)type);
+        Py_ssize_t digits = 1;
+        uint64_t c = coeff;
+        if (d == NULL) return NULL;
+        while (c >= 10) { c /= 10; digits++; }
+        d->hash = -1;
+        d->dec.flags = 16 | 32 | (neg ? 1 : 0);  /* MPD_STATIC | MPD_STATIC_DATA | MPD_NEG */
+        d->dec.exp = exp;
+        d->dec.digits = digits;
+        d->dec.len = 1;
+        d->dec.alloc = 4;
+        d->dec.data = d->data;
+        d->data[0] = coeff;  /* < 10**18: one limb (MPD_RADIX is 10**19) */
+        return (PyObject *)d;
+    }
+    """
+    Py_ssize_t GW_DEC_SIZE "sizeof(gw_dec_t)"
+    object gw_decimal(object type, int neg, uint64_t coeff, Py_ssize_t exp)
+
 cdef extern from "Python.h":
     enum: PyUnicode_1BYTE_KIND
     int PyUnicode_KIND(object)
@@ -328,16 +361,23 @@ cdef class Parser:
 
     cdef object _decimal(self, Py_ssize_t i):
         """Element i as Decimal, exactly as the pure reader's `_D` (it raises when not one)."""
+        cdef Plain v
         if i >= self.nall:
             raise Unhandled("too few elements")
+        if _DIRECT and i < self.ne and _plain(self.p + self.st[i], self.en[i] - self.st[i], &v):
+            return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
         return _D(self._str(i))
 
     cdef object _amount(self, Py_ssize_t i, i128* scaled):
         """A balanced amount: its Decimal and `scaled` = amount * 10**SCALE. Only the plain
         form (-?digits[.digits], at most 12 integer and 6 decimal digits) is read here."""
-        if i >= self.ne or not _scaled(self.p + self.st[i], self.en[i] - self.st[i], scaled):
+        cdef Plain v
+        if i >= self.ne or not _plain(self.p + self.st[i], self.en[i] - self.st[i], &v):
             raise Unhandled("amount not in the plain form")
         self._count()
+        scaled[0] = _scaled(&v)
+        if _DIRECT:
+            return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
         return _D(self._text(self.p + self.st[i], self.en[i] - self.st[i]))
 
     cdef inline int _count(self) except -1:
@@ -348,12 +388,12 @@ cdef class Parser:
 
     cdef i128 _scaled_total(self, total) except? -1:
         """A Decimal total computed by a pure helper, as a balancing integer."""
-        cdef i128 out = 0
+        cdef Plain v
         cdef bytes text = str(total).encode("ascii")
-        if not _scaled(<const unsigned char*>text, len(text), &out):
+        if not _plain(<const unsigned char*>text, len(text), &v):
             raise Unhandled("total not in the plain form")
         self._count()
-        return out
+        return _scaled(&v)
 
     cdef object _date_of(self, Py_ssize_t i):
         cdef const unsigned char* p = self.p + self.st[i]
@@ -638,12 +678,18 @@ cdef class Parser:
         return rem
 
 
-cdef bint _scaled(const unsigned char* p, Py_ssize_t n, i128* out) noexcept:
-    """Parse -?(digits[.digits]|.digits) with at most MAX_INT_DIGITS significant integer
-    digits and SCALE decimals into amount * 10**SCALE; false for anything else."""
+cdef struct Plain:
+    bint neg
+    uint64_t coeff  # the digits as an integer (< 10**18)
+    Py_ssize_t decimals
+
+
+cdef bint _plain(const unsigned char* p, Py_ssize_t n, Plain* out) noexcept:
+    """Parse -?(digits[.digits]|.digits) (the pure reader's _NUMBER, ASCII digits) with at
+    most MAX_INT_DIGITS significant integer digits and SCALE decimals; false otherwise."""
     cdef Py_ssize_t i = 0, int_digits = 0, decimals = 0
     cdef bint neg = False, dot = False, digit = False
-    cdef i128 value = 0
+    cdef uint64_t value = 0
     cdef unsigned char c
     if n > 0 and p[0] == b'-':
         neg = True
@@ -668,6 +714,45 @@ cdef bint _scaled(const unsigned char* p, Py_ssize_t n, i128* out) noexcept:
         i += 1
     if not digit:
         return False
-    value *= _POW10[SCALE - decimals]
-    out[0] = -value if neg else value
+    out.neg = neg
+    out.coeff = value
+    out.decimals = decimals
     return True
+
+
+cdef inline i128 _scaled(Plain* v) noexcept:
+    """The amount * 10**SCALE."""
+    cdef i128 value = (<i128>v.coeff) * _POW10[SCALE - v.decimals]
+    return -value if v.neg else value
+
+
+# -- the direct Decimal build: used only when it is what create_decimal gives --------------
+
+import decimal as _decimal_module
+
+cdef object _Decimal = _decimal_module.Decimal
+cdef bint _DIRECT = False
+
+
+def _direct_decimals_agree():
+    """Whether gw_decimal builds exactly create_decimal's Decimals on this interpreter."""
+    cdef Plain v
+    cdef bytes raw
+    if _Decimal.__basicsize__ != GW_DEC_SIZE or type(_D("1")) is not _Decimal:
+        return False
+    for text in ("0", "-0", "0.00", "-0.00", "5", "5.", ".5", "-.5", "007.10", "12.34",
+                 "-12.34", "100", "999999999999.999999", "-123456789012.000001", "0.000001"):
+        raw = text.encode("ascii")
+        if not _plain(raw, len(raw), &v):
+            return False
+        built = gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
+        expected = _D(text)
+        if (str(built) != str(expected) or built.as_tuple() != expected.as_tuple()
+                or hash(built) != hash(expected) or built + 1 != expected + 1
+                or built * 3 != expected * 3 or built.is_signed() != expected.is_signed()):
+            return False
+    return True
+
+
+_DIRECT = _direct_decimals_agree()
+DIRECT_DECIMALS = _DIRECT  # for tests and the benchmark
