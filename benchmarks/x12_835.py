@@ -15,7 +15,10 @@ are single-threaded; wall-clock is kept in the JSON of each worker).
 
 Readers:
   ours         gateway.core.x12.reader835.iter_remittances: full msgspec Structs, Decimal
-               money, dates, balancing; streaming one transaction set at a time.
+               money, dates, balancing; streaming one transaction set at a time. This is the
+               compiled fast path (gateway/core/x12/_fast835.pyx); the worker fails if the
+               extension is not built.
+  ours-pure    the same with GATEWAY_PURE_PYTHON=1: the pure-Python reference reader.
   floor        bare pure Python: read 1 MiB chunks, split segments and elements, Decimal-sum
                BPR02 and CLP04, streaming. What any pure-Python reader must at least do.
   pyx12-seg    pyx12.x12file.X12Reader: pyx12's segment tokenizer (no loops, no validation).
@@ -57,6 +60,14 @@ def _read_ours(path: str) -> tuple[int, str]:
         claims += len(rem.claims)
         total += rem.amount
     return claims, str(total)
+
+
+def _read_ours_compiled(path: str) -> tuple[int, str]:
+    from gateway.core.x12 import reader835
+
+    if reader835._fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1":
+        raise SystemExit("the compiled 835 reader is not built (pip install -e .)")
+    return _read_ours(path)
 
 
 def _read_floor(path: str) -> tuple[int, str]:
@@ -137,7 +148,8 @@ def _read_oxedi(path: str) -> tuple[int, str]:
 
 
 READERS = {
-    "ours": _read_ours,
+    "ours": _read_ours_compiled,
+    "ours-pure": _read_ours,
     "floor": _read_floor,
     "pyx12-seg": _read_pyx12_seg,
     "pyx12-full": _read_pyx12_full,
@@ -145,11 +157,16 @@ READERS = {
 }
 IMPORTS = {
     "ours": "gateway.core.x12.reader835",
+    "ours-pure": "gateway.core.x12.reader835",
     "floor": "decimal",
     "pyx12-seg": "pyx12.x12file",
     "pyx12-full": "pyx12.x12n_document",
     "oxedi": "oxedi",
 }
+
+
+LABELS = {"ours": "ours (compiled)", "ours-pure": "ours (pure Python)"}
+ENV = {"ours": {"GATEWAY_PURE_PYTHON": "0"}, "ours-pure": {"GATEWAY_PURE_PYTHON": "1"}}
 
 
 def worker(reader: str, path: str, repeat: int) -> dict[str, Any]:
@@ -174,7 +191,7 @@ def worker(reader: str, path: str, repeat: int) -> dict[str, Any]:
 def measure(reader: str, path: str, repeat: int) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", reader, path, "--repeat", str(repeat)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env={**os.environ, **ENV.get(reader, {})},
     )
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -233,13 +250,14 @@ def table(rows: list[dict[str, Any]]) -> str:
            "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         size = r.get("claims_in_file", r.get("claims"))
+        label = LABELS.get(r["reader"], r["reader"])
         if "seconds" not in r:
-            out.append(f"| {size} | {r['mb']:.1f} | {r['reader']} | - | - | - | - | "
+            out.append(f"| {size} | {r['mb']:.1f} | {label} | - | - | - | - | "
                        f"{r.get('note') or r.get('error')} |")
             continue
         s = r["seconds"]
         out.append(
-            f"| {size} | {r['mb']:.1f} | {r['reader']} | {s:.3f} | {r['mb'] / s:.1f} | "
+            f"| {size} | {r['mb']:.1f} | {label} | {s:.3f} | {r['mb'] / s:.1f} | "
             f"{size / s:,.0f} | {r['peak_rss_mib']:.0f} | "
             f"{r.get('vs_floor', 0):.2f}x{' ' + r['note'] if r.get('note') else ''} |"
         )
