@@ -18,9 +18,8 @@ from gateway.core.x12 import reader835
 from gateway.core.x12.errors import X12Error
 from gateway.core.x12.generate835 import generate_835
 from gateway.core.x12.model835 import Remittance
-from gateway.core.x12.tokenizer import Delimiters
 from tests.x12.conftest import X12_FIXTURES
-from tests.x12.test_reader835 import delimiter_sets
+from tests.x12.test_reader835 import generated_835s
 
 Outcome = tuple[list[bytes], tuple[str, ...] | None]
 SAMPLES = sorted(p for p in X12_FIXTURES.rglob("*")
@@ -102,26 +101,13 @@ def test_valid_samples_are_read_without_handover(handovers: list[int]) -> None:
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(
-    claims=st.integers(min_value=1, max_value=40),
-    seed=st.integers(min_value=0, max_value=10**6),
-    per_st=st.integers(min_value=1, max_value=15),
-    delims=delimiter_sets(),
-    newline=st.sampled_from(["", "\n", "\r\n"]),
-    fixed=st.booleans(),
-    bom=st.booleans(),
-)
+@given(generated=generated_835s())
 def test_generated_835s_read_the_same(
-    claims: int, seed: int, per_st: int, delims: Delimiters, newline: str, fixed: bool,
-    bom: bool, handovers: list[int],
+    generated: tuple[bytes, int, dict[str, Any]], handovers: list[int],
 ) -> None:
-    if delims.segment == "\n" and newline:
-        newline = ""
-    text, _ = generate_835(claims, seed, claims_per_st=per_st, delimiters=delims,
-                           newline=newline, fixed_decimals=fixed)
-    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    data, _, expected = generated
     rems, error = same(data, handovers)
-    assert error is None and len(rems) == -(-claims // per_st)
+    assert error is None and len(rems) == expected["totals"]["transaction_count"]
 
 
 # -- bad and unusual input --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -265,25 +266,27 @@ def delimiter_sets(draw: st.DrawFn) -> Delimiters:
     return Delimiters(element=chars[0], component=chars[1], segment=term, repetition=rep)
 
 
+@st.composite
+def generated_835s(draw: st.DrawFn) -> tuple[bytes, int, dict[str, Any]]:
+    """(file, claims, expected) from the generator: random delimiters, line ends, BOM."""
+    claims = draw(st.integers(min_value=1, max_value=40))
+    delims = draw(delimiter_sets())
+    newline = "" if delims.segment == "\n" else draw(st.sampled_from(["", "\n", "\r\n"]))
+    text, expected = generate_835(
+        claims, draw(st.integers(min_value=0, max_value=10**6)),
+        claims_per_st=draw(st.integers(min_value=1, max_value=15)), delimiters=delims,
+        newline=newline, fixed_decimals=draw(st.booleans()),
+    )
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode(), claims, expected
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(
-    claims=st.integers(min_value=1, max_value=40),
-    seed=st.integers(min_value=0, max_value=10**6),
-    per_st=st.integers(min_value=1, max_value=15),
-    delims=delimiter_sets(),
-    newline=st.sampled_from(["", "\n", "\r\n"]),
-    fixed=st.booleans(),
-    bom=st.booleans(),
-)
+@given(generated=generated_835s())
 def test_generated_835s_read_back_to_their_totals(
-    claims: int, seed: int, per_st: int, delims: Delimiters, newline: str, fixed: bool, bom: bool
+    generated: tuple[bytes, int, dict[str, Any]],
 ) -> None:
-    if delims.segment == "\n" and newline:
-        newline = ""
-    text, expected = generate_835(claims, seed, claims_per_st=per_st, delimiters=delims,
-                                  newline=newline, fixed_decimals=fixed)
-    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    data, claims, expected = generated
     s = summarize(data)
     totals = expected["totals"]
     assert s.problems == []
