@@ -110,6 +110,29 @@ def test_generated_835s_read_the_same(
     assert error is None and len(rems) == expected["totals"]["transaction_count"]
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    body=st.text(alphabet="AIE*~\r\n\t :\u00e9\u4e2d\x01", max_size=60),
+    term=st.sampled_from(["~", "\n"]),
+    suffix=st.sampled_from(["", "\n", "\r\n", "\r"]),
+)
+def test_compiled_splitting_matches_the_tokenizer(body: str, term: str, suffix: str) -> None:
+    """Segments are located in place exactly when the tokenizer's plain split applies, and
+    then are the same segments; the IEA search finds the same place."""
+    from gateway.core.x12 import _fast835
+    from gateway.core.x12.tokenizer import Tokenizer, _find_segment
+
+    tok = Tokenizer(b"ISA")
+    tok._joiner = term + (suffix if term not in suffix else "")
+    expected = tok._split(body, term)
+    located = _fast835.split_segments(body, term, tok._joiner)
+    if located is not None:
+        assert list(located) == expected and located[:] == expected
+        assert (located[-1], len(located)) == (expected[-1], len(expected))
+    found = _fast835.find_segment(body, "IEA*", term)
+    assert found is None or found == _find_segment(body, "IEA*", term)
+
+
 # -- bad and unusual input --------------------------------------------------------------------
 
 _VALUES = ["", "abc", "1x", "12..3", "-", ".", "+5", "1E2", "NaN", "Infinity", "-0", "007.10",

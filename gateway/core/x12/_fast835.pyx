@@ -22,8 +22,10 @@ raises its located `X12Error` (or, for valid but unusual input, reads it to the 
 
 cimport cython
 from cpython.datetime cimport date_new, import_datetime
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint64_t
+from libc.string cimport memchr
 
 from gateway.core.x12 import reader835 as _pure
 from gateway.core.x12.model835 import (
@@ -77,6 +79,9 @@ cdef extern from *:
     """
     Py_ssize_t GW_DEC_SIZE "sizeof(gw_dec_t)"
     object gw_decimal(object type, int neg, uint64_t coeff, Py_ssize_t exp)
+
+cdef extern from "string.h":
+    void* memmem(const void*, size_t, const void*, size_t)  # GNU (Python.h sets _GNU_SOURCE)
 
 cdef extern from "Python.h":
     enum: PyUnicode_1BYTE_KIND
@@ -184,9 +189,13 @@ cdef class Parser:
 
     cdef object env, file, known, sep_s, comp_s
     cdef unsigned char sep, comp
-    # the segment being read: its bytes (latin-1, or UTF-8 when `utf8`) and its elements
+    # the segment being read: its bytes (latin-1, or UTF-8 when `utf8`), its elements, and
+    # where its str is (`raw`, or made from `segs` item `k` when a cold path needs it)
     cdef const unsigned char* p
     cdef bint utf8
+    cdef object raw
+    cdef Segments segs
+    cdef Py_ssize_t k
     cdef Py_ssize_t ne, nall
     cdef Py_ssize_t st[MAXE]
     cdef Py_ssize_t en[MAXE]
@@ -211,66 +220,81 @@ cdef class Parser:
         self.known = set(ENVELOPE_IDS)
         self.header_ctx = self.header_number = self.st_control = _EMPTY
 
-    def feed(self, list segments, Py_ssize_t start, Py_ssize_t base, delims):
-        """Read `segments[start:]` (segment number of segments[i] is base + i + 1) until an
-        SE closes a transaction set: return its Remittance (and set `next`), or None when the
-        chunk is used up."""
+    def feed(self, segments, Py_ssize_t start, Py_ssize_t base, delims):
+        """Read `segments[start:]` (a list of str, or `Segments`; the number of segments[i]
+        is base + i + 1) until an SE closes a transaction set: return its Remittance (and
+        set `next`), or None when the chunk is used up."""
         cdef Py_ssize_t k, count = len(segments)
-        cdef const unsigned char* p
-        cdef Py_ssize_t n0
-        cdef unsigned char c0
+        cdef Segments segs = None
+        cdef list items = None
         self.sep_s = delims.element
         self.comp_s = delims.component
         self.sep = ord(self.sep_s)
         self.comp = ord(self.comp_s)
+        if type(segments) is Segments:
+            segs = <Segments>segments
+        else:
+            items = segments
         for k in range(start, count):
-            raw = segments[k]
-            self._scan(raw)
-            p = self.p
-            n0 = self.en[0]
-            c0 = p[0] if n0 else 0
-            if c0 == b'C' and _eq3(p, n0, b'C', b'A', b'S'):
-                self._cas(raw)
-            elif c0 == b'D' and _eq3(p, n0, b'D', b'T', b'M'):
-                self._dtm(base + k + 1)
-            elif c0 == b'S' and _eq3(p, n0, b'S', b'V', b'C'):
-                self._svc(base + k + 1)
-            elif c0 == b'R' and _eq3(p, n0, b'R', b'E', b'F'):
-                self._ref()
-            elif c0 == b'A' and _eq3(p, n0, b'A', b'M', b'T'):
-                self._amt()
-            elif c0 == b'C' and _eq3(p, n0, b'C', b'L', b'P'):
-                self._clp(base + k + 1)
-            elif c0 == b'N' and _eq3(p, n0, b'N', b'M', b'1'):
-                self._nm1(raw)
-            elif c0 == b'M' and _eq3(p, n0, b'M', b'O', b'A'):
-                self._moa(raw)
-            elif c0 == b'L' and _eq2(p, n0, b'L', b'Q'):
-                if self.in_line:
-                    self._need(3)
-                    self.l_remarks += (_Remark(self._code(1), self._code(2)),)
+            if segs is not None:
+                self.segs, self.k, self.raw = segs, k, None
+                self._scan(segs.p + segs.bounds[2 * k],
+                           segs.bounds[2 * k + 1] - segs.bounds[2 * k], False)
             else:
-                rem = self._cold(raw, base + k + 1)
-                if rem is not None:
-                    self.next = k + 1
-                    return rem
+                self.raw = items[k]
+                self._scan_str(self.raw)
+            rem = self._segment(base + k + 1)
+            if rem is not None:
+                self.next = k + 1
+                return rem
         self.next = count
+        return None
+
+    cdef object _segment(self, Py_ssize_t n):
+        """Read the scanned segment (number n); returns the Remittance an SE closes."""
+        cdef const unsigned char* p = self.p
+        cdef Py_ssize_t n0 = self.en[0]
+        cdef unsigned char c0 = p[0] if n0 else 0
+        if c0 == b'C' and _eq3(p, n0, b'C', b'A', b'S'):
+            self._cas()
+        elif c0 == b'D' and _eq3(p, n0, b'D', b'T', b'M'):
+            self._dtm(n)
+        elif c0 == b'S' and _eq3(p, n0, b'S', b'V', b'C'):
+            self._svc(n)
+        elif c0 == b'R' and _eq3(p, n0, b'R', b'E', b'F'):
+            self._ref()
+        elif c0 == b'A' and _eq3(p, n0, b'A', b'M', b'T'):
+            self._amt()
+        elif c0 == b'C' and _eq3(p, n0, b'C', b'L', b'P'):
+            self._clp(n)
+        elif c0 == b'N' and _eq3(p, n0, b'N', b'M', b'1'):
+            self._nm1()
+        elif c0 == b'M' and _eq3(p, n0, b'M', b'O', b'A'):
+            self._moa()
+        elif c0 == b'L' and _eq2(p, n0, b'L', b'Q'):
+            if self.in_line:
+                self._need(3)
+                self.l_remarks += (_Remark(self._code(1), self._code(2)),)
+        else:
+            return self._cold(n)
         return None
 
     # -- the segment's elements ----------------------------------------------------------
 
-    cdef int _scan(self, str raw) except -1:
-        """Locate the elements of `raw` (the first MAXE; `nall` counts them all)."""
-        cdef Py_ssize_t n, i, s = 0, ne = 0
+    cdef int _scan_str(self, str raw) except -1:
+        cdef Py_ssize_t n
         cdef const unsigned char* p
-        cdef unsigned char sep = self.sep
         if PyUnicode_KIND(raw) == PyUnicode_1BYTE_KIND:
-            p = <const unsigned char*>PyUnicode_DATA(raw)
-            n = PyUnicode_GET_LENGTH(raw)
-            self.utf8 = False
-        else:  # the separators are ASCII, so the UTF-8 bytes split the same way
-            p = <const unsigned char*>PyUnicode_AsUTF8AndSize(raw, &n)
-            self.utf8 = True
+            return self._scan(<const unsigned char*>PyUnicode_DATA(raw),
+                              PyUnicode_GET_LENGTH(raw), False)
+        # the separators are ASCII, so the UTF-8 bytes split the same way
+        p = <const unsigned char*>PyUnicode_AsUTF8AndSize(raw, &n)
+        return self._scan(p, n, True)
+
+    cdef int _scan(self, const unsigned char* p, Py_ssize_t n, bint utf8) except -1:
+        """Locate the elements of the segment p[:n] (the first MAXE; `nall` counts them)."""
+        cdef Py_ssize_t i, s = 0, ne = 0
+        cdef unsigned char sep = self.sep
         for i in range(n):
             if p[i] == sep:
                 if ne < MAXE - 1:
@@ -282,9 +306,16 @@ cdef class Parser:
             self.st[ne] = s
             self.en[ne] = n
         self.p = p
+        self.utf8 = utf8
         self.nall = ne + 1
         self.ne = ne + 1 if ne < MAXE else MAXE - 1
         return 0
+
+    cdef str _raw(self):
+        """The segment as str (made from the chunk's text when it was not split out)."""
+        if self.raw is None:
+            self.raw = self.segs.item(self.k)
+        return self.raw
 
     cdef inline int _need(self, Py_ssize_t count) except -1:
         """The pure reader indexes e[count - 1]: fewer elements is its IndexError."""
@@ -422,12 +453,12 @@ cdef class Parser:
     cdef inline bint _el3(self, Py_ssize_t i, char a, char b, char c) noexcept:
         return i < self.ne and _eq3(self.p + self.st[i], self.en[i] - self.st[i], a, b, c)
 
-    cdef list _split(self, str raw):
-        return raw.split(self.sep_s)
+    cdef list _split(self):
+        return self._raw().split(self.sep_s)
 
     # -- hot segments (reader835._parse's if-chain) ----------------------------------------
 
-    cdef int _cas(self, str raw) except -1:
+    cdef int _cas(self) except -1:
         cdef i128 a = 0, b = 0
         if self.in_line:
             if self.nall == 4:  # CAS*CO*45*12.34
@@ -441,10 +472,10 @@ cdef class Parser:
                 self.l_adjs.append(_Adj(group, self._code(5), second))
                 a += b
             else:
-                a = self._scaled_total(_cas(self._split(raw), self.l_adjs))
+                a = self._scaled_total(_cas(self._split(), self.l_adjs))
             self.l_adj += a
         elif self.claim is not None:
-            self.claim_adj += self._scaled_total(_cas(self._split(raw), self.cadjs))
+            self.claim_adj += self._scaled_total(_cas(self._split(), self.cadjs))
         else:
             raise Unhandled("CAS outside a claim")
         return 0
@@ -583,7 +614,7 @@ cdef class Parser:
         self.claims.append(claim)
         return 0
 
-    cdef int _nm1(self, str raw) except -1:
+    cdef int _nm1(self) except -1:
         if self.claim is not None:
             self._need(2)
             if self.nall == 10 and self._el2(1, b'Q', b'C'):
@@ -592,26 +623,25 @@ cdef class Parser:
                     self._code(8), self._str(9), self._code(2),
                 )
             else:
-                _claim_party(self.claim, self._split(raw))
+                _claim_party(self.claim, self._split())
         return 0
 
-    cdef int _moa(self, str raw) except -1:
+    cdef int _moa(self) except -1:
         if self.claim is not None:
             if self.nall == 4 and not self._has(1) and not self._has(2):  # MOA***MA01
                 self.claim.outpatient = _Outpatient(None, None, [self._code(3)])
             else:
-                self.claim.outpatient = _moa(self._split(raw))
+                self.claim.outpatient = _moa(self._split())
         return 0
 
     # -- cold path: envelope, header, PLB, rare claim segments ---------------------------
 
-    cdef object _cold(self, str raw, Py_ssize_t n):
+    cdef object _cold(self, Py_ssize_t n):
         """The pure reader's cold path; returns the Remittance an SE closes."""
-        cdef i128 total = 0
-        e = self._split(raw)
+        e = self._split()
         t = e[0]
         if t not in self.known:
-            check_segment_id(t, n, self.file, raw)
+            check_segment_id(t, n, self.file, self._raw())
             self.known.add(t)
         if t in _ENVELOPE:
             if t == "SE" and self.rem is not None and self.claim is not None:
@@ -676,6 +706,120 @@ cdef class Parser:
         rem.balanced = not self.problems
         rem.problems = self.problems + self.notes
         return rem
+
+
+# -- chunks: segments located in the chunk's text ---------------------------------------------
+
+
+@cython.final
+cdef class Segments:
+    """The segments of one chunk as (start, end) offsets into its text: a sequence of str
+    (made on demand) for everything but `Parser.feed`, which reads them in place."""
+
+    cdef str body
+    cdef const unsigned char* p
+    cdef Py_ssize_t count
+    cdef Py_ssize_t* bounds  # start, end of each segment
+
+    def __dealloc__(self):
+        PyMem_Free(self.bounds)
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.item(i) for i in range(*index.indices(self.count))]
+        i = index + self.count if index < 0 else index
+        if not 0 <= i < self.count:
+            raise IndexError("segment index out of range")
+        return self.item(i)
+
+    cdef str item(self, Py_ssize_t i):
+        return self.body[self.bounds[2 * i]:self.bounds[2 * i + 1]]
+
+
+cdef inline bint _blank(unsigned char c) noexcept:
+    return c == 13 or c == 10 or c == 9 or c == 32  # the tokenizer's _WS
+
+
+def split_segments(str body, str term, str joiner):
+    """`Tokenizer._split(body, term)` as `Segments` when it takes its plain path: every
+    terminator followed by the rest of `joiner`, and no segment empty nor (for the smallest)
+    starting with a blank (its `min(segments)[:1] in _WS` test). None otherwise, and for text
+    beyond Latin-1: the tokenizer's own split then does it."""
+    cdef const unsigned char* p
+    cdef const unsigned char* hit
+    cdef Py_ssize_t n, i, count = 1, seg = 0, start = 0, jl = len(joiner)
+    cdef unsigned char t, j1 = 0, j2 = 0, smallest = 255
+    cdef bint empty = False
+    cdef Segments out
+    if PyUnicode_KIND(body) != PyUnicode_1BYTE_KIND or len(term) != 1 or not 1 <= jl <= 3:
+        return None
+    p = <const unsigned char*>PyUnicode_DATA(body)
+    n = PyUnicode_GET_LENGTH(body)
+    t = ord(term)
+    if jl > 1:
+        j1 = ord(joiner[1])
+    if jl > 2:
+        j2 = ord(joiner[2])
+    hit = <const unsigned char*>memchr(p, t, n)
+    while hit != NULL:
+        count += 1
+        i = hit - p + 1
+        hit = <const unsigned char*>memchr(p + i, t, n - i)
+    out = Segments.__new__(Segments)
+    out.bounds = <Py_ssize_t*>PyMem_Malloc(2 * count * sizeof(Py_ssize_t))
+    if out.bounds == NULL:
+        raise MemoryError()
+    out.body = body
+    out.p = p
+    out.count = count
+    i = 0
+    while i <= n:
+        if i == n or p[i] == t:
+            if i < n and jl > 1:  # the joiner's line break must follow every terminator
+                if i + 1 >= n or p[i + 1] != j1 or (jl > 2 and (i + 2 >= n or p[i + 2] != j2)):
+                    return None
+            out.bounds[2 * seg] = start
+            out.bounds[2 * seg + 1] = i
+            if i == start:
+                empty = True
+            elif p[start] < smallest:
+                smallest = p[start]
+            seg += 1
+            i += jl
+            start = i
+        else:
+            i += 1
+    if empty or _blank(smallest):
+        return None
+    return out
+
+
+def find_segment(str body, str key, str term):
+    """`tokenizer._find_segment` with memmem (Latin-1 text; None otherwise)."""
+    cdef const unsigned char* p
+    cdef const unsigned char* k
+    cdef const unsigned char* hit
+    cdef Py_ssize_t n, kn, at, start = 0
+    cdef unsigned char t
+    if (PyUnicode_KIND(body) != PyUnicode_1BYTE_KIND
+            or PyUnicode_KIND(key) != PyUnicode_1BYTE_KIND or len(term) != 1):
+        return None
+    p = <const unsigned char*>PyUnicode_DATA(body)
+    n = PyUnicode_GET_LENGTH(body)
+    k = <const unsigned char*>PyUnicode_DATA(key)
+    kn = PyUnicode_GET_LENGTH(key)
+    t = ord(term)
+    while True:
+        hit = <const unsigned char*>memmem(p + start, n - start, k, kn)
+        if hit == NULL:
+            return -1
+        at = hit - p
+        if at == 0 or p[at - 1] == t or _blank(p[at - 1]):
+            return at
+        start = at + 1
 
 
 cdef struct Plain:

@@ -220,7 +220,7 @@ def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
     it yields or raises is what the pure reader alone would have from that point on. The
     chunks since that point are kept for it (at most the span of one transaction set).
     """
-    tok = Tokenizer(source, name=name)
+    tok = _CompiledTokenizer(source, name=name)
     file = tok.name
     env = Envelope(file=file)
     parser = _fast835.Parser(env, file)
@@ -248,6 +248,20 @@ def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
             env_then = copy.copy(env)
         n = base + len(segments)
     _finish_file(env, n, file)
+
+
+class _CompiledTokenizer(Tokenizer):
+    """The tokenizer with compiled splitting: a chunk's segments are located in its text
+    (`_fast835.Segments`), not copied out, whenever the plain split applies; otherwise (line
+    breaks or blanks to normalize, text beyond Latin-1) `Tokenizer._split` does it."""
+
+    def _find(self, body: str, key: str, term: str) -> int:
+        at = _fast835.find_segment(body, key, term)
+        return super()._find(body, key, term) if at is None else at
+
+    def _split(self, body: str, term: str) -> Any:
+        segments = _fast835.split_segments(body, term, self._joiner)
+        return super()._split(body, term) if segments is None else segments
 
 
 def _exact_context() -> bool:

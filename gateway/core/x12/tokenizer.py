@@ -321,7 +321,7 @@ class Tokenizer:
                 continue
             body, rest = text[:cut], text[cut + 1 :]
             # Stop the chunk at an IEA so that the next ISA's delimiters apply after it.
-            at = _find_segment(body, "IEA" + self.delimiters.element, term)
+            at = self._find(body, "IEA" + self.delimiters.element, term)
             if at >= 0:
                 stop = body.find(term, at)
                 if stop >= 0:
@@ -339,6 +339,10 @@ class Tokenizer:
                 pending, text = text, more
             if eof and not text.strip(_WS) and not pending.strip(_WS):
                 return
+
+    def _find(self, body: str, key: str, term: str) -> int:
+        """Index of the first segment of `body` starting with `key`, or -1 (overridable)."""
+        return _find_segment(body, key, term)
 
     def _split(self, body: str, term: str) -> list[str]:
         """Split on the terminator (plus the file's usual line break after it, if any).
