@@ -2,7 +2,8 @@
 
 See docs/x12.md. Entry points:
 
-- `reader835.iter_remittances(path_or_stream)` -> Iterator[Remittance] (streaming)
+- `reader835.iter_remittances(path_or_stream)` -> Iterator[Remittance] (streaming; compiled
+  fast path in `_fast835.pyx`, the pure-Python reference with GATEWAY_PURE_PYTHON=1)
 - `reader835.summarize(path_or_stream)` -> RemittanceSummary
 - `tokenizer.iter_segments(path_or_stream)` -> Iterator[(segment number, elements)]
 - `errors.X12Error` (a `UserError`): located bad input
