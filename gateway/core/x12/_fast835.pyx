@@ -2,13 +2,14 @@
 # cython: initializedcheck=False
 """Compiled fast path of the 835 reader: `reader835.py` is the reference implementation.
 
-`Parser.feed` reads the segments of one tokenizer chunk with C-level scanning: it finds the
-element boundaries itself and creates Python objects only for what the Structs keep (short
-codes come from a small cache; amounts are built by the same `Context.create_decimal` the
-pure reader uses). It builds the same msgspec Structs as `reader835._parse`, in the same order,
-and reports the same balancing problems through the same helpers. Balancing is checked in
-exact 128-bit integers (amounts scaled by 10**6); only a sum that does not balance is redone
-in `Decimal`, to word the problem exactly as the pure reader does.
+`Parser.feed` reads the segments of one tokenizer chunk (located in the chunk's text by
+`split_segments`, or a list of str) with C-level scanning: it finds the element boundaries
+itself and creates Python objects only for what the Structs keep (short codes and dates come
+from small caches; plain amounts are built as Decimal objects directly, anything else by the
+pure reader's `create_decimal`). It builds the same msgspec Structs as `reader835._parse`, in
+the same order, and reports the same balancing problems through the same helpers. Balancing
+is checked in exact 128-bit integers (amounts scaled by 10**6); only a sum that does not
+balance is redone in `Decimal`, to word the problem exactly as the pure reader does.
 
 The envelope, header and rare segments (ST/SE, BPR, TRN, N1, LX, PLB, MIA, unusual CAS/NM1/
 MOA shapes, header REF) go through the pure reader's helpers on the split segment.

@@ -193,7 +193,8 @@ def iter_remittances(source: Any, *, name: str | None = None) -> Iterator[Remitt
     built are trees and cannot leak through cycles; pausing it saves a third of the time on
     big files); it is restored before each `Remittance` is handed out and on any error.
     """
-    read = _read if _fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1" else _read_fast
+    pure = _fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1"
+    read = _read if pure else _read_fast
     gc_was_enabled = gc.isenabled()
     try:
         gc.disable()
@@ -225,7 +226,7 @@ def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
     env = Envelope(file=file)
     parser = _fast835.Parser(env, file)
     chunks = _delimited(tok)
-    since: list[tuple[int, list[str], Delimiters, int]] = []  # (base, segments, delims, start)
+    since: list[tuple[int, Any, Delimiters, int]] = []  # (base, segments, delims, start)
     env_then = copy.copy(env)
     n = 0
     for base, segments, delims in chunks:
