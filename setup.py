@@ -1,9 +1,9 @@
 """Builds the compiled extensions; everything else about the package is in pyproject.toml.
 
 `gateway.core.x12._fast835` (the 835 reader) and `gateway.aging.fastrows` (the aging reader's
-plain rows). They are required, not optional: gcc and the Python headers are on every machine of this
-project (CI included), so a build that cannot compile them fails instead of installing a
-slower package. Each has a pure-Python reference implementation, chosen at run time with
+plain rows). They are required, not optional: gcc and the Python headers are on every machine
+of this project (CI included), so a build that cannot compile them fails instead of installing
+a slower package. Each has a pure-Python reference implementation, chosen at run time with
 GATEWAY_PURE_PYTHON=1.
 """
 

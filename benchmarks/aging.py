@@ -195,7 +195,8 @@ def main() -> None:
               f"XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB; python {sys.version.split()[0]}")
         results = []
         pure = {"GATEWAY_PURE_PYTHON": "1"}
-        for fmt, path, bare in (("CSV", csv_path, "bare_csv"), ("XLSX", xlsx_path, "bare_calamine")):
+        files = (("CSV", csv_path, "bare_csv"), ("XLSX", xlsx_path, "bare_calamine"))
+        for fmt, path, bare in files:
             base = measure(bare, path)
             results.append((fmt, "bare read (csv.reader)" if fmt == "CSV" else
                             "bare read (calamine)", base, base))
@@ -225,7 +226,8 @@ def main() -> None:
             path = tmp / f"mem{size}.csv"
             make_csv(path, size)
             r = measure("parse", path)
-            print(f"| {size:,} | {r['peak_kb'] / 1024:.0f} | {(r['peak_kb'] - r['base_kb']) / 1024:.0f} |")
+            growth = (r["peak_kb"] - r["base_kb"]) / 1024
+            print(f"| {size:,} | {r['peak_kb'] / 1024:.0f} | {growth:.0f} |")
 
 
 if __name__ == "__main__":

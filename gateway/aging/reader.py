@@ -328,7 +328,8 @@ def read_aging(profile: Profile, source: AgingSource, context: AgingContext) -> 
         body = chain(head[index + 1 :], rows)
         title_keys = {header_key(cell_text(c)) for _, row in head[:index] for c in row} - {""}
         export.headers = plan.headers
-        export.stream = chain.from_iterable(RowReader(profile, plan, export, title_keys).blocks(body))
+        row_reader = RowReader(profile, plan, export, title_keys)
+        export.stream = chain.from_iterable(row_reader.blocks(body))
         return export
     raise UserError(_no_header_message(profile, seen), where=source.name)
 

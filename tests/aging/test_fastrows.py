@@ -124,6 +124,7 @@ def test_labels_and_stamps_never_start_with_a_digit() -> None:
 
 # --- generated files -----------------------------------------------------------------------
 
+SUPPRESSED = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 HEADER = ["Acct #", "Patient", "Claim #", "Svc Date", "Payor", "Rank", "Billed", "Ins Balance",
           "Current", "31-60", "61-90", "91-120", "120+", "Last Billed"]
 PAYERS = ["VSP", "EyeMed", "Davis Vision", "Medicare B"]
@@ -216,8 +217,7 @@ def any_row(draw: st.DrawFn) -> list[str]:
     return []
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=SUPPRESSED)
 @given(rows=st.lists(any_row(), min_size=1, max_size=40), drop_payer=st.booleans())
 def test_generated_compulink_files_read_the_same_every_way(
     rows: list[list[str]], drop_payer: bool, monkeypatch: pytest.MonkeyPatch
@@ -242,8 +242,7 @@ def eyefinity_row(draw: st.DrawFn) -> list[str]:
             draw(st.sampled_from(["", "12", "400", "x"]))]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=SUPPRESSED)
 @given(rows=st.lists(eyefinity_row(), min_size=1, max_size=30),
        with_days=st.booleans(), with_label=st.booleans())
 def test_generated_label_and_days_files_read_the_same_every_way(
