@@ -367,15 +367,14 @@ class RowReader:
     and the canonical row of each detail row.
 
     `blocks()` reads the body in blocks; within a block, runs of plain detail rows go to
-    `fastrows.plain_rows` (compiled) and every other row to `row()`, the general path, which
-    is the reference for what every row means. `fast` chooses whether the compiled path is
-    used (tests read files both ways).
+    `fastrows.plain_rows` when it is compiled and every other row to `row()`, the general
+    path, which is the reference for what every row means.
     """
 
-    def __init__(self, profile: Profile, plan: Plan, export: AgingExport, title_keys: set[str],
-                 *, fast: bool | None = None) -> None:
+    def __init__(self, profile: Profile, plan: Plan, export: AgingExport,
+                 title_keys: set[str]) -> None:
         self.profile, self.plan, self.export = profile, plan, export
-        self.fast = _use_compiled() if fast is None else fast
+        self.fast = _use_compiled()
         self.problems = _Problems(export)
         self.ref = export.export_date or dt.date.today()
         self.headers = plan.headers
