@@ -146,7 +146,7 @@ def child(step: str, path: Path) -> None:
     import gateway.aging.fastrows
     import gateway.aging.service
     import gateway.db.engine
-    import plugins.compulink  # noqa: F401
+    import gateway.plugins.compulink  # noqa: F401
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu = wall = float("inf")

@@ -1,7 +1,7 @@
 """The plugin manager: built-in and third-party plugins load the same way.
 
 Every plugin, ours included, is an entry point in the group `gateway.plugins`. A built-in
-plugin (one shipped in this distribution's `plugins` package) that fails to load stops
+plugin (one shipped in this distribution's `gateway.plugins` package) that fails to load stops
 start-up with a clear message: the install is broken. A third-party plugin that fails is logged
 and skipped, so one bad package does not take the gateway down.
 """
@@ -22,7 +22,7 @@ from gateway.core.records import PluginInfo
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "gateway.plugins"
-BUILTIN_PREFIX = "plugins."
+BUILTIN_PREFIX = "gateway.plugins."
 
 
 class PluginLoadError(Failure):
@@ -30,7 +30,7 @@ class PluginLoadError(Failure):
 
 
 def _is_builtin(ep: metadata.EntryPoint) -> bool:
-    return ep.value == "plugins" or ep.value.startswith(BUILTIN_PREFIX)
+    return ep.value.startswith(BUILTIN_PREFIX)
 
 
 def make_plugin_manager(

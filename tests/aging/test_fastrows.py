@@ -115,7 +115,7 @@ def test_labels_and_stamps_never_start_with_a_digit() -> None:
     """What lets `fastrows` skip the noise and group-header patterns for rows whose first cell
     starts with a digit."""
     for vendor in VENDORS:
-        module = importlib.import_module(f"plugins.{vendor}.format")
+        module = importlib.import_module(f"gateway.plugins.{vendor}.format")
         for label in module.PROFILE.group_labels:
             assert label[0].isalpha(), (vendor, label)
     for text in ("1 Page 2", "2026 printed", "0 continued", "9 *** end of report"):

@@ -20,7 +20,7 @@ from tests.aging.helpers import parse, total, xlsx
 
 D = Decimal
 VENDORS = ("compulink", "crystalpm", "officemate", "revolutionehr", "eyefinity")
-PLUGINS = Path(__file__).parent.parent.parent / "plugins"
+PLUGINS = Path(__file__).parent.parent.parent / "gateway" / "plugins"
 
 
 def buckets(row) -> tuple[Decimal, ...]:  # type: ignore[no-untyped-def]
@@ -353,7 +353,7 @@ def test_format_comes_from_the_bytes_not_the_name():
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_plugin_conforms_and_answers_only_for_its_vendor(vendor):
-    module = importlib.import_module(f"plugins.{vendor}")
+    module = importlib.import_module(f"gateway.plugins.{vendor}")
     assert_conformant(module)
     src = AgingSource(name="x.csv", content=b"a,b\n")
     for other in VENDORS:
@@ -364,7 +364,7 @@ def test_plugin_conforms_and_answers_only_for_its_vendor(vendor):
 
 def test_hook_dispatches_to_the_named_vendor():
     pm = get_plugin_manager()
-    content = (PLUGINS.parent / "tests/fixtures/aging/officemate_insurance_aging.csv").read_bytes()
+    content = (PLUGINS.parent.parent / "tests/fixtures/aging/officemate_insurance_aging.csv").read_bytes()
     export = pm.hook.gateway_parse_aging_export(
         vendor="officemate", source=AgingSource(name="o.csv", content=content),
         context=AgingContext())
@@ -376,7 +376,7 @@ def test_hook_dispatches_to_the_named_vendor():
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_readme_documents_every_alias_of_the_profile(vendor):
-    profile = importlib.import_module(f"plugins.{vendor}.format").PROFILE
+    profile = importlib.import_module(f"gateway.plugins.{vendor}.format").PROFILE
     readme = (PLUGINS / vendor / "README.md").read_text()
     assert profile.markdown_table() in readme
 
@@ -384,7 +384,7 @@ def test_readme_documents_every_alias_of_the_profile(vendor):
 def test_rows_stream_from_the_reader():
     content = ("Claim #,Account,Patient,DOS,Insurance,Balance\n"
                + "".join(f"C{i},A{i},P,11/01/2026,VSP,1.00\n" for i in range(1000))).encode()
-    profile = importlib.import_module("plugins.crystalpm.format").PROFILE
+    profile = importlib.import_module("gateway.plugins.crystalpm.format").PROFILE
     export = read_aging(profile, AgingSource(name="s.csv", content=content), AgingContext())
     assert export.rows == [] and export.stream is not None
     first = next(export.iter_rows())

@@ -12,8 +12,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from plugins.clearinghouse_sftp.config import ClearinghouseConfig
-from plugins.clearinghouse_sftp.sftp import POOL
+from gateway.plugins.clearinghouse_sftp.config import ClearinghouseConfig
+from gateway.core.transport.sftp import POOL
 from tests.support.sshd import SshServer
 
 _case = itertools.count(1)

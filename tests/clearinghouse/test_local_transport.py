@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import plugins.clearinghouse_sftp as plugin
+import gateway.plugins.clearinghouse_sftp as plugin
 from gateway.core.records import ClaimBatch, Connector
-from plugins.clearinghouse_sftp.local import LocalTransport
-from plugins.clearinghouse_sftp.transfer import FolderMissing, TransportError
+from gateway.core.transport.local import LocalTransport
+from gateway.core.transport.base import FolderMissing, TransportError
 from tests.clearinghouse.conftest import Remote
 
 

@@ -24,8 +24,8 @@ from gateway.core.errors import Failure
 from gateway.core.x12.generate835 import generate_835, write_835
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.models import ImportedFile
-from plugins.clearinghouse_sftp.sftp import SftpTransport
-from plugins.clearinghouse_sftp.transfer import AuthFailed, ConnectionLost
+from gateway.core.transport.sftp import SftpTransport
+from gateway.core.transport.base import AuthFailed, ConnectionLost
 from tests.clearinghouse.conftest import Remote, make_remote
 from tests.support.sshd import SshServer
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import paramiko
 import pytest
 
-import plugins.clearinghouse_sftp as plugin
+import gateway.plugins.clearinghouse_sftp as plugin
 from gateway.core.errors import Failure
 from gateway.core.records import ClaimBatch, Connector
-from plugins.clearinghouse_sftp.sftp import SftpTransport, fingerprint, pinned_keys
-from plugins.clearinghouse_sftp.transfer import (
+from gateway.core.transport.sftp import POOL, SftpTransport, fingerprint, pinned_keys
+from gateway.core.transport.base import (
     AuthFailed,
     ConnectionLost,
     FolderMissing,
@@ -105,7 +105,7 @@ def test_changed_host_key_refused(fresh_sshd: SshServer):
     fresh_sshd.restart()
     new_fp = fingerprint(paramiko.PKey.from_type_string(*_split(fresh_sshd.host_public)))
     old_fp = fingerprint(paramiko.PKey.from_type_string(*_split(pinned.split(" ", 1)[1])))
-    plugin.sftp.POOL.close_all()
+    POOL.close_all()
     with pytest.raises(HostKeyRefused) as err:
         plugin.gateway_fetch_eras(_connector(remote, known_hosts=pinned))
     message = str(err.value)
@@ -224,12 +224,12 @@ def test_connection_is_reused_between_fetch_and_finish(remote: Remote, sshd: Ssh
     remote.drop("era", "a.835", b"1")
     remote.drop("era", "b.835", b"2")
     conn = _connector(remote, after_download="delete")
-    plugin.sftp.POOL.close_all()
+    POOL.close_all()
     files = plugin.gateway_fetch_eras(conn)
-    (idle,) = plugin.sftp.POOL._idle.values()
+    (idle,) = POOL._idle.values()
     for f in files:
         plugin.gateway_finish_fetch(conn, f, "imported")
-    (still,) = plugin.sftp.POOL._idle.values()
+    (still,) = POOL._idle.values()
     assert still[1] is idle[1]
     assert list(remote.era.iterdir()) == []
 

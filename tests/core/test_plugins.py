@@ -63,7 +63,7 @@ def test_broken_third_party_plugin_is_skipped(caplog):
     exec("def gateway_plugin_info():\n    raise RuntimeError('boom')", broken.__dict__)
     sys.modules["broken_vendor_plugin"] = broken
     try:
-        eps = [_fake_ep("compulink", "plugins.compulink"),
+        eps = [_fake_ep("compulink", "gateway.plugins.compulink"),
                _fake_ep("broken", "broken_vendor_plugin"),
                _fake_ep("missing", "no_such_module_anywhere")]
         pm = make_plugin_manager(eps)
@@ -75,7 +75,7 @@ def test_broken_third_party_plugin_is_skipped(caplog):
 
 def test_broken_builtin_fails_startup_with_its_name():
     with pytest.raises(PluginLoadError, match="built-in plugin 'ghost'"):
-        make_plugin_manager([_fake_ep("ghost", "plugins.ghost_that_does_not_exist")])
+        make_plugin_manager([_fake_ep("ghost", "gateway.plugins.ghost_that_does_not_exist")])
 
 
 def test_hookimpl_with_unknown_argument_is_refused_at_start():

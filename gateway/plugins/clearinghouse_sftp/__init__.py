@@ -1,12 +1,10 @@
 """Clearinghouse over SFTP: fetch ERAs and acknowledgments, submit 837P claim batches.
 
-Hook implementations only; the transports live in `sftp.py` and `local.py`. Each hook
+Hook implementations only; the transports are the core's (`gateway.core.transport`). Each hook
 answers only for connectors of this plugin and returns None for any other.
 """
 
 from __future__ import annotations
-
-from contextlib import AbstractContextManager
 
 from gateway.core.hookspecs import hookimpl
 from gateway.core.records import (
@@ -17,22 +15,11 @@ from gateway.core.records import (
     RemoteFile,
     SubmissionReceipt,
 )
+from gateway.core.transport import check_remote, fetch_folder, open_transport
 
 from .config import ClearinghouseConfig
-from .transfer import TransportError, fetch_folder
 
 NAME = "clearinghouse_sftp"
-
-
-def _transport(connector: Connector) -> AbstractContextManager:
-    cfg: ClearinghouseConfig = connector.config
-    if cfg.transport == "local":
-        from .local import LocalTransport
-
-        return LocalTransport(cfg)
-    from .sftp import pooled
-
-    return pooled(connector.id, cfg)
 
 
 @hookimpl
@@ -62,7 +49,7 @@ def gateway_fetch_eras(connector: Connector) -> list[RemoteFile] | None:
     if connector.plugin != NAME:
         return None
     cfg: ClearinghouseConfig = connector.config
-    with _transport(connector) as t:
+    with open_transport(connector.id, cfg) as t:
         return fetch_folder(t, cfg.era_dir, cfg.era_pattern, "era")
 
 
@@ -71,7 +58,7 @@ def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | No
     if connector.plugin != NAME:
         return None
     cfg: ClearinghouseConfig = connector.config
-    with _transport(connector) as t:
+    with open_transport(connector.id, cfg) as t:
         return fetch_folder(t, cfg.ack_dir, cfg.ack_pattern, "acknowledgment")
 
 
@@ -82,7 +69,7 @@ def gateway_finish_fetch(connector: Connector, file: RemoteFile, outcome: str) -
     if outcome == "failed":
         return True  # left where it is: the next poll retries it
     cfg: ClearinghouseConfig = connector.config
-    with _transport(connector) as t:
+    with open_transport(connector.id, cfg) as t:
         t.finish(file, cfg.after_download, cfg.archive_dir)
     return True
 
@@ -94,7 +81,7 @@ def gateway_submit_claim_batch(
     if connector.plugin != NAME:
         return None
     cfg: ClearinghouseConfig = connector.config
-    with _transport(connector) as t:
+    with open_transport(connector.id, cfg) as t:
         return t.upload(cfg.claims_dir, batch.name, batch.content)
 
 
@@ -106,17 +93,4 @@ def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
     folders = {"era_dir": cfg.era_dir, "ack_dir": cfg.ack_dir, "claims_dir": cfg.claims_dir}
     if cfg.after_download == "move" and cfg.archive_dir:
         folders["archive_dir"] = cfg.archive_dir
-    if cfg.transport == "local":
-        from .local import LocalTransport
-
-        return LocalTransport(cfg).check(folders)
-    from .sftp import SftpTransport
-
-    conn = SftpTransport(cfg)
-    try:
-        with conn:
-            return conn.check(folders)
-    except TransportError as exc:
-        return ConnectorCheck(
-            ok=False, host_key_fingerprint=conn.host_key_fingerprint, problems=[str(exc)]
-        )
+    return check_remote(cfg, folders)

@@ -32,9 +32,7 @@ from paramiko.sftp import CMD_DATA, CMD_READ, int64
 
 from gateway.core.errors import UserError
 from gateway.core.records import ConnectorCheck, RemoteFile, SubmissionReceipt
-
-from .config import ClearinghouseConfig
-from .transfer import (
+from gateway.core.transport.base import (
     CHUNK,
     PART_SUFFIX,
     AuthFailed,
@@ -50,8 +48,9 @@ from .transfer import (
     spool,
     wanted,
 )
+from gateway.core.transport.config import RemoteConfig
 
-log = logging.getLogger("plugins.clearinghouse_sftp.sftp")
+log = logging.getLogger("gateway.transport.sftp")
 
 # Read requests in flight while downloading: enough to fill a long fat pipe, few enough that
 # data arriving faster than we write it cannot pile up in memory (64 x 32 KiB = 2 MiB).
@@ -123,7 +122,7 @@ class SftpTransport:
 
     progress: Progress | None = None
 
-    def __init__(self, cfg: ClearinghouseConfig, progress: Progress | None = None) -> None:
+    def __init__(self, cfg: RemoteConfig, progress: Progress | None = None) -> None:
         self.cfg = cfg
         self.where = f"{cfg.host}:{cfg.port}"
         if progress is not None:
@@ -194,7 +193,8 @@ class SftpTransport:
         if not pinned:
             raise HostKeyRefused(
                 f"host key of {self.where} is unknown: the server offered {offered}, and "
-                f"known_hosts pins nothing for {known_hosts_name(self.cfg.host or '', self.cfg.port)}"
+                "known_hosts pins nothing for "
+                f"{known_hosts_name(self.cfg.host or '', self.cfg.port)}"
                 "; verify the fingerprint with the clearinghouse, then add it to known_hosts"
             )
         expected = pinned.get(key.get_name())
@@ -398,7 +398,10 @@ class SftpTransport:
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise self._lost(exc, f"uploading {name}") from exc
         return SubmissionReceipt(
-            remote_name=final, size=len(content), sha256=digest, submitted_at=dt.datetime.now(dt.UTC)
+            remote_name=final,
+            size=len(content),
+            sha256=digest,
+            submitted_at=dt.datetime.now(dt.UTC),
         )
 
     def check(self, folders: dict[str, str]) -> ConnectorCheck:
@@ -480,8 +483,8 @@ class PipelinedReader:
         return b""
 
 
-def _folder_patterns(cfg: ClearinghouseConfig, folders: dict[str, str]) -> dict[str, tuple[str, str]]:
-    patterns = {"era_dir": cfg.era_pattern, "ack_dir": cfg.ack_pattern}
+def _folder_patterns(cfg: RemoteConfig, folders: dict[str, str]) -> dict[str, tuple[str, str]]:
+    patterns = cfg.folder_patterns()
     return {label: (folder, patterns.get(label, "*")) for label, folder in folders.items()}
 
 
@@ -498,7 +501,7 @@ class _Pool:
         self._idle: dict[Any, tuple[float, SftpTransport]] = {}
         self._lock = threading.Lock()
 
-    def checkout(self, key: Any, cfg: ClearinghouseConfig) -> SftpTransport:
+    def checkout(self, key: Any, cfg: RemoteConfig) -> SftpTransport:
         stale: list[SftpTransport] = []
         now = time.monotonic()
         with self._lock:
@@ -540,7 +543,7 @@ class pooled:  # noqa: N801 - used as a context manager, reads like a function
     """`with pooled(connector_id, cfg) as t:` a connected SftpTransport, returned to the pool
     when the block ends cleanly and closed when it raised."""
 
-    def __init__(self, connector_id: int, cfg: ClearinghouseConfig) -> None:
+    def __init__(self, connector_id: int, cfg: RemoteConfig) -> None:
         self.key = (connector_id, hashlib.sha256(repr(cfg).encode()).hexdigest())
         self.cfg = cfg
         self.conn: SftpTransport | None = None

@@ -16,9 +16,7 @@ import time
 
 from gateway.core.errors import UserError
 from gateway.core.records import ConnectorCheck, RemoteFile, SubmissionReceipt
-
-from .config import ClearinghouseConfig
-from .transfer import (
+from gateway.core.transport.base import (
     PART_SUFFIX,
     Entry,
     FileSkipped,
@@ -30,14 +28,15 @@ from .transfer import (
     spool,
     wanted,
 )
+from gateway.core.transport.config import RemoteConfig
 
-log = logging.getLogger("plugins.clearinghouse_sftp.local")
+log = logging.getLogger("gateway.transport.local")
 
 
 class LocalTransport:
     progress: Progress | None = None
 
-    def __init__(self, cfg: ClearinghouseConfig, progress: Progress | None = None) -> None:
+    def __init__(self, cfg: RemoteConfig, progress: Progress | None = None) -> None:
         self.cfg = cfg
         if progress is not None:
             self.progress = progress
@@ -103,7 +102,9 @@ class LocalTransport:
         final = os.path.join(path, name)
         part = final + PART_SUFFIX
         if os.path.lexists(final):
-            raise TransportError(f"{name} already exists in {folder!r}: not overwriting a submitted batch")
+            raise TransportError(
+                f"{name} already exists in {folder!r}: not overwriting a submitted batch"
+            )
         try:
             with open(part, "wb") as fh:
                 view = memoryview(content)
@@ -142,7 +143,7 @@ class LocalTransport:
 
     def check(self, folders: dict[str, str]) -> ConnectorCheck:
         started = time.monotonic()
-        patterns = {"era_dir": self.cfg.era_pattern, "ack_dir": self.cfg.ack_pattern}
+        patterns = self.cfg.folder_patterns()
         counts: dict[str, int] = {}
         problems: list[str] = []
         for label, folder in folders.items():

@@ -19,12 +19,12 @@ import posixpath
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from gateway.core.errors import Failure
 from gateway.core.records import ConnectorCheck, RemoteFile, SubmissionReceipt
 
-log = logging.getLogger("plugins.clearinghouse_sftp")
+log = logging.getLogger("gateway.transport")
 
 CHUNK = 256 * 1024
 PART_SUFFIX = ".part"
@@ -32,6 +32,12 @@ PART_SUFFIX = ".part"
 # progress(name, bytes_so_far, expected_total): called after each chunk of a download or an
 # upload. Logs and tests use it; it must not hold on to the data.
 Progress = Callable[[str, int, int], None]
+
+
+class Readable(Protocol):
+    """What `spool` reads from: a file object, or the SFTP pipelined reader."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class TransportError(Failure):
@@ -97,7 +103,7 @@ def check_name(name: str) -> None:
 
 
 def spool(
-    source: BinaryIO,
+    source: Readable,
     entry: Entry,
     kind: str,
     progress: Progress | None = None,
