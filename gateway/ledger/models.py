@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base, Timestamped
 from gateway.db.types import Money, Quantity
+from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin, sql_in
 
 # Ledger kinds and how each moves the two balances of a line:
 #   charge                 +total, +insurance
@@ -49,7 +51,10 @@ BILLING = ("electronic", "paper")
 class Claim(Timestamped, Base):
     """A claim for services on a date of service. `payer_rank` is the coverage being billed now
     (1 primary, 2 secondary, 3 tertiary); `level`/`status`/`sub_status` are the workflow state.
-    Claims imported from an aging export carry their vendor's claim id in `source_claim_id`."""
+    `source_claim_id` is the PMS's own claim / ticket / fee-slip / invoice number (what the PMS
+    sent as CLM01, what comes back as CLP01), from a PMS pull or an aging export alike;
+    `patient_control_number` is the number the claim was billed with. `billing_state` says
+    whether it may be batched (only `unbilled`); `origin` what brought it in."""
 
     __tablename__ = "claims"
     __table_args__ = (
@@ -58,6 +63,11 @@ class Claim(Timestamped, Base):
             "practice_id", "location_id", "source_vendor", "source_claim_id", "payer_rank"
         ),
         Index("ix_claims_patient_dos", "patient_id", "service_date_from"),
+        Index("ix_claims_practice_billing_state", "practice_id", "billing_state"),
+        Index("ix_claims_practice_source_claim_id", "practice_id", "source_claim_id"),
+        CheckConstraint(f"billing_state {sql_in(BillingState)}", name="billing_state"),
+        CheckConstraint(f"billed_by IS NULL OR billed_by {sql_in(BilledBy)}", name="billed_by"),
+        CheckConstraint(f"origin {sql_in(ClaimOrigin)}", name="origin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +90,16 @@ class Claim(Timestamped, Base):
     source_vendor: Mapped[str | None] = mapped_column(String(40))
     source_claim_id: Mapped[str | None] = mapped_column(String(80))
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # billing state (gateway.ledger.states): only an unbilled claim is ever batched
+    billing_state: Mapped[str] = mapped_column(
+        String(20), default=BillingState.UNBILLED, server_default=BillingState.UNBILLED.value
+    )
+    billed_by: Mapped[str | None] = mapped_column(String(10))
+    billed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    origin: Mapped[str] = mapped_column(
+        String(10), default=ClaimOrigin.API, server_default=ClaimOrigin.API.value
+    )
 
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.line_number"
