@@ -11,12 +11,15 @@ from gateway.aging.reader import read_aging
 from gateway.core.connector_configs import PmsExportConfig
 from gateway.core.hookspecs import hookimpl
 from gateway.core.records import AgingContext, AgingExport, AgingSource, PluginInfo
+from gateway.core.version import GATEWAY_VERSION
 
 
 class AgingExportHooks:
     """`gateway_plugin_info` and `gateway_parse_aging_export` for one vendor profile."""
 
-    def __init__(self, name: str, vendor: str, profile: Profile, version: str = "0.1.0") -> None:
+    def __init__(
+        self, name: str, vendor: str, profile: Profile, version: str = GATEWAY_VERSION
+    ) -> None:
         self.name, self.vendor, self.profile, self.version = name, vendor, profile, version
 
     @hookimpl

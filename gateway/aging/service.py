@@ -43,6 +43,7 @@ from gateway.aging.bulk import bulk_insert
 from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
 from gateway.aging.schemas import ImportResult, ParseSummary
 from gateway.core.errors import NotFound, UserError
+from gateway.core.hooks import GatewayHooks
 from gateway.core.money import ZERO, format_money
 from gateway.core.plugins import get_plugin_manager, plugin_infos
 from gateway.core.records import AgingContext, AgingExport, AgingRow, AgingSource, RowProblem
@@ -76,9 +77,7 @@ def parse_export(
     """The vendor's plugin reads the file (rows may still be streaming); UserError when no
     plugin reads this vendor's exports or the file is not its report."""
     pm = pm or get_plugin_manager()
-    export = pm.hook.gateway_parse_aging_export(
-        vendor=vendor, source=source, context=context or AgingContext()
-    )
+    export = GatewayHooks(pm).parse_aging_export(vendor, source, context or AgingContext())
     if export is None:
         raise UserError(
             f"no plugin reads aging exports of vendor {vendor!r}; known: "

@@ -15,7 +15,6 @@ A rejected claim gets `Claim.sub_status = "Rejected by clearinghouse"`, and the 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -27,7 +26,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.core.errors import Failure, UserError
-from gateway.core.plugins import get_plugin_manager
+from gateway.core.hooks import get_hooks
 from gateway.core.records import ClaimBatch as ClaimBatchRecord
 from gateway.core.records import Connector
 from gateway.db.models import Coverage, Patient, Payer
@@ -265,12 +264,10 @@ async def submit_claims(
                                  claim_count=b.claim_count)
                 for b in pending
             ]
-    pm = get_plugin_manager()
+    hooks = get_hooks()
     for record in to_send:
         try:
-            receipt = await asyncio.to_thread(
-                lambda r=record: pm.hook.gateway_submit_claim_batch(connector=connector, batch=r)
-            )
+            receipt = await hooks.submit_claim_batch(connector, record)
             if receipt is None:
                 raise Failure(f"no plugin answered for connector {connector.name!r}")
         except (Failure, UserError) as exc:

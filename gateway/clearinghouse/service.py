@@ -34,8 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.admin.connectors import load_connector
 from gateway.core.errors import Failure, UserError
+from gateway.core.hooks import get_hooks
+from gateway.core.hookspecs import FetchOutcome
 from gateway.core.money import format_money
-from gateway.core.plugins import get_plugin_manager, plugin_info
+from gateway.core.plugins import plugin_info
 from gateway.core.records import Connector, RemoteFile
 from gateway.db.models import ImportedFile
 from gateway.db.upsert import insert_if_absent
@@ -393,15 +395,13 @@ async def fetch_and_ingest(
 ) -> RunResult:
     """Fetch ERAs or acknowledgments through the connector's plugin and ingest each file in
     its own transaction; after each commit, apply the after-download action."""
-    pm = get_plugin_manager()
+    hooks = get_hooks()
     if kind == "era":
         _capable(connector, "fetch_eras", "fetch ERAs")
-        files = await asyncio.to_thread(lambda: pm.hook.gateway_fetch_eras(connector=connector))
+        files = await hooks.fetch_eras(connector)
     else:
         _capable(connector, "fetch_acknowledgments", "fetch acknowledgments")
-        files = await asyncio.to_thread(
-            lambda: pm.hook.gateway_fetch_acknowledgments(connector=connector)
-        )
+        files = await hooks.fetch_acknowledgments(connector)
     if files is None:
         raise Failure(f"no plugin answered for connector {connector.name!r} ({connector.plugin})")
     result = RunResult(seen=len(files))
@@ -409,11 +409,7 @@ async def fetch_and_ingest(
         for f in files:
             outcome = await _ingest_one(sessionmaker, connector, kind, f, result, create_deposits)
             try:
-                await asyncio.to_thread(
-                    lambda f=f, outcome=outcome: pm.hook.gateway_finish_fetch(
-                        connector=connector, file=f, outcome=outcome
-                    )
-                )
+                await hooks.finish_fetch(connector, f, outcome)
             except (Failure, OSError) as exc:
                 result.warnings.append({"name": f.name, "why": f"after-download action: {exc}"})
     finally:
@@ -436,7 +432,7 @@ async def _ingest_one(
     f: RemoteFile,
     result: RunResult,
     create_deposits: bool,
-) -> str:
+) -> FetchOutcome:
     try:
         async with sessionmaker() as session:
             async with session.begin():
@@ -486,8 +482,7 @@ async def check_connector(
     sessionmaker: async_sessionmaker[AsyncSession], practice_id: int | None, ref: int | str
 ) -> dict[str, Any]:
     connector = await _load(sessionmaker, practice_id, ref)
-    pm = get_plugin_manager()
-    check = await asyncio.to_thread(lambda: pm.hook.gateway_check_connector(connector=connector))
+    check = await get_hooks().check_connector(connector)
     if check is None:
         raise UserError(f"connector {connector.name!r} ({connector.plugin}) has no check")
     return {"connector": connector.name, "plugin": connector.plugin, **msgspec.to_builtins(check)}

@@ -118,16 +118,16 @@ def plugins() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def plugins_list(as_json: bool) -> None:
     """Every loaded plugin with the hooks it implements."""
-    from gateway.core.plugins import get_plugin_manager, hooks_of, plugin_infos
+    from gateway.core.plugins import get_plugin_manager, hooks_of, plugin_summaries
 
     pm = get_plugin_manager()
     rows = [
-        {"name": info.name, "vendor": info.vendor, "version": info.version,
-         "capabilities": list(info.capabilities), "hooks": hooks_of(info.name, pm)}
-        for info in sorted(plugin_infos(pm).values(), key=lambda i: i.name)
+        {**msgspec.to_builtins(summary), "hooks": hooks_of(summary.name, pm)}
+        for summary in plugin_summaries(pm)
     ]
     emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['name']:<22} {r['version']:<8} {r['vendor']}  ({', '.join(r['capabilities'])})"
+        f"{r['name']:<22} {r['version']:<8} {'built-in' if r['builtin'] else 'third-party':<11} "
+        f"{r['vendor']}  ({', '.join(r['capabilities'])})"
         for r in rs))
 
 

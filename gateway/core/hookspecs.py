@@ -11,6 +11,8 @@ when one is missing or drifts.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pluggy
 
 from gateway.core.records import (
@@ -31,6 +33,9 @@ PROJECT = "gateway"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
+FetchOutcome = Literal["imported", "duplicate", "failed"]
+"""What became of a fetched file, as `gateway_finish_fetch` is told."""
+
 
 @hookspec
 def gateway_plugin_info() -> PluginInfo:
@@ -38,6 +43,7 @@ def gateway_plugin_info() -> PluginInfo:
 
     Every plugin implements this. `name` is what connectors refer to in their `plugin` field.
     """
+    raise NotImplementedError  # a spec only: pluggy calls the plugins' implementations
 
 
 @hookspec(firstresult=True)
@@ -80,7 +86,9 @@ def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | No
 
 
 @hookspec(firstresult=True)
-def gateway_finish_fetch(connector: Connector, file: RemoteFile, outcome: str) -> bool | None:
+def gateway_finish_fetch(
+    connector: Connector, file: RemoteFile, outcome: FetchOutcome
+) -> bool | None:
     """Apply the connector's after-download action to a fetched file.
 
     `outcome` is "imported" or "duplicate" (the core committed it, or already had it) or

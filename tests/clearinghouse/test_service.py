@@ -95,7 +95,10 @@ async def test_after_download_applied_only_after_commit(
     seen_at_finish: list[tuple[str, int]] = []
     from gateway.clearinghouse import service
 
-    real = service.get_plugin_manager
+    from gateway.core.hooks import GatewayHooks
+    from gateway.core.plugins import get_plugin_manager
+
+    real = get_plugin_manager
 
     class Spy:
         def __init__(self, pm):
@@ -126,7 +129,7 @@ async def test_after_download_applied_only_after_commit(
                     return finish
             return H()
 
-    monkeypatch.setattr(service, "get_plugin_manager", lambda: Spy(real()))
+    monkeypatch.setattr(service, "get_hooks", lambda: GatewayHooks(Spy(real())))
     result = await run_connector_action(sm, practice.practice_id, cid, "fetch-eras")
     assert result["imported"] == 2
     assert seen_at_finish == [("a.835", 1), ("b.835", 1)]

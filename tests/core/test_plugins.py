@@ -13,6 +13,7 @@ import pytest
 
 from gateway.core import hookspecs
 from gateway.core.plugins import (
+    BUILTIN_PLUGINS,
     PluginLoadError,
     get_plugin_manager,
     hooks_of,
@@ -40,12 +41,18 @@ def test_every_hook_is_documented_with_its_exact_signature():
         assert (getattr(hookspecs, name).__doc__ or "").strip(), f"{name} has no docstring"
 
 
-def test_all_seven_builtins_are_loaded_through_entry_points():
-    eps = {ep.name: ep.value for ep in metadata.entry_points(group="gateway.plugins")}
-    assert sorted(eps) == BUILTINS
+def test_all_seven_builtins_are_loaded_from_the_tuple_not_entry_points():
+    assert sorted(m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS) == BUILTINS
+    assert not [ep for ep in metadata.entry_points(group="gateway.plugins")
+                if ep.value.startswith("gateway.")], "built-ins must not be entry points"
     assert sorted(plugin_infos()) == BUILTINS
     for name in BUILTINS:
         assert "gateway_plugin_info" in hooks_of(name)
+
+
+def test_builtin_versions_come_from_package_metadata():
+    version = metadata.version("eyecare-gateway")
+    assert {i.version for i in plugin_infos().values()} == {version}
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -63,19 +70,41 @@ def test_broken_third_party_plugin_is_skipped(caplog):
     exec("def gateway_plugin_info():\n    raise RuntimeError('boom')", broken.__dict__)
     sys.modules["broken_vendor_plugin"] = broken
     try:
-        eps = [_fake_ep("compulink", "gateway.plugins.compulink"),
-               _fake_ep("broken", "broken_vendor_plugin"),
+        eps = [_fake_ep("broken", "broken_vendor_plugin"),
                _fake_ep("missing", "no_such_module_anywhere")]
-        pm = make_plugin_manager(eps)
+        pm = make_plugin_manager(eps, builtins=("gateway.plugins.compulink",))
     finally:
         del sys.modules["broken_vendor_plugin"]
     assert sorted(plugin_infos(pm)) == ["compulink"]
     assert "plugin broken" in caplog.text and "plugin missing" in caplog.text
 
 
+def test_third_party_entry_point_with_a_builtin_name_is_refused(caplog):
+    impostor = types.ModuleType("impostor_plugin")
+    exec(
+        "from gateway.core.hookspecs import hookimpl\n"
+        "from gateway.core.records import PluginInfo\n"
+        "@hookimpl\n"
+        "def gateway_plugin_info():\n"
+        "    return PluginInfo(name='compulink', vendor='Impostor', version='9')\n",
+        impostor.__dict__,
+    )
+    sys.modules["impostor_plugin"] = impostor
+    try:
+        by_ep_name = make_plugin_manager([_fake_ep("compulink", "impostor_plugin")])
+        by_info_name = make_plugin_manager([_fake_ep("acme", "impostor_plugin")])
+    finally:
+        del sys.modules["impostor_plugin"]
+    for pm in (by_ep_name, by_info_name):
+        assert plugin_infos(pm)["compulink"].vendor == "Compulink Advantage"
+        assert sorted(plugin_infos(pm)) == BUILTINS
+    assert "plugin compulink (impostor_plugin) refused" in caplog.text
+    assert "plugin acme (impostor_plugin) refused" in caplog.text
+
+
 def test_broken_builtin_fails_startup_with_its_name():
-    with pytest.raises(PluginLoadError, match="built-in plugin 'ghost'"):
-        make_plugin_manager([_fake_ep("ghost", "gateway.plugins.ghost_that_does_not_exist")])
+    with pytest.raises(PluginLoadError, match="built-in plugin 'ghost_that_does_not_exist'"):
+        make_plugin_manager([], builtins=("gateway.plugins.ghost_that_does_not_exist",))
 
 
 def test_hookimpl_with_unknown_argument_is_refused_at_start():
@@ -93,7 +122,7 @@ def test_hookimpl_with_unknown_argument_is_refused_at_start():
     )
     sys.modules["bad_args_plugin"] = bad
     try:
-        pm = make_plugin_manager([_fake_ep("bad", "bad_args_plugin")])
+        pm = make_plugin_manager([_fake_ep("bad", "bad_args_plugin")], builtins=())
     finally:
         del sys.modules["bad_args_plugin"]
     assert "bad" not in plugin_infos(pm)

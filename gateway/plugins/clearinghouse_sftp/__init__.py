@@ -6,7 +6,7 @@ answers only for connectors of this plugin and returns None for any other.
 
 from __future__ import annotations
 
-from gateway.core.hookspecs import hookimpl
+from gateway.core.hookspecs import FetchOutcome, hookimpl
 from gateway.core.records import (
     ClaimBatch,
     Connector,
@@ -16,6 +16,7 @@ from gateway.core.records import (
     SubmissionReceipt,
 )
 from gateway.core.transport import check_remote, fetch_folder, open_transport
+from gateway.core.version import GATEWAY_VERSION
 
 from .config import ClearinghouseConfig
 
@@ -27,7 +28,7 @@ def gateway_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         vendor="Clearinghouse (SFTP)",
-        version="0.2.0",
+        version=GATEWAY_VERSION,
         capabilities=("fetch_eras", "fetch_acknowledgments", "submit_claims"),
         config_type=ClearinghouseConfig,
         secret_fields=("password", "private_key", "private_key_passphrase"),
@@ -63,7 +64,9 @@ def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | No
 
 
 @hookimpl
-def gateway_finish_fetch(connector: Connector, file: RemoteFile, outcome: str) -> bool | None:
+def gateway_finish_fetch(
+    connector: Connector, file: RemoteFile, outcome: FetchOutcome
+) -> bool | None:
     if connector.plugin != NAME:
         return None
     if outcome == "failed":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gateway.core.hookspecs import hookimpl
 from gateway.core.records import PluginInfo
+from gateway.core.version import GATEWAY_VERSION
 
 from .config import DataMediaConfig
 
@@ -18,7 +19,7 @@ def gateway_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         vendor="Data Media",
-        version="0.1.0",
+        version=GATEWAY_VERSION,
         capabilities=("statement_payments",),
         config_type=DataMediaConfig,
         secret_fields=("password", "api_key"),

@@ -1,0 +1,1 @@
+"""`GET /api/plugins`: which plugins this gateway runs."""
