@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.auth import new_key
+from gateway.admin.keys import new_key
 from gateway.core.errors import NotFound, UserError
 from gateway.core.practice_settings import PracticeSettings, decode_settings, encode_settings
 from gateway.db.models import ROLES, ApiKey, Location, Practice, User

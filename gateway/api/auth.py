@@ -6,8 +6,6 @@ same as one that does not exist, so ids cannot be probed across practices.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 import msgspec
@@ -18,10 +16,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import select
 
+from gateway.admin.keys import hash_key
 from gateway.db.models import ApiKey, User
 
 ROLE_RANK = {"viewer": 0, "biller": 1, "admin": 2}
-KEY_PREFIX = "gw_"
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -32,16 +30,6 @@ class Principal(msgspec.Struct, frozen=True):
     @property
     def actor(self) -> str:
         return f"user:{self.user_id}"
-
-
-def new_key() -> tuple[str, str, str]:
-    """A fresh key: (the token shown once, its display prefix, its hash to store)."""
-    token = KEY_PREFIX + secrets.token_urlsafe(32)
-    return token, token[:10], hash_key(token)
-
-
-def hash_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
