@@ -82,7 +82,8 @@ async def _fill(url: str, era: Path) -> int:
                 by_account = dict((await s.execute(insert(pt).returning(pt.c.account, pt.c.id), [
                     {"practice_id": pid, "account": c.patient_control_number,
                      "last_name": "B", "first_name": "B", "dob": None} for c in items])).all())
-                by_pcn = dict((await s.execute(insert(ct).returning(ct.c.patient_control_number, ct.c.id), [
+                returning = insert(ct).returning(ct.c.patient_control_number, ct.c.id)
+                by_pcn = dict((await s.execute(returning, [
                     {"practice_id": pid, "patient_id": by_account[c.patient_control_number],
                      "payer_rank": 1, "patient_control_number": c.patient_control_number,
                      "service_date_from": (c.lines[0].service_date if c.lines and
@@ -105,7 +106,7 @@ async def _fill(url: str, era: Path) -> int:
                 await s.execute(insert(LedgerEntry.__table__), [
                     {"practice_id": pid, "claim_id": cid, "claim_line_id": lid, "kind": "charge",
                      "amount": row["charge"], "source_type": "claim", "source_id": cid}
-                    for (lid, cid), row in zip(lids, line_rows)])
+                    for (lid, cid), row in zip(lids, line_rows, strict=True)])
 
             for rem in iter_remittances(era):
                 for c in rem.claims:

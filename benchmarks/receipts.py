@@ -8,8 +8,9 @@ one practice, a patient per receipt, two claims per patient of two lines each (a
 patient balance on every line, one claim per patient at statement level), and New receipts of
 every behaviour: co-pays and coinsurance on the visit's date, general payments, pre-pays.
 Then, in this process, the baseline (a bare SQL read of the same receipts) and the nightly run
-(`reconcile_practice`, one transaction) are timed. Each phase runs in its own process; its peak RSS is that process's high-water mark
-(the interpreter with the gateway imported is about 80 MB of it).
+(`reconcile_practice`, one transaction) are timed. Each phase runs in its own process; its
+peak RSS is that process's high-water mark (the interpreter with the gateway imported is about
+80 MB of it).
 """
 
 from __future__ import annotations

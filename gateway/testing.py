@@ -65,7 +65,9 @@ def conformance_problems(plugin: ModuleType | Any, sample_config: dict | None = 
     fields = set(info.config_type.__struct_fields__)
     for secret in info.secret_fields:
         if secret not in fields:
-            problems.append(f"secret field {secret!r} is not a field of {info.config_type.__name__}")
+            problems.append(
+                f"secret field {secret!r} is not a field of {info.config_type.__name__}"
+            )
     try:
         config = msgspec.convert(sample_config or info.example_config, info.config_type)
         again = msgspec.json.decode(msgspec.json.encode(config), type=info.config_type)

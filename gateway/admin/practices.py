@@ -33,7 +33,9 @@ async def practice_settings(session: AsyncSession, practice_id: int) -> Practice
     return decode_settings((await get_practice(session, practice_id)).settings)
 
 
-async def update_settings(session: AsyncSession, practice_id: int, changes: dict) -> PracticeSettings:
+async def update_settings(
+    session: AsyncSession, practice_id: int, changes: dict
+) -> PracticeSettings:
     practice = await get_practice(session, practice_id)
 
     merged = {**encode_settings(decode_settings(practice.settings)), **changes}
@@ -51,7 +53,9 @@ async def create_location(session: AsyncSession, practice_id: int, name: str,
     if not name.strip():
         raise UserError("location name must not be empty", where="name")
     exists = await session.scalar(
-        select(Location.id).where(Location.practice_id == practice_id, Location.name == name.strip())
+        select(Location.id).where(
+            Location.practice_id == practice_id, Location.name == name.strip()
+        )
     )
     if exists is not None:
         raise UserError(f"location {name.strip()!r} already exists (id {exists})", where="name")

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clearinghouse.service import run_connector_action
 from gateway.core.errors import UserError
-from gateway.jobs.registry import JobContext
+from gateway.jobs.registry import JobContext, JobFn
 
 
-def _action(action: str):  # type: ignore[no-untyped-def]
+def _action(action: str) -> JobFn:
     async def job(session: AsyncSession, ctx: JobContext) -> dict[str, Any]:
         if ctx.connector_id is None:
             raise UserError(f"job {ctx.job_id} ({action}) needs a connector")

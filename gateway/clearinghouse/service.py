@@ -25,11 +25,12 @@ import importlib
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.admin.connectors import load_connector
@@ -91,7 +92,9 @@ def _hash_file(path: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-async def _describe(source: RemoteFile | str | os.PathLike, name: str | None) -> tuple[str, str, str, int]:
+async def _describe(
+    source: RemoteFile | str | os.PathLike, name: str | None
+) -> tuple[str, str, str, int]:
     """(local path, name, sha256, size) of what to ingest."""
     if isinstance(source, RemoteFile):
         return source.local_path, name or source.name, source.sha256, source.size
@@ -210,17 +213,18 @@ async def _record(
 
 async def store_content(session: AsyncSession, imported_file_id: int, path: str) -> None:
     """Keep the file's bytes in the database, 1 MiB at a time (never the whole file)."""
-    table = ImportedFileChunk.__table__
     with open(path, "rb") as fh:
         seq = 0
         while chunk := fh.read(CHUNK):
             await session.execute(
-                table.insert().values(imported_file_id=imported_file_id, seq=seq, data=chunk)
+                insert(ImportedFileChunk).values(
+                    imported_file_id=imported_file_id, seq=seq, data=chunk
+                )
             )
             seq += 1
 
 
-async def iter_content(session: AsyncSession, imported_file_id: int):  # type: ignore[no-untyped-def]
+async def iter_content(session: AsyncSession, imported_file_id: int) -> AsyncIterator[bytes]:
     """The stored bytes of an imported file, chunk by chunk."""
     seqs = (
         await session.scalars(
@@ -230,11 +234,12 @@ async def iter_content(session: AsyncSession, imported_file_id: int):  # type: i
         )
     ).all()
     for seq in seqs:
-        yield await session.scalar(
+        chunk = await session.execute(
             select(ImportedFileChunk.data).where(
                 ImportedFileChunk.imported_file_id == imported_file_id, ImportedFileChunk.seq == seq
             )
         )
+        yield chunk.scalar_one()
 
 
 async def spool_content(session: AsyncSession, practice_id: int, imported_file_id: int) -> str:
@@ -449,7 +454,9 @@ async def _ingest_one(
         log.exception("ingest of %s failed", f.name)
         result.failed.append({"name": f.name, "why": f"{type(exc).__name__}: {exc}"})
         return "failed"
-    result.files.append({"name": f.name, "status": r.status, "imported_file_id": r.imported_file_id})
+    result.files.append(
+        {"name": f.name, "status": r.status, "imported_file_id": r.imported_file_id}
+    )
     if r.status == "imported":
         result.imported += 1
         return "imported"

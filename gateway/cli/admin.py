@@ -43,7 +43,8 @@ def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
     from gateway.core.plugins import get_plugin_manager
 
     get_plugin_manager()  # a broken built-in plugin stops start-up here, with a clear message
-    uvicorn.run(create_app(database_url(ctx), scheduler=not no_scheduler), host=host, port=port, log_level="info")
+    app = create_app(database_url(ctx), scheduler=not no_scheduler)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @click.group()
@@ -167,8 +168,9 @@ def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: boo
 def claims_show(ctx: click.Context, claim_id: int, practice_id: int | None, as_json: bool) -> None:
     """A claim with charges, payments, adjustments and balances from the ledger."""
     from gateway.ledger.models import Claim
+    from gateway.ledger.schemas import ClaimOut
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> ClaimOut:
         async with session_scope(database_url(ctx)) as s:
             pid = practice_id
             if pid is None:

@@ -31,7 +31,9 @@ def _read_config(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
-        raise UserError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}", where=str(path)) from exc
+        raise UserError(
+            f"line {exc.lineno}, column {exc.colno}: {exc.msg}", where=str(path)
+        ) from exc
     if not isinstance(data, dict):
         raise UserError("the config must be a JSON object", where=str(path))
     return data

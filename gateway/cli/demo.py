@@ -18,9 +18,9 @@ from gateway.db.engine import session_scope
 @click.pass_context
 def demo(ctx: click.Context, data_dir: Path, as_json: bool) -> None:
     """Create the demo practice (once) and print an admin API key for it."""
-    from gateway.demo import seed_demo
+    from gateway.demo import DemoResult, seed_demo
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> DemoResult:
         async with session_scope(database_url(ctx)) as s:
             return await seed_demo(s, data_dir.resolve())
 

@@ -34,7 +34,8 @@ def jobs_kinds(as_json: bool) -> None:
               default="daily", show_default=True)
 @click.option("--every", type=int, default=1, show_default=True)
 @click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--time", "time_of_day", default="02:00", show_default=True, help="HH:MM, practice time")
+@click.option("--time", "time_of_day", default="02:00", show_default=True,
+              help="HH:MM, practice time")
 @click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--connector", "connector_id", type=int, default=None)
 @click.option("--params", default="{}", help="JSON object handed to the job")
@@ -97,9 +98,9 @@ def jobs_list(ctx: click.Context, practice_id: int, as_json: bool) -> None:
 @click.pass_context
 def jobs_run(ctx: click.Context, job_id: int, as_json: bool) -> None:
     """Run a job now, outside its schedule."""
-    from gateway.jobs.service import run_now
+    from gateway.jobs.service import RunOutcome, run_now
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> RunOutcome:
         engine = make_engine(database_url(ctx))
         try:
             return await run_now(make_sessionmaker(engine), None, job_id)

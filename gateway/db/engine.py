@@ -6,10 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
 
@@ -45,11 +51,11 @@ def make_engine(url: str | None = None, **kwargs: object) -> AsyncEngine:
     url = database_url(url)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {"timeout": 30})
-    engine = create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+    engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")

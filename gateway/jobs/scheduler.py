@@ -38,7 +38,9 @@ async def tick(maker: async_sessionmaker[AsyncSession]) -> list[RunOutcome]:
     return outcomes
 
 
-def start_scheduler(maker: async_sessionmaker[AsyncSession], tick_seconds: int = 30) -> AsyncIOScheduler:
+def start_scheduler(
+    maker: async_sessionmaker[AsyncSession], tick_seconds: int = 30
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(tick, "interval", seconds=tick_seconds, args=[maker], id="gateway-tick",
                       coalesce=True, max_instances=1, misfire_grace_time=tick_seconds)

@@ -68,9 +68,13 @@ async def define_job(session: AsyncSession, practice_id: int, data: JobIn) -> in
     if data.every < 1:
         raise UserError("every must be at least 1", where="every")
     if data.connector_id is not None:
-        owner = await session.scalar(select(Connector.practice_id).where(Connector.id == data.connector_id))
+        owner = await session.scalar(
+            select(Connector.practice_id).where(Connector.id == data.connector_id)
+        )
         if owner != practice_id:
-            raise UserError(f"no connector {data.connector_id} in this practice", where="connector_id")
+            raise UserError(
+                f"no connector {data.connector_id} in this practice", where="connector_id"
+            )
     if await session.scalar(select(JobDefinition.id).where(
             JobDefinition.practice_id == practice_id, JobDefinition.name == data.name)):
         raise UserError(f"a job named {data.name!r} already exists", where="name")
@@ -104,7 +108,8 @@ async def run_fire(
     async with maker() as session, session.begin():
         job = await get_job(session, None, job_id)
         ctx = JobContext(job_id=job.id, practice_id=job.practice_id,
-                         connector_id=job.connector_id, fire_time=fire_time, params=dict(job.params))
+                         connector_id=job.connector_id, fire_time=fire_time,
+                         params=dict(job.params))
         kind = job.kind
         run_id = await insert_if_absent(
             session, JobRun.__table__,  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from gateway.plugins.clearinghouse_sftp.config import ClearinghouseConfig
 from gateway.core.transport.sftp import POOL
+from gateway.plugins.clearinghouse_sftp.config import ClearinghouseConfig
 from tests.support.sshd import SshServer
 
 _case = itertools.count(1)

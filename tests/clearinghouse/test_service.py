@@ -21,11 +21,11 @@ from gateway.clearinghouse.service import (
     run_connector_action,
 )
 from gateway.core.errors import Failure
+from gateway.core.transport.base import AuthFailed, ConnectionLost
+from gateway.core.transport.sftp import SftpTransport
 from gateway.core.x12.generate835 import generate_835, write_835
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.models import ImportedFile
-from gateway.core.transport.sftp import SftpTransport
-from gateway.core.transport.base import AuthFailed, ConnectionLost
 from tests.clearinghouse.conftest import Remote, make_remote
 from tests.support.sshd import SshServer
 
@@ -94,7 +94,6 @@ async def test_after_download_applied_only_after_commit(
     sm = make_sessionmaker(engine)
     seen_at_finish: list[tuple[str, int]] = []
     from gateway.clearinghouse import service
-
     from gateway.core.hooks import GatewayHooks
     from gateway.core.plugins import get_plugin_manager
 

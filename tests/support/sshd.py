@@ -3,10 +3,11 @@
 `SshServer` runs `/usr/sbin/sshd -D -e` on a free loopback port with its own temporary
 Ed25519 host key, an `sshd_config` serving `internal-sftp` only, and a dedicated test user
 (created once with useradd when missing; a random password per machine, kept in a root-only
-file and set with chpasswd) whose login directory is the server's `root` folder. Readiness is the SSH banner
-on the port, polled with a deadline. `kill()` SIGKILLs the daemon and every session process
-it forked (a real fault: connections drop mid-transfer); `stop()` does the same and removes
-the temporary files. Needs root (to run sshd and manage the user), as `scripts/test` has.
+file and set with chpasswd) whose login directory is the server's `root` folder. Readiness is
+the SSH banner on the port, polled with a deadline. `kill()` SIGKILLs the daemon and every
+session process it forked (a real fault: connections drop mid-transfer); `stop()` does the
+same and removes the temporary files. Needs root (to run sshd and manage the user), as
+`scripts/test` has.
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ class SshServer:
         while True:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"sshd exited with {self.proc.returncode}: {self.log.read_text()}")
+                raise RuntimeError(
+                    f"sshd exited with {self.proc.returncode}: {self.log.read_text()}"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=1.0) as s:
                     s.settimeout(2.0)

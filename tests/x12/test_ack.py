@@ -15,7 +15,8 @@ from tests.x12.conftest import X12_FIXTURES
 def test_999_rejected_set_with_segment_error() -> None:
     (group,) = read_999(X12_FIXTURES / "999/imsweb_x12_999_rejected.txt")
     assert (group.functional_id, group.group_control_number, group.status) == ("HC", "28", "R")
-    assert not group.accepted and (group.included, group.received, group.accepted_count) == (1, 1, 0)
+    assert not group.accepted
+    assert (group.included, group.received, group.accepted_count) == (1, 1, 0)
     (s,) = group.sets
     assert (s.transaction_set_id, s.control_number, s.status, s.accepted) == (
         "837", "0028", "R", False)

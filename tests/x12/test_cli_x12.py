@@ -56,13 +56,15 @@ def test_x12_check_reports_balancing_problems(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(root, ["x12", "check", str(X12_FIXTURES / "generated/gen835_c25_s7.835")])
     assert ok.exit_code == 0, ok.output
-    result = runner.invoke(root, ["x12", "check", str(X12_FIXTURES / "835/lfh_tertiary-payment.835")])
+    tertiary = str(X12_FIXTURES / "835/lfh_tertiary-payment.835")
+    result = runner.invoke(root, ["x12", "check", tertiary])
     assert result.exit_code != 0
     assert "charge 24599.00 - paid 1766.50" in result.output
 
 
 def test_era_parse_human_output() -> None:
-    result = CliRunner().invoke(root, ["era", "parse", str(X12_FIXTURES / "835/lfh_medicare-part-a.835")])
+    medicare = str(X12_FIXTURES / "835/lfh_medicare-part-a.835")
+    result = CliRunner().invoke(root, ["era", "parse", medicare])
     assert result.exit_code == 0, result.output
     assert "INSURANCE COMPANY OF TIMBUCKTU" in result.output
     assert "provider adjustment CV CP: -1.27" in result.output

@@ -205,7 +205,8 @@ SMALL, _ = generate_835(3, 5, claims_per_st=3)
         ("DTM*472*2024", "DTM*472*2X24", "(DTM), element DTM02: not a date"),
         ("CLP*PT0000001*1*", "CLP*PT0000001*1*NaN*", "not a number (NaN or Infinity)"),
         ("ST*835*0001~", "ST*999*0001~", "element ST01: transaction set '999' is not an 835"),
-        ("CLP*PT0000001*1*", "CLP*PT0000001*1~XX*", "(CLP), element CLP03: required element is missing"),
+        ("CLP*PT0000001*1*", "CLP*PT0000001*1~XX*",
+         "(CLP), element CLP03: required element is missing"),
     ],
 )
 def test_bad_values_are_located(old: str, new: str, message: str) -> None:

@@ -194,6 +194,7 @@ def test_imsweb_samples_have_the_bad_counts_the_readme_reports() -> None:
         "SE01 says 25 segments but transaction set 987654 has 34"
     ]
     problems = _envelope_problems(X12_FIXTURES / "999/imsweb_x12_999_accepted.txt")
-    assert len(problems) == 1 and "IEA02 '000000001' does not match ISA13 '000000286'" in problems[0]
+    assert len(problems) == 1
+    assert "IEA02 '000000001' does not match ISA13 '000000286'" in problems[0]
     ok = _envelope_problems(X12_FIXTURES / "999/imsweb_x12_999_rejected.txt")
     assert ok == []

@@ -365,7 +365,7 @@ def _parse(  # noqa: C901 - hot loop
                     elif rem is not None and q == "405":
                         rem.production_date = d
                 elif t == "SVC":
-                    if line is not None:
+                    if line is not None and claim is not None:  # a line is always in a claim
                         claim_adj += line_adj
                         if line.charge - line.paid != line_adj:
                             _line_problem(problems, claim, line, line_adj, file)
@@ -467,7 +467,8 @@ def _parse(  # noqa: C901 - hot loop
                                     f"transaction set {e[1]!r} is not an 835 remittance",
                                     segment=n, segment_id=t, element=1, file=file,
                                 )
-                            rem, claims, problems, notes = None, [], [], []
+                            rem, claims, problems = None, [], []
+                            notes: list[str] = []
                             claim = line = None
                             paid_sum = plb_sum = ZERO
                             header_ctx = header_number = ""
