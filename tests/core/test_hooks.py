@@ -6,11 +6,12 @@ import inspect
 import threading
 import types
 import typing
+from pathlib import Path
 
 from gateway.core import hookspecs
 from gateway.core.hooks import HOOK_METHODS, GatewayHooks, get_hooks
 from gateway.core.plugins import make_plugin_manager
-from gateway.core.records import Connector, RemoteFile
+from gateway.core.records import Connector
 from gateway.testing import HOOK_NAMES
 
 IN_CALLER_THREAD = {"gateway_plugin_info", "gateway_parse_aging_export"}
@@ -77,4 +78,14 @@ async def test_blocking_hooks_run_in_a_worker_thread_and_return_the_answer():
 
 def test_get_hooks_wraps_the_process_plugin_manager():
     assert {i.name for i in get_hooks().plugin_infos()} >= {"compulink", "clearinghouse_sftp"}
-    assert isinstance(RemoteFile, type)
+
+
+def test_no_caller_in_gateway_reaches_past_the_facade():
+    root = Path(__file__).parents[2] / "gateway"
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py") if path.name != "hooks.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if ".hook.gateway_" in line or "to_thread(lambda" in line
+    ]
+    assert not offenders, f"call hooks through gateway.core.hooks.GatewayHooks: {offenders}"
