@@ -38,6 +38,9 @@ def test_plugins_list_names_all_seven(gateway):
     assert names == ["clearinghouse_sftp", "compulink", "crystalpm", "datamedia_statements",
                      "eyefinity", "officemate", "revolutionehr"]
     assert all({"name", "vendor", "version", "hooks"} <= set(p) for p in r.json())
+    assert all(p["builtin"] is True for p in r.json())
+    human = gateway("plugins", "list")
+    assert human.code == 0 and human.out.count(" built-in ") == 7, human.out
 
 
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(gateway, tmp_path):
