@@ -15,16 +15,17 @@ The rules, in the order they are tried (see docs/receipts.md):
   "skip auto-association" status are never chosen (when only such claims match -> Error).
   - Co-Pay fills one procedure (a copay-flagged one with a balance first, else the highest
     balance) to 0; with "co-pays across procedures" it continues to the next procedure of the
-    claim. With "co-pays limited to copay procedures" only copay-flagged procedures take money
-    and a co-pay larger than their balance -> Error (nothing applied).
+    claim. With "co-pays limited to copay procedures" only the first copay-flagged procedure
+    in claim order is the co-pay procedure: it is paid up to its balance, the other flagged
+    procedures count as any other, and the rest goes on as below (no flagged one -> Error).
   - Coinsurance / Deductible fill the claim's procedures in line order.
   - What is left is a general payment, with the visit's claim among its candidates.
 * General: the patient's claims at statement level (level "Statement", a statement status or
   an invoice date), minus skip statuses. None -> Error. Pay balances in the practice's order
   (oldest / newest service date first, or highest balance first), lines in line order. Money
   beyond what the patient owes: Hold until received + credit hold days, then it goes on the
-  most recent claim (latest date of service) as a credit and that claim takes the practice's
-  credit status.
+  patient's most recent claim (date of service, then id; any level, not in a skip status) as
+  a credit and that claim takes the practice's credit status.
 * Completed when nothing is left.
 """
 
@@ -262,26 +263,21 @@ def _by_balance(run: _Run, lines: list[Line]) -> list[Line]:
 
 
 def _fill_copay(run: _Run, claim: ClaimView) -> Decision | None:
+    """Fill the co-pay procedure(s) of the visit's claim; what is left stays in `run`."""
     rules = run.rules
     flagged = [x for x in claim.lines if x.copay]
     if rules.copays_limited:
         if not flagged:
             return run.done("Error", f"Claim {claim.id} has no co-pay procedure and co-pays are "
                                      f"limited to co-pay procedures: apply it by hand.")
-        targets = _by_balance(run, flagged)
-        if not rules.copays_across:
-            targets = targets[:1]
-        capacity = sum((max(run.bal(x), ZERO) for x in targets), ZERO)
-        if run.remaining > capacity:
-            where = ("the co-pay procedures" if len(targets) > 1
-                     else f"the co-pay procedure (line {targets[0].line_number})")
-            return run.done("Error", f"The co-pay of {money(run.remaining)} is more than the "
-                                     f"{money(capacity)} patient balance of {where} on claim "
-                                     f"{claim.id}, and co-pays are limited to co-pay procedures: "
-                                     f"apply it by hand.")
-        for line in targets:
-            run.pay(line)
-        run.notes.append(f"Applied {run.applied_text()} (co-pay procedure).")
+        # only the first flagged procedure in claim order is the co-pay procedure; the other
+        # flagged procedures are treated as any other procedure (the rest goes on as general)
+        first = min(flagged, key=lambda x: x.line_number)
+        if run.pay(first):
+            run.notes.append(f"Applied {run.applied_text()} (co-pay procedure).")
+        else:
+            run.notes.append(f"The co-pay procedure (line {first.line_number}) of claim "
+                             f"{claim.id} has no patient balance.")
         return None
     with_balance = [x for x in claim.lines if run.bal(x) > 0]
     order = _by_balance(run, [x for x in with_balance if x.copay]) + _by_balance(
@@ -331,7 +327,7 @@ def _general(run: _Run, claims: list[ClaimView], visit_claim: ClaimView | None) 
     if run.remaining == 0:
         return run.done("Completed", "")
     until = r.received_on + dt.timedelta(days=rules.credit_hold_days)
-    latest = max(candidates, key=lambda c: (c.service_date, c.id))
+    latest = _most_recent(claims, rules) or max(candidates, key=lambda c: (c.service_date, c.id))
     if run.today < until:
         return run.done("Hold", f"{money(run.remaining)} is more than the patient owes; held "
                                 f"until {until}, then it goes on the most recent claim as a "
@@ -348,6 +344,13 @@ def _general(run: _Run, claims: list[ClaimView], visit_claim: ClaimView | None) 
         f"is now {rules.credit_status!r}.",
         claim_status={latest.id: rules.credit_status},
     )
+
+
+def _most_recent(claims: list[ClaimView], rules: Rules) -> ClaimView | None:
+    """The patient's most recent claim (date of service, then id) that may take a credit: any
+    level or status except the skip statuses, with at least one line."""
+    usable = [c for c in claims if c.lines and c.status not in rules.skip_statuses]
+    return max(usable, key=lambda c: (c.service_date, c.id), default=None)
 
 
 def commit(decision: Decision, claims: list[ClaimView]) -> None:

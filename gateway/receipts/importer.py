@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.audit import audit
 from gateway.admin.practices import get_practice
 from gateway.core.errors import UserError
-from gateway.core.money import MoneyError, parse_money
+from gateway.core.money import MoneyError
 from gateway.db.models import Patient
 from gateway.db.upsert import insert_if_absent
+from gateway.receipts.amounts import exact_cents, range_problem
 from gateway.receipts.models import Receipt
 from gateway.receipts.schemas import ImportResult, RowProblem
 from gateway.receipts.service import (
@@ -155,9 +156,10 @@ async def import_receipts(
         except ValueError as exc:
             problem("date", str(exc))
         try:
-            amount = parse_money(cell(row, "amount"))
-            if amount <= 0:
-                problem("amount", f"the amount must be more than zero, not {amount}")
+            amount = exact_cents(cell(row, "amount"))
+            why = range_problem(amount)
+            if why is not None:
+                problem("amount", why)
         except MoneyError as exc:
             problem("amount", str(exc))
         type_text = _text(cell(row, "type")) or "General Payment"

@@ -25,12 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.audit import audit
 from gateway.admin.practices import get_practice, practice_settings
 from gateway.core.errors import NotFound, UserError
-from gateway.core.money import ZERO, cents, format_money
+from gateway.core.money import ZERO, MoneyError, cents, format_money
 from gateway.core.practice_settings import PracticeSettings
 from gateway.db.models import Appointment, Location, Patient
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.receipts import disburse
+from gateway.receipts.amounts import exact_cents, receipt_amount
 from gateway.receipts.models import (
     BEHAVIOURS,
     BUILTIN_TYPES,
@@ -180,11 +181,7 @@ def dedupe_key(account: str | None, received_on: dt.date, amount: Decimal,
 
 
 def _check_amount(amount: Decimal, where: str = "amount") -> Decimal:
-    if amount != cents(amount):
-        raise UserError("amount must be in whole cents", where=where)
-    if amount <= 0:
-        raise UserError("amount must be more than zero", where=where)
-    return cents(amount)
+    return receipt_amount(amount, where)
 
 
 async def _owned(session: AsyncSession, model: Any, obj_id: int | None, practice_id: int,
@@ -299,8 +296,10 @@ async def reconcile(
             select(Receipt.id).where(
                 Receipt.practice_id == practice_id,
                 Receipt.status.in_(WORKABLE),
-                or_(Receipt.hold_set_by.is_(None), Receipt.hold_set_by != "user",
-                    Receipt.hold_until.is_(None), Receipt.hold_until <= today),
+                # a biller's hold waits for its date while the receipt is on Hold
+                or_(Receipt.status != "Hold", Receipt.hold_set_by.is_(None),
+                    Receipt.hold_set_by != "user", Receipt.hold_until.is_(None),
+                    Receipt.hold_until <= today),
             ).order_by(Receipt.id)
         )).all())
     for chunk in _chunks(work, chunk_size):
@@ -503,8 +502,9 @@ async def change_status(
     session: AsyncSession, practice_id: int, ids: Sequence[int], status: str, *, actor: str,
     hold_until: dt.date | None = None, today: dt.date | None = None,
 ) -> int:
-    """Move receipts among New, Hold, Ignore and Error, all or none. Hold with a date is a
-    biller's hold (the nightly run waits for it); Hold without one lets the engine decide."""
+    """Move receipts among New, Hold, Ignore and Error, all or none. With a hold date every
+    receipt becomes a biller's hold until it (the nightly run waits for it); without one each
+    receipt keeps its own hold date and who set it."""
     if status not in BULK_STATUSES:
         raise UserError(f"status must be one of {', '.join(BULK_STATUSES)}", where="status")
     if hold_until is not None and status != "Hold":
@@ -528,8 +528,8 @@ async def change_status(
     msgs = []
     for r in rows:
         r.status = status
-        r.hold_until = hold_until
-        r.hold_set_by = "user" if hold_until is not None else None
+        if hold_until is not None:
+            r.hold_until, r.hold_set_by = hold_until, "user"
         r.status_reason = text
         msgs.append((r.id, actor, status, text, today))
     await session.flush()
@@ -748,7 +748,10 @@ def _search_query(practice_id: int, f: ReceiptSearch) -> Any:
     if f.payer:
         q = q.where(func.lower(Receipt.payer_name).like(f"%{f.payer.strip().lower()}%"))
     if f.amount is not None:
-        q = q.where(Receipt.amount == cents(f.amount))
+        try:
+            q = q.where(Receipt.amount == exact_cents(f.amount))
+        except MoneyError as exc:
+            raise UserError(str(exc), where="amount") from exc
     if f.receipt_id is not None:
         q = q.where(Receipt.id == f.receipt_id)
     if f.type:

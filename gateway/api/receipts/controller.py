@@ -18,8 +18,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import UserError
-from gateway.core.money import MoneyError, parse_money
+from gateway.core.money import MoneyError
 from gateway.receipts import service
+from gateway.receipts.amounts import exact_cents
 from gateway.receipts.importer import import_receipts
 from gateway.receipts.schemas import (
     ApplyIn,
@@ -61,7 +62,7 @@ def _filters(
     receipt_id: int | None, type: str | None, limit: int, offset: int,  # noqa: A002
 ) -> ReceiptSearch:
     try:
-        money = parse_money(amount) if amount not in (None, "") else None
+        money = exact_cents(amount) if amount not in (None, "") else None
     except MoneyError as exc:
         raise UserError(str(exc), where="amount") from exc
     try:
