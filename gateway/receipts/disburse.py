@@ -79,7 +79,7 @@ class Rules:
     order: str = "oldest_first"
     copays_limited: bool = False
     copays_across: bool = False
-    statement_statuses: frozenset[str] = frozenset({"Statement", "Patient Statement"})
+    statement_statuses: frozenset[str] = frozenset(PracticeSettings().receipt_statement_statuses)
     skip_statuses: frozenset[str] = frozenset()
 
     @classmethod
