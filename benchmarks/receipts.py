@@ -8,8 +8,9 @@ one practice, a patient per receipt, two claims per patient of two lines each (a
 patient balance on every line, one claim per patient at statement level), and New receipts of
 every behaviour: co-pays and coinsurance on the visit's date, general payments, pre-pays.
 Then, in this process, the baseline (a bare SQL read of the same receipts) and the nightly run
-(`reconcile_practice`, one transaction) are timed. Each phase runs in its own process; its peak RSS is that process's high-water mark
-(the interpreter with the gateway imported is about 80 MB of it).
+(`reconcile_practice`, one transaction) are timed. Each phase runs in its own process; its
+peak RSS is that process's high-water mark (the interpreter with the gateway imported is about
+80 MB of it).
 """
 
 from __future__ import annotations
@@ -128,14 +129,11 @@ async def _baseline(url: str) -> tuple[int, str]:
 
 
 async def _nightly(url: str, chunk: int) -> tuple[int, str]:
-    import gateway.receipts.service as svc
-
-    svc.CHUNK = chunk
     engine = make_engine(url)
     try:
         maker = make_sessionmaker(engine)
         async with maker() as s:
-            res = await reconcile_practice(s, 1, TODAY)
+            res = await reconcile_practice(s, 1, TODAY, chunk_size=chunk)
             await s.commit()
         async with maker() as s:
             apps = await s.scalar(select(func.count()).select_from(ReceiptApplication))

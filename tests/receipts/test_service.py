@@ -390,5 +390,6 @@ async def test_every_step_leaves_a_message_and_every_action_an_audit_row(session
     from gateway.db.models import AuditLog
 
     actions = (await session.scalars(select(AuditLog.action).where(
-        AuditLog.practice_id == pid, AuditLog.action.like("receipt.%")).order_by(AuditLog.id))).all()
+        AuditLog.practice_id == pid, AuditLog.action.like("receipt.%"))
+        .order_by(AuditLog.id))).all()
     assert actions == ["receipt.create", "receipt.status", "receipt.reverse"]
