@@ -170,3 +170,8 @@ async def test_sub_cent_and_odd_amounts_are_refused_with_where(client: AsyncTest
     assert r.status_code == 400 and "part of a cent" in r.text
     r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
     assert r.json() == []
+    r = await client.get("/api/receipts?date_from=yesterday", headers=practice.headers("viewer"))
+    assert r.status_code == 400 and "date_from" in r.text
+    r = await client.get("/schema/openapi.json")
+    params = {p["name"] for p in r.json()["paths"]["/api/receipts"]["get"]["parameters"]}
+    assert {"status", "date_from", "amount", "chart_number", "limit", "offset"} <= params
