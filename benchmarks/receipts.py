@@ -137,8 +137,8 @@ async def _nightly(url: str, chunk: int) -> tuple[int, str]:
             await s.commit()
         async with maker() as s:
             apps = await s.scalar(select(func.count()).select_from(ReceiptApplication))
-            by_status = dict((await s.execute(
-                select(Receipt.status, func.count()).group_by(Receipt.status))).tuples().all())
+            by_status = {str(k): n for k, n in (await s.execute(
+                select(Receipt.status, func.count()).group_by(Receipt.status))).tuples().all()}
         return res.considered, (f"outcome: {by_status}; {apps} applications; "
                                 f"${res.applied} applied")
     finally:

@@ -166,6 +166,9 @@ async def test_sub_cent_and_odd_amounts_are_refused_with_where(client: AsyncTest
         r = await client.post("/api/receipts", json=body, headers=hb)
         assert r.status_code == 400, (amount, r.text)
         assert "amount" in r.text
+    body = {"received_on": DOS.isoformat(), "amount": 10.005, "patient_account": "A1"}
+    r = await client.post("/api/receipts", json=body, headers=hb)  # a JSON number, too
+    assert r.status_code == 400 and "part of a cent" in r.text
     r = await client.get("/api/receipts?amount=10.005", headers=practice.headers("viewer"))
     assert r.status_code == 400 and "part of a cent" in r.text
     r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
