@@ -11,10 +11,9 @@ migration that adds a value drops and re-creates the constraint. They are the me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from alembic import op
+
+from gateway.db.migration_support import foreign_keys_off_on_sqlite
 
 revision = "0020_receipts_vocabulary"
 down_revision = "0006_receipts"
@@ -46,32 +45,8 @@ def _sql(column: str, values: tuple[str, ...], nullable: bool) -> str:
     return f"{column} IS NULL OR {check}" if nullable else check
 
 
-@contextmanager
-def _foreign_keys_off_on_sqlite() -> Iterator[None]:
-    """SQLite adds a CHECK by re-creating the table, and dropping `receipts` while
-    receipt_applications and receipt_messages point at its rows fails with foreign keys on
-    (even deferred). The pragma only changes outside a transaction, so the work so far is
-    committed first; afterwards every reference is checked before foreign keys are back on."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    dbapi = bind.connection.dbapi_connection
-    assert dbapi is not None
-    dbapi.commit()
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    try:
-        yield
-        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        if broken:  # pragma: no cover - the copy keeps every row and id
-            raise RuntimeError(f"foreign keys broken by the table rebuild: {broken[:5]}")
-        dbapi.commit()
-    finally:
-        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def upgrade() -> None:
-    with _foreign_keys_off_on_sqlite():
+    with foreign_keys_off_on_sqlite():
         for table, checks in CHECKS.items():
             with op.batch_alter_table(table) as batch:
                 for column, values, nullable in checks:
@@ -80,7 +55,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _foreign_keys_off_on_sqlite():
+    with foreign_keys_off_on_sqlite():
         for table, checks in reversed(CHECKS.items()):
             with op.batch_alter_table(table) as batch:
                 for column, _values, _nullable in reversed(checks):
