@@ -129,19 +129,16 @@ async def _baseline(url: str) -> tuple[int, str]:
 
 
 async def _nightly(url: str, chunk: int) -> tuple[int, str]:
-    import gateway.receipts.service as svc
-
-    svc.CHUNK = chunk
     engine = make_engine(url)
     try:
         maker = make_sessionmaker(engine)
         async with maker() as s:
-            res = await reconcile_practice(s, 1, TODAY)
+            res = await reconcile_practice(s, 1, TODAY, chunk_size=chunk)
             await s.commit()
         async with maker() as s:
             apps = await s.scalar(select(func.count()).select_from(ReceiptApplication))
-            by_status = dict((await s.execute(
-                select(Receipt.status, func.count()).group_by(Receipt.status))).tuples().all())
+            by_status = {str(k): n for k, n in (await s.execute(
+                select(Receipt.status, func.count()).group_by(Receipt.status))).tuples().all()}
         return res.considered, (f"outcome: {by_status}; {apps} applications; "
                                 f"${res.applied} applied")
     finally:

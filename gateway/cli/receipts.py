@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from gateway.db.engine import session_scope
 from gateway.receipts import service
 from gateway.receipts.importer import import_receipts
 from gateway.receipts.models import STATUSES
-from gateway.receipts.schemas import ReceiptSearch
+from gateway.receipts.schemas import ImportResult, ReceiptOut, ReceiptSearch, ReconcileResult
 
 ACTOR = "cli"
 
@@ -48,7 +49,7 @@ def import_cmd(ctx: click.Context, practice_id: int, file: Path, location_id: in
     except OSError as exc:
         raise UserError(f"cannot read the file ({exc.strerror})", where=str(file)) from exc
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> ImportResult:
         async with session_scope(database_url(ctx)) as s:
             return await import_receipts(s, practice_id, data, filename=file.name, actor=ACTOR,
                                          today=today, location_id=location_id)
@@ -81,7 +82,7 @@ def reconcile_cmd(ctx: click.Context, practice_id: int, all_: bool, ids: tuple[i
     if all_ == bool(ids):
         raise UserError("give receipt ids or --all", where="reconcile")
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> ReconcileResult:
         async with session_scope(database_url(ctx)) as s:
             if all_:
                 return await service.reconcile_practice(s, practice_id, today, actor=ACTOR)
@@ -114,7 +115,7 @@ FILTERS = [
 ]
 
 
-def _filters(f):  # type: ignore[no-untyped-def]
+def _filters(f: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(FILTERS):
         f = option(f)
     return f
@@ -132,7 +133,7 @@ def list_cmd(ctx: click.Context, practice_id: int, status: tuple[str, ...], char
     """List receipts (default: the Error queue), newest first."""
     f = _search(status, chart, date_from, date_to, limit)
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> list[ReceiptOut]:
         async with session_scope(database_url(ctx)) as s:
             return await service.search(s, practice_id, f)
 

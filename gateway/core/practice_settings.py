@@ -25,9 +25,12 @@ class PracticeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     copays_limited_to_copay_procedures: bool = False
     copays_across_procedures: bool = False
     # Receipts: claim statuses that count as "at statement level" for general payments, and
-    # claim statuses the receipt engine never associates a payment with by itself.
+    # claim statuses the receipt engine never associates a payment with by itself. "Patient
+    # Balance" is where posting leaves a claim a payer paid with the rest the patient's
+    # (gateway.posting.rules.DEFAULT_STATUS_RULES, outcome no_insurance), so a patient's
+    # payment after an ERA finds it out of the box.
     receipt_statement_statuses: list[str] = msgspec.field(
-        default_factory=lambda: ["Statement", "Patient Statement"]
+        default_factory=lambda: ["Statement", "Patient Statement", "Patient Balance"]
     )
     receipt_skip_auto_association_statuses: list[str] = []
     # Jobs

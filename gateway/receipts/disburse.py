@@ -15,16 +15,17 @@ The rules, in the order they are tried (see docs/receipts.md):
   "skip auto-association" status are never chosen (when only such claims match -> Error).
   - Co-Pay fills one procedure (a copay-flagged one with a balance first, else the highest
     balance) to 0; with "co-pays across procedures" it continues to the next procedure of the
-    claim. With "co-pays limited to copay procedures" only copay-flagged procedures take money
-    and a co-pay larger than their balance -> Error (nothing applied).
+    claim. With "co-pays limited to copay procedures" only the first copay-flagged procedure
+    in claim order is the co-pay procedure: it is paid up to its balance, the other flagged
+    procedures count as any other, and the rest goes on as below (no flagged one -> Error).
   - Coinsurance / Deductible fill the claim's procedures in line order.
   - What is left is a general payment, with the visit's claim among its candidates.
 * General: the patient's claims at statement level (level "Statement", a statement status or
   an invoice date), minus skip statuses. None -> Error. Pay balances in the practice's order
   (oldest / newest service date first, or highest balance first), lines in line order. Money
   beyond what the patient owes: Hold until received + credit hold days, then it goes on the
-  most recent claim (latest date of service) as a credit and that claim takes the practice's
-  credit status.
+  patient's most recent claim (date of service, then id; any level, not in a skip status) as
+  a credit and that claim takes the practice's credit status.
 * Completed when nothing is left.
 """
 
@@ -36,6 +37,11 @@ from decimal import Decimal
 
 from gateway.core.money import ZERO, format_money
 from gateway.core.practice_settings import PracticeSettings
+from gateway.receipts.enums import Behaviour, ReceiptStatus
+
+COMPLETED, HOLD, ERROR = ReceiptStatus.COMPLETED, ReceiptStatus.HOLD, ReceiptStatus.ERROR
+# Behaviours that look for the visit's claim first.
+VISIT_BEHAVIOURS = (Behaviour.COPAY, Behaviour.COINSURANCE, Behaviour.DEDUCTIBLE)
 
 
 @dataclass
@@ -62,7 +68,7 @@ class ClaimView:
 @dataclass
 class ReceiptView:
     id: int
-    behaviour: str  # copay / coinsurance / deductible / general / prepay
+    behaviour: Behaviour
     received_on: dt.date
     unapplied: Decimal
     patient_known: bool = True
@@ -78,7 +84,7 @@ class Rules:
     order: str = "oldest_first"
     copays_limited: bool = False
     copays_across: bool = False
-    statement_statuses: frozenset[str] = frozenset({"Statement", "Patient Statement"})
+    statement_statuses: frozenset[str] = frozenset(PracticeSettings().receipt_statement_statuses)
     skip_statuses: frozenset[str] = frozenset()
 
     @classmethod
@@ -106,7 +112,7 @@ class Application:
 
 @dataclass
 class Decision:
-    status: str  # Completed / Hold / Error
+    status: ReceiptStatus  # Completed / Hold / Error
     message: str
     applications: list[Application] = field(default_factory=list)
     hold_until: dt.date | None = None
@@ -122,11 +128,11 @@ def money(d: Decimal) -> str:
 
 
 NAMES = {
-    "copay": "co-pay",
-    "coinsurance": "coinsurance payment",
-    "deductible": "deductible payment",
-    "general": "general payment",
-    "prepay": "pre-payment",
+    Behaviour.COPAY: "co-pay",
+    Behaviour.COINSURANCE: "coinsurance payment",
+    Behaviour.DEDUCTIBLE: "deductible payment",
+    Behaviour.GENERAL: "general payment",
+    Behaviour.PREPAY: "pre-payment",
 }
 
 
@@ -172,7 +178,7 @@ class _Run:
         ]
         return ", ".join(parts)
 
-    def done(self, status: str, text: str, hold_until: dt.date | None = None,
+    def done(self, status: ReceiptStatus, text: str, hold_until: dt.date | None = None,
              claim_status: dict[int, str] | None = None) -> Decision:
         self.notes.append(text)
         return Decision(
@@ -191,26 +197,26 @@ def decide(
     run = _Run(receipt, rules, today)
     name = NAMES.get(receipt.behaviour, "payment")
     if not receipt.patient_known:
-        return run.done("Error", "The patient is not known, so the payment cannot be matched "
-                                 "to a claim: correct the patient or apply it by hand.")
+        return run.done(ERROR, "The patient is not known, so the payment cannot be matched "
+                               "to a claim: correct the patient or apply it by hand.")
     if run.remaining <= 0:
-        return run.done("Completed", "Nothing is left to apply.")
-    if receipt.behaviour == "prepay":
+        return run.done(COMPLETED, "Nothing is left to apply.")
+    if receipt.behaviour == Behaviour.PREPAY:
         until = receipt.received_on + dt.timedelta(days=rules.credit_hold_days)
         if today < until:
-            return run.done("Hold", f"A pre-payment is never applied automatically; held until "
-                                    f"{until} for a biller to apply it by hand.", until)
-        return run.done("Error", f"This pre-payment was not applied by hand within "
-                                 f"{rules.credit_hold_days} days of {receipt.received_on}: "
-                                 f"apply it by hand or refund it.")
+            return run.done(HOLD, f"A pre-payment is never applied automatically; held until "
+                                  f"{until} for a biller to apply it by hand.", until)
+        return run.done(ERROR, f"This pre-payment was not applied by hand within "
+                               f"{rules.credit_hold_days} days of {receipt.received_on}: "
+                               f"apply it by hand or refund it.")
 
     visit_claim: ClaimView | None = None
-    if receipt.behaviour in ("copay", "coinsurance", "deductible"):
+    if receipt.behaviour in VISIT_BEHAVIOURS:
         found = _visit_claim(run, claims, name)
         if isinstance(found, Decision):
             return found
         visit_claim = found
-        if receipt.behaviour == "copay":
+        if receipt.behaviour == Behaviour.COPAY:
             failed = _fill_copay(run, visit_claim)
             if failed is not None:
                 return failed
@@ -220,7 +226,7 @@ def decide(
             if run.apps:
                 run.notes.append(f"Applied {run.applied_text()} (the visit's claim).")
         if run.remaining == 0:
-            return run.done("Completed", "")
+            return run.done(COMPLETED, "")
         run.notes.append(f"The {money(run.remaining)} left is treated as a general payment.")
     return _general(run, claims, visit_claim)
 
@@ -243,18 +249,18 @@ def _visit_claim(run: _Run, claims: list[ClaimView], name: str) -> ClaimView | D
         return usable[0]
     if len(usable) > 1:
         ids = ", ".join(str(c.id) for c in sorted(usable, key=lambda c: c.id))
-        return run.done("Error", f"{len(usable)} claims match {how} (claims {ids}): "
-                                 f"choose one and apply the {name} by hand.")
+        return run.done(ERROR, f"{len(usable)} claims match {how} (claims {ids}): "
+                               f"choose one and apply the {name} by hand.")
     if matches:
         c = matches[0]
-        return run.done("Error", f"Claim {c.id} matches {how} but its status {c.status!r} is set "
-                                 f"to skip auto-association: apply the {name} by hand.")
+        return run.done(ERROR, f"Claim {c.id} matches {how} but its status {c.status!r} is set "
+                               f"to skip auto-association: apply the {name} by hand.")
     until = r.received_on + dt.timedelta(days=rules.copay_hold_days)
     if run.today < until:
-        return run.done("Hold", f"No claim yet for {how}; held until {until} while the claim "
-                                f"is created.", until)
-    return run.done("Error", f"No claim for {how} within {rules.copay_hold_days} days of "
-                             f"{r.received_on}: apply the {name} by hand.")
+        return run.done(HOLD, f"No claim yet for {how}; held until {until} while the claim "
+                              f"is created.", until)
+    return run.done(ERROR, f"No claim for {how} within {rules.copay_hold_days} days of "
+                           f"{r.received_on}: apply the {name} by hand.")
 
 
 def _by_balance(run: _Run, lines: list[Line]) -> list[Line]:
@@ -262,26 +268,21 @@ def _by_balance(run: _Run, lines: list[Line]) -> list[Line]:
 
 
 def _fill_copay(run: _Run, claim: ClaimView) -> Decision | None:
+    """Fill the co-pay procedure(s) of the visit's claim; what is left stays in `run`."""
     rules = run.rules
     flagged = [x for x in claim.lines if x.copay]
     if rules.copays_limited:
         if not flagged:
-            return run.done("Error", f"Claim {claim.id} has no co-pay procedure and co-pays are "
-                                     f"limited to co-pay procedures: apply it by hand.")
-        targets = _by_balance(run, flagged)
-        if not rules.copays_across:
-            targets = targets[:1]
-        capacity = sum((max(run.bal(x), ZERO) for x in targets), ZERO)
-        if run.remaining > capacity:
-            where = ("the co-pay procedures" if len(targets) > 1
-                     else f"the co-pay procedure (line {targets[0].line_number})")
-            return run.done("Error", f"The co-pay of {money(run.remaining)} is more than the "
-                                     f"{money(capacity)} patient balance of {where} on claim "
-                                     f"{claim.id}, and co-pays are limited to co-pay procedures: "
-                                     f"apply it by hand.")
-        for line in targets:
-            run.pay(line)
-        run.notes.append(f"Applied {run.applied_text()} (co-pay procedure).")
+            return run.done(ERROR, f"Claim {claim.id} has no co-pay procedure and co-pays are "
+                                   f"limited to co-pay procedures: apply it by hand.")
+        # only the first flagged procedure in claim order is the co-pay procedure; the other
+        # flagged procedures are treated as any other procedure (the rest goes on as general)
+        first = min(flagged, key=lambda x: x.line_number)
+        if run.pay(first):
+            run.notes.append(f"Applied {run.applied_text()} (co-pay procedure).")
+        else:
+            run.notes.append(f"The co-pay procedure (line {first.line_number}) of claim "
+                             f"{claim.id} has no patient balance.")
         return None
     with_balance = [x for x in claim.lines if run.bal(x) > 0]
     order = _by_balance(run, [x for x in with_balance if x.copay]) + _by_balance(
@@ -312,8 +313,8 @@ def _general(run: _Run, claims: list[ClaimView], visit_claim: ClaimView | None) 
     if visit_claim is not None and all(c.id != visit_claim.id for c in candidates):
         candidates.append(visit_claim)
     if not candidates:
-        return run.done("Error", "The patient has no claim at statement level, in a statement "
-                                 "status or with an invoice date: apply the payment by hand.")
+        return run.done(ERROR, "The patient has no claim at statement level, in a statement "
+                               "status or with an invoice date: apply the payment by hand.")
     if rules.order == "newest_first":
         ordered = sorted(candidates, key=lambda c: (c.service_date, c.id), reverse=True)
     elif rules.order == "highest_balance_first":
@@ -329,25 +330,33 @@ def _general(run: _Run, claims: list[ClaimView], visit_claim: ClaimView | None) 
     if len(run.apps) > start:
         run.notes.append(f"Applied {run.applied_text(start)}.")
     if run.remaining == 0:
-        return run.done("Completed", "")
+        return run.done(COMPLETED, "")
     until = r.received_on + dt.timedelta(days=rules.credit_hold_days)
-    latest = max(candidates, key=lambda c: (c.service_date, c.id))
     if run.today < until:
-        return run.done("Hold", f"{money(run.remaining)} is more than the patient owes; held "
-                                f"until {until}, then it goes on the most recent claim as a "
-                                f"credit.", until)
-    if not latest.lines:  # pragma: no cover - claims always have lines
-        return run.done("Error", f"Claim {latest.id} has no lines to hold the credit.")
+        return run.done(HOLD, f"{money(run.remaining)} is more than the patient "
+                              f"owes; held until {until}, then it goes on the most "
+                              f"recent claim as a credit.", until)
+    latest = _most_recent(claims, rules)
+    if latest is None:  # pragma: no cover - claims always have lines
+        return run.done(ERROR, "No claim of the patient has lines to hold the "
+                               "credit.")
     line = min(latest.lines, key=lambda x: x.line_number)
     amount = run.remaining
     run.credit(line, amount)
     return run.done(
-        "Completed",
+        COMPLETED,
         f"{money(amount)} more than the patient owes was put on claim {latest.id} line "
         f"{line.line_number} as a credit after {rules.credit_hold_days} days; the claim's status "
         f"is now {rules.credit_status!r}.",
         claim_status={latest.id: rules.credit_status},
     )
+
+
+def _most_recent(claims: list[ClaimView], rules: Rules) -> ClaimView | None:
+    """The patient's most recent claim (date of service, then id) that may take a credit: any
+    level or status except the skip statuses, with at least one line."""
+    usable = [c for c in claims if c.lines and c.status not in rules.skip_statuses]
+    return max(usable, key=lambda c: (c.service_date, c.id), default=None)
 
 
 def commit(decision: Decision, claims: list[ClaimView]) -> None:

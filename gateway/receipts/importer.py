@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -30,18 +31,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.audit import audit
 from gateway.admin.practices import get_practice
 from gateway.core.errors import UserError
-from gateway.core.money import MoneyError, parse_money
+from gateway.core.money import MoneyError
 from gateway.db.models import Patient
 from gateway.db.upsert import insert_if_absent
-from gateway.receipts.models import Receipt
+from gateway.receipts.amounts import exact_cents, range_problem
+from gateway.receipts.common import MessageRow, loose_key, write_messages
+from gateway.receipts.enums import ReceiptStatus, Source
+from gateway.receipts.receipt_types import TypeTable, type_table
+from gateway.receipts.reconcile import reconcile
+from gateway.receipts.recording import METHOD_ALIASES, RECEIPTS, dedupe_key
 from gateway.receipts.schemas import ImportResult, RowProblem
-from gateway.receipts.service import (
-    _messages,
-    _type_table,
-    dedupe_key,
-    normalize_method,
-    reconcile,
-)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "patient": ("patientid", "chartnumber", "chart", "chartno", "patientaccount", "account",
@@ -60,10 +59,6 @@ TITLES = {"patient": "Patient ID", "statement": "Statement ID", "date": "Date",
           "amount": "Amount", "type": "Type", "method": "Method",
           "trace": "Check/Trace Number", "comment": "Comment"}
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%Y/%m/%d", "%d-%b-%Y")
-
-
-def _norm(text: object) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
 def _text(v: Any) -> str:
@@ -106,7 +101,7 @@ def read_rows(data: bytes, filename: str) -> tuple[dict[str, int], list[tuple[in
     header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
     if header_at is None:
         raise UserError("the workbook is empty", where=filename)
-    names = [_norm(c) for c in rows[header_at]]
+    names = [loose_key(c) for c in rows[header_at]]
     columns: dict[str, int] = {}
     for field, aliases in COLUMNS.items():
         for i, name in enumerate(names):
@@ -122,6 +117,85 @@ def read_rows(data: bytes, filename: str) -> tuple[dict[str, int], list[tuple[in
     return columns, body
 
 
+@dataclass
+class _Sheet:
+    """The columns found in the header and the practice's receipt types."""
+
+    columns: dict[str, int]
+    types: TypeTable
+
+    def cell(self, row: Sequence[Any], field: str) -> Any:
+        i = self.columns.get(field)
+        return row[i] if i is not None and i < len(row) else None
+
+    def text(self, row: Sequence[Any], field: str) -> str:
+        return _text(self.cell(row, field))
+
+
+def _amount(value: Any) -> tuple[Decimal | None, str | None]:
+    """(amount, None) or (None, why it is not a receipt amount): never rounded."""
+    try:
+        amount = exact_cents(value)
+    except MoneyError as exc:
+        return None, str(exc)
+    why = range_problem(amount)
+    return (None, why) if why is not None else (amount, None)
+
+
+def _parse_row(sheet: _Sheet, row: Sequence[Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The receipt fields of one row and its problems by field (nothing is guessed)."""
+    problems: dict[str, str] = {}
+    account = sheet.text(row, "patient")
+    if not account:
+        problems["patient"] = "the chart number is missing"
+    elif len(account) > 80:
+        problems["patient"] = "the chart number is longer than 80 characters"
+    received: dt.date | None = None
+    try:
+        received = _date(sheet.cell(row, "date"))
+    except ValueError as exc:
+        problems["date"] = str(exc)
+    amount, why = _amount(sheet.cell(row, "amount"))
+    if why is not None:
+        problems["amount"] = why
+    type_text = sheet.text(row, "type") or "General Payment"
+    hit = sheet.types.get(loose_key(type_text))
+    if hit is None:
+        problems["type"] = f"unknown receipt type {type_text!r}"
+    trace = sheet.text(row, "trace") or None
+    method_text = sheet.text(row, "method") or ("check" if trace else "other")
+    method = METHOD_ALIASES.get(loose_key(method_text))
+    if method is None:
+        problems["method"] = f"unknown payment method {method_text!r}"
+    statement = sheet.text(row, "statement") or None
+    for field, value in (("trace", trace), ("statement", statement)):
+        if value and len(value) > 80:
+            problems[field] = "longer than 80 characters"
+    if problems or received is None or amount is None or hit is None or method is None:
+        return {}, problems
+    return {
+        "patient_account": account, "received_on": received, "type_name": hit[0],
+        "behaviour": hit[1], "method": method, "source": Source.IMPORT,
+        "check_number": trace, "statement_id": statement,
+        "comment": sheet.text(row, "comment") or None, "amount": amount,
+        "status": ReceiptStatus.NEW, "dedupe_key": dedupe_key(account, received, amount, trace),
+    }, problems
+
+
+async def _patients(session: AsyncSession, practice_id: int,
+                    accounts: set[str]) -> dict[str, int]:
+    """Patient id by chart number, for the chart numbers that match a patient."""
+    wanted = sorted(accounts)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        found.update((await session.execute(
+            select(Patient.account, Patient.id).where(
+                Patient.practice_id == practice_id,
+                Patient.account.in_(wanted[start:start + 500]))
+        )).tuples().all())
+    return found
+
+
 async def import_receipts(
     session: AsyncSession, practice_id: int, data: bytes, *, filename: str = "receipts.xlsx",
     actor: str, today: dt.date | None = None, location_id: int | None = None,
@@ -129,87 +203,30 @@ async def import_receipts(
     """Import a receipts workbook (see the module docstring for what happens to what)."""
     await get_practice(session, practice_id)
     columns, body = read_rows(data, filename)
-    types = await _type_table(session, practice_id)
+    sheet = _Sheet(columns, await type_table(session, practice_id))
     result = ImportResult(rows=len(body))
     parsed: list[tuple[int, dict[str, Any]]] = []
-
-    def cell(row: Sequence[Any], field: str) -> Any:
-        i = columns.get(field)
-        return row[i] if i is not None and i < len(row) else None
-
     for number, row in body:
-        problems: list[RowProblem] = []
-
-        def problem(field: str, message: str, number: int = number,
-                    problems: list[RowProblem] = problems) -> None:
-            problems.append(RowProblem(row=number, field=TITLES[field], message=message))
-
-        account = _text(cell(row, "patient"))
-        if not account:
-            problem("patient", "the chart number is missing")
-        elif len(account) > 80:
-            problem("patient", "the chart number is longer than 80 characters")
-        received: dt.date | None = None
-        try:
-            received = _date(cell(row, "date"))
-        except ValueError as exc:
-            problem("date", str(exc))
-        try:
-            amount = parse_money(cell(row, "amount"))
-            if amount <= 0:
-                problem("amount", f"the amount must be more than zero, not {amount}")
-        except MoneyError as exc:
-            problem("amount", str(exc))
-        type_text = _text(cell(row, "type")) or "General Payment"
-        hit = types.get(_norm(type_text))
-        if hit is None:
-            problem("type", f"unknown receipt type {type_text!r}")
-        trace = _text(cell(row, "trace")) or None
-        method_text = _text(cell(row, "method")) or ("check" if trace else "other")
-        method = None
-        try:
-            method = normalize_method(method_text)
-        except UserError:
-            problem("method", f"unknown payment method {method_text!r}")
-        statement = _text(cell(row, "statement")) or None
-        for field, value in (("trace", trace), ("statement", statement)):
-            if value and len(value) > 80:
-                problem(field, "longer than 80 characters")
-        if problems:
-            result.problems.extend(problems)
-            continue
-        assert received is not None and hit is not None and method is not None
-        parsed.append((number, {
-            "practice_id": practice_id, "patient_account": account, "received_on": received,
-            "type_name": hit[0], "behaviour": hit[1], "method": method, "source": "import",
-            "check_number": trace, "statement_id": statement,
-            "comment": _text(cell(row, "comment")) or None, "location_id": location_id,
-            "amount": amount, "status": "New", "created_by": actor,
-            "dedupe_key": dedupe_key(account, received, amount, trace),
-        }))
-
-    accounts = sorted({v["patient_account"] for _, v in parsed})
-    patients: dict[str, int] = {}
-    for start in range(0, len(accounts), 500):
-        patients.update((await session.execute(
-            select(Patient.account, Patient.id).where(
-                Patient.practice_id == practice_id,
-                Patient.account.in_(accounts[start:start + 500]))
-        )).tuples().all())
-    messages = []
+        values, problems = _parse_row(sheet, row)
+        result.problems.extend(RowProblem(row=number, field=TITLES[f], message=m)
+                               for f, m in problems.items())
+        if not problems:
+            parsed.append((number, values))
+    patients = await _patients(session, practice_id, {v["patient_account"] for _, v in parsed})
+    messages: list[MessageRow] = []
     for number, values in parsed:
-        values["patient_id"] = patients.get(values["patient_account"])
-        new_id = await insert_if_absent(session, Receipt.__table__, values,  # type: ignore[arg-type]
-                                        ["practice_id", "dedupe_key"])
+        values.update(practice_id=practice_id, location_id=location_id, created_by=actor,
+                      patient_id=patients.get(values["patient_account"]))
+        new_id = await insert_if_absent(session, RECEIPTS, values, ["practice_id", "dedupe_key"])
         if new_id is None:
             result.duplicates.append(number)
             continue
         result.created.append(new_id)
         if values["patient_id"] is None:
             result.patient_not_known.append(number)
-        messages.append((new_id, actor, "New", f"Imported from {filename}, row {number}.",
-                         today))
-    await _messages(session, messages)
+        messages.append((new_id, actor, ReceiptStatus.NEW,
+                         f"Imported from {filename}, row {number}.", today))
+    await write_messages(session, messages)
     await audit(session, practice_id=practice_id, actor=actor, action="receipt.import",
                 object_type="receipt", detail={
                     "file": filename, "rows": result.rows, "created": len(result.created),

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -27,25 +28,36 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
+from gateway.db.strenum import StrEnumType, check_in
 from gateway.db.types import Money
+from gateway.receipts.enums import (
+    BULK_STATUSES,
+    WORKABLE,
+    Behaviour,
+    HoldSetBy,
+    Method,
+    ReceiptStatus,
+    Source,
+)
 
-STATUSES = ("New", "Hold", "Completed", "Error", "Reversed", "Ignore")
-# Statuses the engine works on; every other status is skipped by reconciliation.
-WORKABLE = ("New", "Hold")
-# Statuses a biller may move receipts among with a bulk status change.
-BULK_STATUSES = ("New", "Hold", "Ignore", "Error")
-
+STATUSES: tuple[ReceiptStatus, ...] = tuple(ReceiptStatus)
 # The five behaviours; every receipt type (built in or practice-defined) maps to one.
-BEHAVIOURS = ("copay", "coinsurance", "deductible", "general", "prepay")
-BUILTIN_TYPES = {
-    "Co-Pay": "copay",
-    "Patient Coinsurance": "coinsurance",
-    "Patient Deductible": "deductible",
-    "General Payment": "general",
-    "Pre-Pay": "prepay",
+BEHAVIOURS: tuple[Behaviour, ...] = tuple(Behaviour)
+BUILTIN_TYPES: dict[str, Behaviour] = {
+    "Co-Pay": Behaviour.COPAY,
+    "Patient Coinsurance": Behaviour.COINSURANCE,
+    "Patient Deductible": Behaviour.DEDUCTIBLE,
+    "General Payment": Behaviour.GENERAL,
+    "Pre-Pay": Behaviour.PREPAY,
 }
-METHODS = ("cash", "check", "card", "ach", "other")
-SOURCES = ("front_desk", "online_portal", "intake", "statement_epayment", "import")
+METHODS: tuple[Method, ...] = tuple(Method)
+SOURCES: tuple[Source, ...] = tuple(Source)
+
+
+__all__ = [
+    "BEHAVIOURS", "BUILTIN_TYPES", "BULK_STATUSES", "METHODS", "SOURCES", "STATUSES", "WORKABLE",
+    "Receipt", "ReceiptApplication", "ReceiptMessage", "ReceiptType",
+]
 
 
 class ReceiptType(Timestamped, Base):
@@ -53,12 +65,15 @@ class ReceiptType(Timestamped, Base):
     built-in behaviour it follows."""
 
     __tablename__ = "receipt_types"
-    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "name"),
+        CheckConstraint(check_in("behaviour", Behaviour), name="behaviour"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
-    behaviour: Mapped[str] = mapped_column(String(20))  # BEHAVIOURS
+    behaviour: Mapped[Behaviour] = mapped_column(StrEnumType(Behaviour, 20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -78,6 +93,11 @@ class Receipt(Timestamped, Base):
         UniqueConstraint("practice_id", "dedupe_key"),
         Index("ix_receipts_practice_status", "practice_id", "status"),
         Index("ix_receipts_practice_received", "practice_id", "received_on"),
+        CheckConstraint(check_in("status", ReceiptStatus), name="status"),
+        CheckConstraint(check_in("behaviour", Behaviour), name="behaviour"),
+        CheckConstraint(check_in("method", Method), name="method"),
+        CheckConstraint(check_in("source", Source), name="source"),
+        CheckConstraint(check_in("hold_set_by", HoldSetBy, nullable=True), name="hold_set_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,9 +106,9 @@ class Receipt(Timestamped, Base):
     patient_account: Mapped[str | None] = mapped_column(String(80))
     received_on: Mapped[dt.date] = mapped_column(Date)
     type_name: Mapped[str] = mapped_column(String(60))
-    behaviour: Mapped[str] = mapped_column(String(20))  # BEHAVIOURS, fixed at creation
-    method: Mapped[str] = mapped_column(String(20))  # METHODS
-    source: Mapped[str] = mapped_column(String(30))  # SOURCES
+    behaviour: Mapped[Behaviour] = mapped_column(StrEnumType(Behaviour, 20))  # fixed at creation
+    method: Mapped[Method] = mapped_column(StrEnumType(Method, 20))
+    source: Mapped[Source] = mapped_column(StrEnumType(Source, 30))
     check_number: Mapped[str | None] = mapped_column(String(80))
     statement_id: Mapped[str | None] = mapped_column(String(80))
     payer_name: Mapped[str | None] = mapped_column(String(200))  # who paid, as written
@@ -96,10 +116,11 @@ class Receipt(Timestamped, Base):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
     amount: Mapped[Decimal] = mapped_column(Money())
-    status: Mapped[str] = mapped_column(String(20), default="New")  # STATUSES
+    status: Mapped[ReceiptStatus] = mapped_column(StrEnumType(ReceiptStatus, 20),
+                                                  default=ReceiptStatus.NEW)
     status_reason: Mapped[str | None] = mapped_column(Text)
     hold_until: Mapped[dt.date | None] = mapped_column(Date)
-    hold_set_by: Mapped[str | None] = mapped_column(String(10))  # engine / user
+    hold_set_by: Mapped[HoldSetBy | None] = mapped_column(StrEnumType(HoldSetBy, 10))
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(80), default="system")
@@ -129,10 +150,12 @@ class ReceiptMessage(Timestamped, Base):
     """One line of a receipt's history: what happened and why, for a biller to read."""
 
     __tablename__ = "receipt_messages"
+    __table_args__ = (CheckConstraint(check_in("status", ReceiptStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
     actor: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20))  # the receipt's status after this step
+    # the receipt's status after this step
+    status: Mapped[ReceiptStatus] = mapped_column(StrEnumType(ReceiptStatus, 20))
     text: Mapped[str] = mapped_column(Text)
     run_on: Mapped[dt.date | None] = mapped_column(Date)  # the engine's "today"

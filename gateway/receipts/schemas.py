@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from gateway.receipts.enums import Behaviour, HoldSetBy, Method, ReceiptStatus, Source
+
 Text80 = Annotated[str, msgspec.Meta(max_length=80)]
 
 
@@ -20,9 +22,7 @@ class ReceiptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     amount: Decimal
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=60)] = "General Payment"
     method: Annotated[str, msgspec.Meta(min_length=1, max_length=30)] = "cash"
-    source: Literal["front_desk", "online_portal", "intake", "statement_epayment", "import"] = (
-        "front_desk"
-    )
+    source: Source = Source.FRONT_DESK
     patient_account: Text80 | None = None
     patient_id: int | None = None
     check_number: Text80 | None = None
@@ -49,7 +49,7 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
 class MessageOut(msgspec.Struct, kw_only=True):
     at: dt.datetime
     actor: str
-    status: str
+    status: ReceiptStatus
     text: str
 
 
@@ -59,9 +59,9 @@ class ReceiptOut(msgspec.Struct, kw_only=True):
     patient_account: str | None
     received_on: dt.date
     type: str
-    behaviour: str
-    method: str
-    source: str
+    behaviour: Behaviour
+    method: Method
+    source: Source
     check_number: str | None
     statement_id: str | None
     payer_name: str | None
@@ -71,10 +71,10 @@ class ReceiptOut(msgspec.Struct, kw_only=True):
     amount: Decimal
     applied: Decimal
     unapplied: Decimal
-    status: str
+    status: ReceiptStatus
     status_reason: str | None
     hold_until: dt.date | None
-    hold_set_by: str | None
+    hold_set_by: HoldSetBy | None
     reversal_of_id: int | None
     created_by: str
     created_at: dt.datetime
@@ -148,13 +148,13 @@ class IdsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ReceiptTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-    behaviour: Literal["copay", "coinsurance", "deductible", "general", "prepay"]
+    behaviour: Behaviour
 
 
 class ReceiptTypeOut(msgspec.Struct, kw_only=True):
     id: int | None  # None for a built-in type
     name: str
-    behaviour: str
+    behaviour: Behaviour
     builtin: bool
 
 

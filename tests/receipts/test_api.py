@@ -156,3 +156,25 @@ async def test_receipt_types(client: AsyncTestClient, practice: PracticeKeys):
     assert {"id": r.json()[-1]["id"], "name": "Optical Deposit", "behaviour": "prepay",
             "builtin": False} == r.json()[-1]
     assert len(r.json()) == 6
+
+
+async def test_sub_cent_and_odd_amounts_are_refused_with_where(client: AsyncTestClient,
+                                                               practice: PracticeKeys):
+    hb = practice.headers("biller")
+    for amount in ("10.005", "Infinity", "NaN", "1e20"):
+        body = {"received_on": DOS.isoformat(), "amount": amount, "patient_account": "A1"}
+        r = await client.post("/api/receipts", json=body, headers=hb)
+        assert r.status_code == 400, (amount, r.text)
+        assert "amount" in r.text
+    body = {"received_on": DOS.isoformat(), "amount": 10.005, "patient_account": "A1"}
+    r = await client.post("/api/receipts", json=body, headers=hb)  # a JSON number, too
+    assert r.status_code == 400 and "part of a cent" in r.text
+    r = await client.get("/api/receipts?amount=10.005", headers=practice.headers("viewer"))
+    assert r.status_code == 400 and "part of a cent" in r.text
+    r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
+    assert r.json() == []
+    r = await client.get("/api/receipts?date_from=yesterday", headers=practice.headers("viewer"))
+    assert r.status_code == 400 and "date_from" in r.text
+    r = await client.get("/schema/openapi.json")
+    params = {p["name"] for p in r.json()["paths"]["/api/receipts"]["get"]["parameters"]}
+    assert {"status", "date_from", "amount", "chart_number", "limit", "offset"} <= params

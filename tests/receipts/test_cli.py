@@ -109,3 +109,15 @@ async def test_errors_are_one_line_with_exit_codes(gw, tmp_path, practice):
     r = gw("receipts", "import", "--practice", "999", str(xlsx(tmp_path / "ok.xlsx", (
         "A1", None, DOS, D("1.00"), None, None, None, None))), "--json")
     assert r.returncode == 2 and r.stderr == "error: no practice 999\n"
+
+
+async def test_import_lists_a_sub_cent_amount_as_a_row_problem(gw, tmp_path, practice):
+    f = xlsx(tmp_path / "cents.xlsx", ("A1", None, DOS, 12.345, None, None, None, None),
+             ("A1", None, DOS, D("4.00"), None, None, None, None))
+    r = gw("receipts", "import", "--practice", str(practice.practice_id), str(f), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [(p["row"], p["field"]) for p in out["problems"]] == [(2, "Amount")]
+    assert "part of a cent" in out["problems"][0]["message"] and len(out["created"]) == 1
+    r = gw("receipts", "import", "--practice", str(practice.practice_id), str(f))
+    assert "row 2: Amount: 12.345 has a part of a cent" in r.stdout

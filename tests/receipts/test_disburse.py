@@ -221,16 +221,40 @@ def test_copays_limited_applies_when_the_copay_fits():
     assert d.status == "Completed" and apps(d) == [(12, "30.00", False)]
 
 
-def test_copays_limited_larger_than_the_copay_balance_is_an_error():
+def test_copays_limited_larger_than_the_copay_balance_pays_it_and_the_rest_is_general():
+    # issue 16: a co-pay larger than the co-pay procedure's balance used to apply nothing
     rules = Rules(copays_limited=True)
     c = claim(1, VISIT, "100.00", "30.00", copay_line=2)
     d = decide(receipt("copay", "30.01"), [c], rules, TODAY)
-    assert d.status == "Error" and d.applications == []
-    assert "limited to co-pay procedures" in d.message
-    # the same receipt with the setting off: 30 on the co-pay line, 0.01 general
-    d = decide(receipt("copay", "30.01"), [c], R, TODAY)
     assert d.status == "Completed"
     assert apps(d) == [(12, "30.00", False), (11, "0.01", False)]
+    assert "(co-pay procedure)" in d.message and "treated as a general payment" in d.message
+
+
+def test_copays_limited_pays_the_first_flagged_procedure_in_claim_order():
+    # issue 16: the flagged procedure with the highest balance used to be chosen
+    rules = Rules(copays_limited=True)
+    c = ClaimView(1, VISIT, None, "Primary", "Open", None, [
+        Line(11, 1, 1, "92014", False, D("100.00")),
+        Line(12, 1, 2, "99213", True, D("10.00")),
+        Line(13, 1, 3, "92015", True, D("50.00")),
+    ])
+    d = decide(receipt("copay", "25.00"), [c], rules, TODAY)
+    # 10 on line 2 (the first flagged); line 3 is no co-pay procedure now: the 15 left is a
+    # general payment on the visit's claim, lines in line order
+    assert d.status == "Completed"
+    assert apps(d) == [(12, "10.00", False), (11, "15.00", False)]
+
+
+def test_copays_limited_first_flagged_without_balance_sends_it_all_on_as_general():
+    rules = Rules(copays_limited=True)
+    c = ClaimView(1, VISIT, None, "Primary", "Open", None, [
+        Line(11, 1, 1, "99213", True, D("0.00")),
+        Line(12, 1, 2, "92015", True, D("50.00")),
+    ])
+    d = decide(receipt("copay", "20.00"), [c], rules, TODAY)
+    assert d.status == "Completed" and apps(d) == [(12, "20.00", False)]
+    assert "has no patient balance" in d.message
 
 
 def test_copays_limited_without_a_copay_procedure_is_an_error():
@@ -239,7 +263,7 @@ def test_copays_limited_without_a_copay_procedure_is_an_error():
     assert d.status == "Error" and "no co-pay procedure" in d.message
 
 
-def test_copays_limited_and_across_spread_over_copay_procedures_only():
+def test_copays_limited_and_across_still_fill_only_the_first_flagged_procedure():
     rules = Rules(copays_limited=True, copays_across=True)
     c = ClaimView(1, VISIT, None, "Primary", "Open", None, [
         Line(11, 1, 1, "92014", False, D("100.00")),
@@ -248,9 +272,10 @@ def test_copays_limited_and_across_spread_over_copay_procedures_only():
     ])
     d = decide(receipt("copay", "30.00"), [c], rules, TODAY)
     assert d.status == "Completed"
-    assert apps(d) == [(12, "20.00", False), (13, "10.00", False)]
-    d = decide(receipt("copay", "35.01"), [c], rules, TODAY)
-    assert d.status == "Error" and d.applications == []
+    assert apps(d) == [(12, "20.00", False), (11, "10.00", False)]
+    d = decide(receipt("copay", "135.01"), [c], rules, TODAY)
+    assert d.status == "Hold" and d.applied == D("135.00")  # 0.01 more than the patient owes
+    assert apps(d) == [(12, "20.00", False), (11, "100.00", False), (13, "15.00", False)]
 
 
 def test_copay_on_a_claim_without_patient_balance_holds_as_credit():
@@ -378,6 +403,19 @@ def test_general_rest_goes_on_the_most_recent_claim_as_credit_after_hold_days():
     assert apps(d)[-1] == (21, "30.00", True)  # claim 2 has the latest service date
     assert d.applied == D("100.00")
     assert d.claim_status == {2: "Credit Balance"}
+
+
+def test_credit_goes_on_the_patients_most_recent_claim_not_the_latest_statement_claim():
+    # issue 16: the credit went on the latest claim at statement level
+    stmt = claim(1, VISIT - dt.timedelta(days=90), "20.00", level="Statement")
+    recent = claim(2, VISIT, "0.00", level="Primary")
+    same_day = claim(3, VISIT, "0.00", level="Primary")
+    skipped = claim(4, VISIT + dt.timedelta(days=5), "0.00", status="Collections")
+    rules = Rules(credit_hold_days=0, skip_statuses=frozenset({"Collections"}))
+    d = decide(receipt("general", "50.00"), [stmt, recent, same_day, skipped], rules, VISIT)
+    assert d.status == "Completed"
+    assert apps(d) == [(11, "20.00", False), (31, "30.00", True)]  # DOS tie: the higher id
+    assert d.claim_status == {3: "Credit Balance"}
 
 
 def test_credit_claim_status_follows_the_setting():

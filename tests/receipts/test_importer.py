@@ -120,3 +120,28 @@ async def test_import_recognises_a_practice_type_and_header_aliases(session, pra
     (r,) = await service.search(session, pid, ReceiptSearch(status=["all"]))
     assert (r.type, r.behaviour, r.method, r.check_number, r.amount) == (
         "CL Deposit", "prepay", "ach", "T-1", D("100.00"))
+
+
+async def test_sub_cent_and_odd_amounts_are_row_problems_never_rounded(session, practice):
+    # issue 16: 12.345 and 10.005 were rounded silently while the API refused 10.005
+    pid = practice.practice_id
+    day = dt.date(2026, 3, 9)
+    data = workbook(
+        ("A1", None, day, 12.345, None, None, None, None),
+        ("A1", None, day, "10.005", None, None, None, None),
+        ("A1", None, day, D("10.005"), None, None, None, None),
+        ("A1", None, day, "\u0661\u0662.00", None, None, None, None),  # Arabic-Indic digits
+        ("A1", None, day, "Infinity", None, None, None, None),
+        ("A1", None, day, 1e20, None, None, None, None),
+        ("A1", None, day, "10.000", None, None, None, None),  # whole cents, more zeros
+        ("A1", None, day, 12.34, None, None, None, None),
+    )
+    res = await import_receipts(session, pid, data, actor="user:1", today=TODAY)
+    assert [(p.row, p.field) for p in res.problems] == [
+        (2, "Amount"), (3, "Amount"), (4, "Amount"), (5, "Amount"), (6, "Amount"),
+        (7, "Amount")]
+    assert all("part of a cent" in p.message for p in res.problems[:3])
+    assert "more than" in res.problems[5].message
+    assert len(res.created) == 2
+    amounts = sorted([(await service.show(session, pid, i)).amount for i in res.created])
+    assert amounts == [D("10.00"), D("12.34")]

@@ -186,6 +186,33 @@ async def test_bulk_status_change_is_all_or_nothing(session, practice):
     assert await service.ignore(session, pid, [err], actor=ACTOR) == 1
 
 
+async def test_bulk_status_change_without_a_hold_date_keeps_each_receipts_own(session,
+                                                                               practice):
+    # issue 16: a bulk Change Status without a hold date cleared every receipt's hold date
+    pid = practice.practice_id
+    await h.patient(session, pid, "A1")
+    first = await create(session, pid, "5.00", account="NOPE")
+    second = await create(session, pid, "6.00", account="NOPE")
+    await service.hold(session, pid, first, actor=ACTOR, until=dt.date(2026, 4, 1), today=TODAY)
+    await service.hold(session, pid, second, actor=ACTOR, until=dt.date(2026, 5, 1),
+                       today=TODAY)
+    assert await service.change_status(session, pid, [first, second], "Error",
+                                       actor=ACTOR, today=TODAY) == 2
+    assert await service.change_status(session, pid, [first, second], "Hold",
+                                       actor=ACTOR, today=TODAY) == 2
+    for rid, until in ((first, dt.date(2026, 4, 1)), (second, dt.date(2026, 5, 1))):
+        d = await service.show(session, pid, rid)
+        assert (d.status, d.hold_until, d.hold_set_by) == ("Hold", until, "user")
+    # and the nightly run still waits for each one's own date
+    assert (await service.reconcile_practice(session, pid, TODAY)).considered == 0
+    assert (await service.reconcile_practice(session, pid, dt.date(2026, 4, 1))).considered == 1
+    # a date given sets it on all
+    await service.change_status(session, pid, [first, second], "Hold", actor=ACTOR,
+                                hold_until=dt.date(2026, 6, 1), today=TODAY)
+    assert {(await service.show(session, pid, i)).hold_until for i in (first, second)} == {
+        dt.date(2026, 6, 1)}
+
+
 async def test_hold_until_the_next_appointment(session, practice):
     pid = practice.practice_id
     await h.patient(session, pid, "A1")
@@ -363,5 +390,6 @@ async def test_every_step_leaves_a_message_and_every_action_an_audit_row(session
     from gateway.db.models import AuditLog
 
     actions = (await session.scalars(select(AuditLog.action).where(
-        AuditLog.practice_id == pid, AuditLog.action.like("receipt.%")).order_by(AuditLog.id))).all()
+        AuditLog.practice_id == pid, AuditLog.action.like("receipt.%"))
+        .order_by(AuditLog.id))).all()
     assert actions == ["receipt.create", "receipt.status", "receipt.reverse"]

@@ -7,19 +7,22 @@ practice and another practice's receipt answers 404.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
-from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import MultiDict, UploadFile
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import UserError
-from gateway.core.money import MoneyError, parse_money
+from gateway.core.money import MoneyError
 from gateway.receipts import service
+from gateway.receipts.amounts import exact_cents
 from gateway.receipts.importer import import_receipts
 from gateway.receipts.schemas import (
     ApplyIn,
@@ -55,21 +58,54 @@ class ImportForm:
     file: UploadFile
 
 
-def _filters(
-    status: list[str] | None, date_from: dt.date | None, date_to: dt.date | None,
-    chart_number: str | None, patient: str | None, payer: str | None, amount: str | None,
-    receipt_id: int | None, type: str | None, limit: int, offset: int,  # noqa: A002
-) -> ReceiptSearch:
+TEXT = Schema(type=OpenAPIType.STRING)
+DATE = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE)
+
+
+def _query(name: str, schema: Schema, description: str | None = None) -> OpenAPIParameter:
+    return OpenAPIParameter(name=name, param_in="query", required=False, schema=schema,
+                            description=description)
+
+
+# The search filters, read from the query string into one ReceiptSearch by `_filters` (so the
+# handlers do not take a dozen arguments) and documented in the OpenAPI schema here.
+FILTER_PARAMETERS = [
+    _query("status", Schema(type=OpenAPIType.ARRAY, items=TEXT),
+           "Repeatable; default Error; 'all' for every status."),
+    _query("date_from", DATE),
+    _query("date_to", DATE),
+    _query("chart_number", TEXT),
+    _query("patient", TEXT, "Part of the patient's first or last name."),
+    _query("payer", TEXT, "Part of who paid."),
+    _query("amount", TEXT, "Whole cents; a part of a cent is refused."),
+    _query("receipt_id", Schema(type=OpenAPIType.INTEGER)),
+    _query("type", TEXT, "Receipt type name."),
+]
+
+
+@dataclass
+class _SearchOperation(Operation):
+    """The handler's own parameters (limit, offset) plus the search filters."""
+
+    def __post_init__(self) -> None:
+        self.parameters = [*FILTER_PARAMETERS, *(self.parameters or [])]
+
+
+TEXT_FILTERS = ("date_from", "date_to", "chart_number", "patient", "payer", "receipt_id", "type")
+
+
+def _filters(query: MultiDict[str], *, limit: int, offset: int) -> ReceiptSearch:
+    """The search the query string asks for; UserError (where, why) for a bad filter."""
+    raw: dict[str, Any] = {k: query.get(k) for k in TEXT_FILTERS if query.get(k) not in (None, "")}
     try:
-        money = parse_money(amount) if amount not in (None, "") else None
+        if query.get("amount") not in (None, ""):
+            raw["amount"] = exact_cents(query.get("amount"))
     except MoneyError as exc:
         raise UserError(str(exc), where="amount") from exc
     try:
-        return msgspec.convert(dict(
-            status=status or None, date_from=date_from, date_to=date_to,
-            chart_number=chart_number, patient=patient, payer=payer, amount=money,
-            receipt_id=receipt_id, type=type, limit=limit, offset=offset,
-        ), ReceiptSearch, from_attributes=False, strict=False)
+        return msgspec.convert(dict(raw, status=query.getall("status", []) or None,
+                                    limit=limit, offset=offset),
+                               ReceiptSearch, strict=False)
     except msgspec.ValidationError as exc:
         raise UserError(str(exc), where="query") from exc
 
@@ -85,32 +121,19 @@ class ReceiptController(Controller):
                                            actor=principal.actor)
         return await service.show(db, principal.practice_id, rid)
 
-    @get("/", guards=[requires("viewer")])
-    async def search(
-        self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
-        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
-    ) -> list[ReceiptOut]:
+    @get("/", guards=[requires("viewer")], operation_class=_SearchOperation)
+    async def search(self, request: Request[Any, Any, Any], db: DB, principal: Me,
+                     limit: FromQuery[int] = 100, offset: FromQuery[int] = 0) -> list[ReceiptOut]:
         """Search receipts; with no status the Error queue, `status=all` for every status."""
-        f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
-                     receipt_id, type, min(limit, 1000), offset)
+        f = _filters(request.query_params, limit=min(limit, 1000), offset=offset)
         return await service.search(db, principal.practice_id, f)
 
-    @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX)
-    async def export(
-        self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
-        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        limit: FromQuery[int] = 100_000,
-    ) -> Response[bytes]:
+    @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX,
+         operation_class=_SearchOperation)
+    async def export(self, request: Request[Any, Any, Any], db: DB, principal: Me,
+                     limit: FromQuery[int] = 100_000) -> Response[bytes]:
         """The same search as a workbook."""
-        f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
-                     receipt_id, type, min(limit, 100_000), 0)
+        f = _filters(request.query_params, limit=min(limit, 100_000), offset=0)
         data = await service.export_xlsx(db, principal.practice_id, f)
         return Response(data, media_type=XLSX, headers={
             "Content-Disposition": 'attachment; filename="receipts.xlsx"'})

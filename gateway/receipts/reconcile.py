@@ -1,0 +1,227 @@
+"""Reconciliation: run the engine (`gateway.receipts.disburse`) on receipts, selected or all
+workable ones (the nightly run), in chunks.
+
+For each chunk of receipts it loads the patients' claims, lines and patient balances in three
+queries, decides every receipt in memory (receipts of one patient in a chunk see each other's
+applications), and writes applications, ledger rows, messages and status changes with bulk
+statements. On PostgreSQL the chunk's receipts are locked FOR UPDATE SKIP LOCKED and the
+patients' claims FOR UPDATE, so two nodes never apply a receipt or pay a balance twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.admin.practices import practice_settings
+from gateway.core.errors import NotFound
+from gateway.core.money import ZERO
+from gateway.db.models import Appointment
+from gateway.ledger.models import Claim
+from gateway.receipts import disburse
+from gateway.receipts.applications import applied_amounts, load_claims, write_applications
+from gateway.receipts.common import (
+    CHUNK,
+    MessageRow,
+    chunks,
+    now,
+    practice_today,
+    write_messages,
+)
+from gateway.receipts.enums import WORKABLE, HoldSetBy, ReceiptStatus
+from gateway.receipts.models import Receipt
+from gateway.receipts.schemas import ReconcileResult
+
+log = logging.getLogger("gateway.receipts")
+
+RECEIPTS = cast(Table, Receipt.__table__)
+CLAIMS = cast(Table, Claim.__table__)
+COUNTERS = {ReceiptStatus.COMPLETED: "completed", ReceiptStatus.HOLD: "hold",
+            ReceiptStatus.ERROR: "error"}
+
+
+@dataclass
+class _Pass:
+    """One reconciliation: what every chunk needs to know and where it counts."""
+
+    practice_id: int
+    rules: disburse.Rules
+    today: dt.date
+    actor: str
+    result: ReconcileResult
+    keep_results: bool
+
+
+@dataclass
+class _Writes:
+    """What a chunk's decisions write, gathered for bulk statements."""
+
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[MessageRow] = field(default_factory=list)
+    apps: list[dict[str, Any]] = field(default_factory=list)
+    claims: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (new, old status)
+    at: dt.datetime = field(default_factory=now)  # created_at of the chunk's applications
+
+
+async def reconcile_practice(session: AsyncSession, practice_id: int,
+                             today: dt.date | None = None, actor: str = "engine", *,
+                             chunk_size: int | None = None) -> ReconcileResult:
+    """The nightly run: every New or Hold receipt of the practice (a biller's hold waits for
+    its date). For the scheduler."""
+    return await reconcile(session, practice_id, None, today=today, actor=actor,
+                           chunk_size=chunk_size)
+
+
+async def reconcile(
+    session: AsyncSession, practice_id: int, receipt_ids: Iterable[int] | None = None, *,
+    today: dt.date | None = None, actor: str = "engine", chunk_size: int | None = None,
+) -> ReconcileResult:
+    """Run the engine on the given receipts (None: all workable ones). Selected receipts that
+    are not New or Hold are skipped and listed; another practice's receipt is NotFound."""
+    settings = await practice_settings(session, practice_id)
+    run = _Pass(practice_id, disburse.Rules.from_settings(settings),
+                today or practice_today(settings), actor, ReconcileResult(),
+                keep_results=receipt_ids is not None)
+    size = chunk_size or CHUNK
+    if receipt_ids is not None:
+        work = await _selected(session, practice_id, receipt_ids, size, run.result)
+    else:
+        work = await _workable(session, practice_id, run.today)
+    for chunk in chunks(work, size):
+        await _reconcile_chunk(session, run, chunk)
+    result = run.result
+    log.info("receipts reconciled practice=%s considered=%s completed=%s hold=%s error=%s",
+             practice_id, result.considered, result.completed, result.hold, result.error)
+    return result
+
+
+async def _selected(session: AsyncSession, practice_id: int, receipt_ids: Iterable[int],
+                    size: int, result: ReconcileResult) -> list[int]:
+    """The selected receipts the engine may work on; the others listed as skipped."""
+    ids = sorted(set(receipt_ids))
+    found: dict[int, ReceiptStatus] = {}
+    for chunk in chunks(ids, size):
+        found.update((await session.execute(
+            select(Receipt.id, Receipt.status).where(Receipt.practice_id == practice_id,
+                                                     Receipt.id.in_(chunk))
+        )).tuples().all())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"no receipt {', '.join(map(str, missing[:10]))}")
+    result.skipped = [{"id": i, "status": s} for i, s in found.items() if s not in WORKABLE]
+    return [i for i in ids if found[i] in WORKABLE]
+
+
+async def _workable(session: AsyncSession, practice_id: int, today: dt.date) -> list[int]:
+    """Every New or Hold receipt of the practice, but a biller's hold not before its date."""
+    return list((await session.scalars(
+        select(Receipt.id).where(
+            Receipt.practice_id == practice_id,
+            Receipt.status.in_(WORKABLE),
+            # a biller's hold waits for its date while the receipt is on Hold
+            or_(Receipt.status != ReceiptStatus.HOLD, Receipt.hold_set_by.is_(None),
+                Receipt.hold_set_by != HoldSetBy.USER, Receipt.hold_until.is_(None),
+                Receipt.hold_until <= today),
+        ).order_by(Receipt.id)
+    )).all())
+
+
+async def _reconcile_chunk(session: AsyncSession, run: _Pass, ids: Sequence[int]) -> None:
+    rows = (await session.execute(
+        select(Receipt.id, Receipt.patient_id, Receipt.behaviour, Receipt.received_on,
+               Receipt.amount, Receipt.appointment_id, Receipt.status, Receipt.status_reason,
+               Receipt.hold_until)
+        .where(Receipt.id.in_(ids), Receipt.status.in_(WORKABLE))
+        .order_by(Receipt.id)
+        .with_for_update(skip_locked=True)
+    )).all()
+    if not rows:
+        return
+    applied = await applied_amounts(session, [r.id for r in rows])
+    visit_dates = await _visit_dates(session, rows)
+    claims_of = await load_claims(session, run.practice_id,
+                                  (r.patient_id for r in rows if r.patient_id is not None))
+    writes = _Writes()
+    for r in rows:
+        view = disburse.ReceiptView(
+            id=r.id, behaviour=r.behaviour, received_on=r.received_on,
+            unapplied=r.amount - applied.get(r.id, ZERO), patient_known=r.patient_id is not None,
+            appointment_id=r.appointment_id, visit_date=visit_dates.get(r.appointment_id or -1),
+        )
+        claims = claims_of.get(r.patient_id, []) if r.patient_id is not None else []
+        _decide(run, r, view, claims, writes)
+    await _write(session, run.practice_id, writes)
+
+
+async def _visit_dates(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, dt.date]:
+    """The date of each receipt's appointment, by appointment id."""
+    appointment_ids = {r.appointment_id for r in rows if r.appointment_id is not None}
+    if not appointment_ids:
+        return {}
+    found = await session.execute(
+        select(Appointment.id, Appointment.starts_at).where(Appointment.id.in_(appointment_ids)))
+    return {aid: starts.date() for aid, starts in found}
+
+
+def _decide(run: _Pass, r: Row[Any], view: disburse.ReceiptView,
+            claims: list[disburse.ClaimView], writes: _Writes) -> None:
+    """Decide one receipt, make its decision the in-memory state, and gather its writes."""
+    decision = disburse.decide(view, claims, run.rules, run.today)
+    previous = {c.id: c.status for c in claims if c.id in decision.claim_status}
+    disburse.commit(decision, claims)
+    result = run.result
+    result.considered += 1
+    for a in decision.applications:
+        writes.apps.append({
+            "practice_id": run.practice_id, "receipt_id": r.id, "claim_id": a.claim_id,
+            "claim_line_id": a.claim_line_id, "amount": a.amount, "credit": a.credit,
+            "applied_by": "engine", "created_at": writes.at,
+            "previous_claim_status": previous.get(a.claim_id) if a.credit else None,
+        })
+    for cid, status in decision.claim_status.items():
+        writes.claims[cid] = (status, writes.claims.get(cid, (status, previous[cid]))[1])
+    result.applied += decision.applied
+    result.applications += len(decision.applications)
+    hold_until = decision.hold_until if decision.status == ReceiptStatus.HOLD else None
+    if (decision.applications or decision.status != r.status
+            or decision.message != r.status_reason or hold_until != r.hold_until):
+        writes.receipts.append({
+            "_id": r.id, "_status": decision.status, "_reason": decision.message,
+            "_hold": hold_until, "_by": HoldSetBy.ENGINE if hold_until else None,
+        })
+        writes.messages.append((r.id, run.actor, decision.status, decision.message, run.today))
+    else:
+        result.unchanged += 1
+    counter = COUNTERS[decision.status]
+    setattr(result, counter, getattr(result, counter) + 1)
+    if run.keep_results:
+        result.results.append({"id": r.id, "status": decision.status,
+                               "applied": decision.applied, "message": decision.message})
+
+
+async def _write(session: AsyncSession, practice_id: int, writes: _Writes) -> None:
+    await write_applications(session, practice_id, writes.apps)
+    if writes.receipts:
+        await session.execute(
+            update(RECEIPTS).where(RECEIPTS.c.id == bindparam("_id")).values(
+                status=bindparam("_status"), status_reason=bindparam("_reason"),
+                hold_until=bindparam("_hold"), hold_set_by=bindparam("_by"),
+            ),
+            writes.receipts,
+        )
+    if writes.claims:
+        await session.execute(
+            update(CLAIMS).where(CLAIMS.c.id == bindparam("_id")).values(
+                status=bindparam("_status")),
+            [{"_id": cid, "_status": st} for cid, (st, _) in writes.claims.items()],
+        )
+    await write_messages(session, writes.messages)
+
+
+__all__ = ["reconcile", "reconcile_practice"]
