@@ -91,7 +91,9 @@ async def test_sqlite_migration_adds_the_checks_to_a_database_with_receipts(tmp_
     # SQLite adds a CHECK by re-creating the table; with applications and messages pointing
     # at receipts that needs foreign keys off for the rebuild, and every row kept
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    await asyncio.to_thread(upgrade, url, "0006_receipts")  # migrations run their own loop
+    # the schema the ORM models need, short of this migration (migrations run their own loop)
+    for revision in ("0007_claim_billing", "0006_receipts"):
+        await asyncio.to_thread(upgrade, url, revision)
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as s:

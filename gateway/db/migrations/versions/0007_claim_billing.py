@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.db.migration_support import foreign_keys_off_on_sqlite
+
 revision = '0007_claim_billing'
 down_revision = '0001_foundation'
 branch_labels = None
@@ -23,7 +25,7 @@ ORIGINS = "('pms', 'aging', 'import', 'api', 'demo')"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('claims') as batch:
+    with foreign_keys_off_on_sqlite(), op.batch_alter_table('claims') as batch:
         batch.add_column(sa.Column('billing_state', sa.String(length=20),
                                    server_default='unbilled', nullable=False))
         batch.add_column(sa.Column('billed_by', sa.String(length=10), nullable=True))
@@ -46,7 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('claims') as batch:
+    with foreign_keys_off_on_sqlite(), op.batch_alter_table('claims') as batch:
         batch.drop_index('ix_claims_practice_source_claim_id')
         batch.drop_index('ix_claims_practice_billing_state')
         batch.drop_constraint(op.f('ck_claims_origin'), type_='check')
