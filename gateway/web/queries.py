@@ -1,0 +1,132 @@
+"""Read-side queries the pages need that no domain service answers yet: counts for the
+dashboard, connector tiles, the resolution history, A/R by bucket of a location's latest
+aging snapshot. Read only; every query is scoped to the practice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
+from gateway.aging.service import BUCKETS
+from gateway.core.money import ZERO
+from gateway.db.base import utcnow
+from gateway.db.models import AuditLog, Connector, ImportedFile, Notification
+from gateway.jobs.models import JobDefinition, JobRun
+from gateway.jobs.service import plan_of
+from gateway.posting.models import PostingError
+from gateway.receipts.models import Receipt
+
+BUCKET_LABELS = {"bucket_0_30": "0-30", "bucket_31_60": "31-60", "bucket_61_90": "61-90",
+                 "bucket_91_120": "91-120", "bucket_120_plus": "120+"}
+
+
+class ConnectorTile(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    plugin: str
+    enabled: bool
+    last_run: dt.datetime | None = None
+    last_status: str | None = None
+    next_run: dt.datetime | None = None
+    last_error: str | None = None
+    last_error_at: dt.datetime | None = None
+    files_in_today: int = 0
+
+
+async def count_receipt_errors(session: AsyncSession, practice_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Receipt).where(
+        Receipt.practice_id == practice_id, Receipt.status == "Error")) or 0)
+
+
+async def count_unread_notifications(session: AsyncSession, practice_id: int,
+                                     user_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.practice_id == practice_id, Notification.user_id == user_id,
+        Notification.read_at.is_(None))) or 0)
+
+
+async def connector_tiles(session: AsyncSession, practice_id: int) -> list[ConnectorTile]:
+    """One tile per connector: its jobs' latest run and next fire, the latest failure, and
+    the files it brought in today (UTC)."""
+    now = utcnow()
+    today = dt.datetime.combine(now.date(), dt.time.min, tzinfo=dt.UTC)
+    tiles = []
+    for c in (await session.scalars(select(Connector).where(
+            Connector.practice_id == practice_id).order_by(Connector.name))).all():
+        tile = ConnectorTile(id=c.id, name=c.name, plugin=c.plugin, enabled=c.enabled)
+        jobs = (await session.scalars(select(JobDefinition).where(
+            JobDefinition.connector_id == c.id, JobDefinition.practice_id == practice_id))).all()
+        job_ids = [j.id for j in jobs]
+        if job_ids:
+            last = (await session.execute(
+                select(JobRun.started_at, JobRun.status).where(JobRun.job_id.in_(job_ids))
+                .order_by(JobRun.started_at.desc()).limit(1))).first()
+            if last:
+                tile.last_run, tile.last_status = last
+            failed = (await session.execute(
+                select(JobRun.started_at, JobRun.error).where(
+                    JobRun.job_id.in_(job_ids), JobRun.status == "failed")
+                .order_by(JobRun.started_at.desc()).limit(1))).first()
+            if failed:
+                tile.last_error_at, tile.last_error = failed
+            fires = [(await plan_of(session, j)).next_fire(now) for j in jobs if j.enabled]
+            tile.next_run = min((f for f in fires if f is not None), default=None)
+        tile.files_in_today = int(await session.scalar(
+            select(func.count()).select_from(ImportedFile).where(
+                ImportedFile.connector_id == c.id, ImportedFile.created_at >= today)) or 0)
+        tiles.append(tile)
+    return tiles
+
+
+class Resolution(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    actor: str
+    action: str
+    error_type: str | None
+    deposit_id: int | None
+    object_id: int | None
+
+
+async def resolution_history(session: AsyncSession, practice_id: int, *, limit: int,
+                             offset: int = 0) -> list[Resolution]:
+    """Who resolved which posting error how, newest first (from the audit log)."""
+    rows = (await session.scalars(
+        select(AuditLog).where(AuditLog.practice_id == practice_id,
+                               AuditLog.action.like("posting_error.%"))
+        .order_by(AuditLog.id.desc()).limit(limit).offset(offset))).all()
+    return [Resolution(at=r.created_at, actor=r.actor, action=r.action.split(".", 1)[1],
+                       error_type=(r.detail or {}).get("type"),
+                       deposit_id=(r.detail or {}).get("deposit_id"), object_id=r.object_id)
+            for r in rows]
+
+
+async def open_error_count(session: AsyncSession, practice_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(PostingError).where(
+        PostingError.practice_id == practice_id, PostingError.resolved_at.is_(None))) or 0)
+
+
+class Buckets(msgspec.Struct, kw_only=True):
+    snapshot_id: int | None
+    export_date: dt.date | None
+    totals: list[tuple[str, Decimal]]
+
+
+async def ar_buckets(session: AsyncSession, practice_id: int, location_id: int) -> Buckets:
+    """A/R by aging bucket of the location's latest snapshot."""
+    snap = (await session.execute(
+        select(AgingSnapshot.id, AgingSnapshot.export_date).where(
+            AgingSnapshot.practice_id == practice_id, AgingSnapshot.location_id == location_id)
+        .order_by(AgingSnapshot.export_date.desc(), AgingSnapshot.id.desc()).limit(1))).first()
+    if snap is None:
+        return Buckets(snapshot_id=None, export_date=None, totals=[])
+    sums = (await session.execute(select(
+        *[func.sum(getattr(AgingSnapshotItem, b)) for b in BUCKETS]
+    ).where(AgingSnapshotItem.snapshot_id == snap[0]))).one()
+    totals = [(BUCKET_LABELS[b], v if v is not None else ZERO)
+              for b, v in zip(BUCKETS, sums, strict=True)]
+    return Buckets(snapshot_id=snap[0], export_date=snap[1], totals=totals)
