@@ -15,7 +15,7 @@ from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
 from gateway.aging.service import BUCKETS
 from gateway.core.money import ZERO
 from gateway.db.base import utcnow
-from gateway.db.models import AuditLog, Connector, ImportedFile, Notification
+from gateway.db.models import AuditLog, Connector, ImportedFile, Location, Notification, Payer, User
 from gateway.jobs.models import JobDefinition, JobRun
 from gateway.jobs.service import plan_of
 from gateway.posting.models import PostingError
@@ -99,10 +99,23 @@ async def resolution_history(session: AsyncSession, practice_id: int, *, limit: 
         select(AuditLog).where(AuditLog.practice_id == practice_id,
                                AuditLog.action.like("posting_error.%"))
         .order_by(AuditLog.id.desc()).limit(limit).offset(offset))).all()
-    return [Resolution(at=r.created_at, actor=r.actor, action=r.action.split(".", 1)[1],
+    emails = await actor_names(session, practice_id, [r.actor for r in rows])
+    return [Resolution(at=r.created_at, actor=emails.get(r.actor, r.actor),
+                       action=r.action.split(".", 1)[1],
                        error_type=(r.detail or {}).get("type"),
                        deposit_id=(r.detail or {}).get("deposit_id"), object_id=r.object_id)
             for r in rows]
+
+
+async def actor_names(session: AsyncSession, practice_id: int,
+                      actors: list[str]) -> dict[str, str]:
+    """"user:12" -> that user's email (other actors, like jobs, stay as they are)."""
+    ids = {int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()}
+    if not ids:
+        return {}
+    rows = (await session.execute(select(User.id, User.email).where(
+        User.id.in_(ids), User.practice_id == practice_id))).all()
+    return {f"user:{i}": e for i, e in rows}
 
 
 async def open_error_count(session: AsyncSession, practice_id: int) -> int:
@@ -130,3 +143,15 @@ async def ar_buckets(session: AsyncSession, practice_id: int, location_id: int) 
     totals = [(BUCKET_LABELS[b], v if v is not None else ZERO)
               for b, v in zip(BUCKETS, sums, strict=True)]
     return Buckets(snapshot_id=snap[0], export_date=snap[1], totals=totals)
+
+
+async def practice_payers(session: AsyncSession, practice_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the practice's payers, for drop-downs."""
+    return [(i, n) for i, n in (await session.execute(
+        select(Payer.id, Payer.name).where(Payer.practice_id == practice_id)
+        .order_by(Payer.name))).all()]
+
+
+async def practice_locations(session: AsyncSession, practice_id: int) -> list[Location]:
+    return list((await session.scalars(select(Location).where(
+        Location.practice_id == practice_id).order_by(Location.name))).all())

@@ -19,6 +19,8 @@ from gateway.api.auth import ROLE_RANK
 from gateway.core.money import format_money
 from gateway.web.accounts import SignedIn
 
+FLASH_PARAMS = frozenset({"resolved", "how", "done"})
+"""Query parameters that only carry a one-time message; pager links drop them."""
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -60,7 +62,8 @@ def can(me: SignedIn | None, role: str) -> bool:
 
 def query_with(request: Request[Any, Any, Any], **changes: Any) -> str:
     """The current query string with some parameters changed (for pager and filter links)."""
-    params = {k: v for k, v in request.query_params.items() if v not in ("", None)}
+    params = {k: v for k, v in request.query_params.items()
+              if v not in ("", None) and k not in FLASH_PARAMS}
     params.update({k: v for k, v in changes.items()})
     return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
