@@ -15,7 +15,16 @@ from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
 from gateway.aging.service import BUCKETS
 from gateway.core.money import ZERO
 from gateway.db.base import utcnow
-from gateway.db.models import AuditLog, Connector, ImportedFile, Location, Notification, Payer, User
+from gateway.db.models import (
+    Appointment,
+    AuditLog,
+    Connector,
+    ImportedFile,
+    Location,
+    Notification,
+    Payer,
+    User,
+)
 from gateway.jobs.models import JobDefinition, JobRun
 from gateway.jobs.service import plan_of
 from gateway.posting.models import PostingError
@@ -155,3 +164,25 @@ async def practice_payers(session: AsyncSession, practice_id: int) -> list[tuple
 async def practice_locations(session: AsyncSession, practice_id: int) -> list[Location]:
     return list((await session.scalars(select(Location).where(
         Location.practice_id == practice_id).order_by(Location.name))).all())
+
+
+class Visit(msgspec.Struct, kw_only=True):
+    id: int
+    starts_at: dt.datetime
+    status: str
+    location: str | None
+
+
+async def patient_appointments(session: AsyncSession, practice_id: int, patient_id: int,
+                               *, limit: int = 10) -> tuple[list[Visit], list[Visit]]:
+    """The patient's most recent past and nearest future appointments (for a receipt)."""
+    now = utcnow()
+    base = (select(Appointment.id, Appointment.starts_at, Appointment.status, Location.name)
+            .outerjoin(Location, Location.id == Appointment.location_id)
+            .where(Appointment.practice_id == practice_id, Appointment.patient_id == patient_id))
+    past = (await session.execute(base.where(Appointment.starts_at < now)
+                                  .order_by(Appointment.starts_at.desc()).limit(limit))).all()
+    future = (await session.execute(base.where(Appointment.starts_at >= now)
+                                    .order_by(Appointment.starts_at).limit(limit))).all()
+    return ([Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in past],
+            [Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in future])

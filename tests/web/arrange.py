@@ -43,3 +43,18 @@ async def clean_deposit(db: AsyncSession, practice_id: int, n: int) -> dict[str,
     (dep,) = result.deposits
     await db.commit()
     return {"claim_id": claim_id, "deposit_id": dep.id, **p}
+
+
+async def error_receipts(db: AsyncSession, practice_id: int, count: int) -> list[int]:
+    """Receipts whose chart number matches no patient: the engine leaves them as errors."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from gateway.receipts.schemas import ReceiptIn
+    from gateway.receipts.service import create_receipt
+
+    ids = [await create_receipt(db, practice_id, ReceiptIn(
+        received_on=dt.date(2026, 3, 1), amount=Decimal(f"{10 + n}.00"),
+        patient_account=f"UNKNOWN{n}"), actor="tester") for n in range(count)]
+    await db.commit()
+    return ids
