@@ -64,3 +64,39 @@ async def test_forms_without_csrf_token_are_refused(page: Page, staff: Staff,
     # the session survived the forged requests
     await page.goto("/")
     await expect(page.locator("#who")).to_contain_text(staff.admin)
+
+
+async def test_admin_adds_a_user_who_then_signs_in(page: Page, staff: Staff, shot,
+                                                   browser) -> None:
+    await sign_in(page, staff.admin)
+    await page.goto("/users")
+    await page.fill("#add-user input[name=email]", "new.biller@web.test")
+    await page.select_option("#add-user select[name=role]", "biller")
+    await page.fill("#add-user input[name=password]", "a fresh password")
+    async with page.expect_navigation():
+        await page.click("#add-user button")
+    await expect(page.locator("#done-flash")).to_contain_text("User saved")
+    await expect(page.locator("#users")).to_contain_text("new.biller@web.test")
+    await shot("users")
+    other = await browser.new_context(base_url=page.context.pages[0].url.split("/users")[0])
+    newcomer = await other.new_page()
+    await sign_in(newcomer, "new.biller@web.test", "a fresh password")
+    await expect(newcomer.locator("#who")).to_contain_text("new.biller@web.test (biller)")
+    response = await newcomer.goto("/users")
+    assert response is not None and response.status == 403
+    await other.close()
+
+
+async def test_pages_fit_a_phone(browser, server: Server, staff: Staff, shots) -> None:
+    context = await browser.new_context(base_url=server.url,
+                                        viewport={"width": 390, "height": 844})
+    phone = await context.new_page()
+    await sign_in(phone, staff.biller)
+    for name, path in (("dashboard", "/"), ("claim-queue", "/queues/claim"),
+                       ("deposits", "/deposits"), ("receipts", "/receipts"), ("aging", "/aging")):
+        await phone.goto(path)
+        # nothing wider than the screen but the tables, which scroll inside their own box
+        overflow = await phone.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= 390, (path, overflow)
+        await phone.screenshot(path=str(shots / f"phone-{name}.png"), full_page=True)
+    await context.close()
