@@ -51,3 +51,16 @@ def test_users_command_adds_and_resets(gateway, practice) -> None:
     r = gateway("users", "set-password", "--practice", str(practice.practice_id), "--email",
                 "ghost@clinic.test", "--password", "second password")
     assert r.code == 2 and "no user" in r.err
+
+
+async def test_demo_biller_can_sign_in(gateway, tmp_path, engine) -> None:
+    from gateway.db.engine import make_sessionmaker
+    from gateway.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    r = gateway("demo", "--data-dir", str(tmp_path / "demo"))
+    assert r.code == 0, r.err
+    assert f"page sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}" in r.out
+    async with make_sessionmaker(engine)() as s:
+        token = await sign_in(s, DEMO_EMAIL, DEMO_PASSWORD, "127.0.0.1")
+        signed = await load_session(s, token)
+        assert signed is not None and signed.role == "biller"
