@@ -45,6 +45,7 @@ def when(value: dt.datetime | dt.date | None) -> str:
 
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
+                      auto_reload=False,  # templates ship with the code: no stat per render
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = money
     env.filters["when"] = when

@@ -64,3 +64,27 @@ async def test_demo_biller_can_sign_in(gateway, tmp_path, engine) -> None:
         token = await sign_in(s, DEMO_EMAIL, DEMO_PASSWORD, "127.0.0.1")
         signed = await load_session(s, token)
         assert signed is not None and signed.role == "biller"
+
+
+async def test_session_cookie_is_secure_over_tls(engine, session, practice) -> None:
+    import re
+
+    from litestar.testing import AsyncTestClient
+
+    from gateway.api.app import create_app
+
+    await add_user(session, practice.practice_id, "tls@clinic.test", "viewer", "tls password 1")
+    await session.commit()
+    async with AsyncTestClient(app=create_app(engine=engine),
+                               base_url="https://gateway.test") as client:
+        form = (await client.get("/login")).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        r = await client.post("/login", data={"email": "tls@clinic.test",
+                                              "password": "tls password 1",
+                                              "csrf_token": token.group(1), "next": "//evil.test"},
+                              follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"  # no open redirect
+    cookie = r.headers["set-cookie"].lower()
+    assert "gw_session=" in cookie and "secure" in cookie and "httponly" in cookie
+    assert "samesite=lax" in cookie

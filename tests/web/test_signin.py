@@ -100,3 +100,16 @@ async def test_pages_fit_a_phone(browser, server: Server, staff: Staff, shots) -
         assert overflow <= 390, (path, overflow)
         await phone.screenshot(path=str(shots / f"phone-{name}.png"), full_page=True)
     await context.close()
+
+
+async def test_reading_works_without_javascript(browser, server: Server, staff: Staff) -> None:
+    context = await browser.new_context(base_url=server.url, java_script_enabled=False)
+    plain = await context.new_page()
+    await sign_in(plain, staff.viewer)
+    await expect(plain.locator("#count-claim-errors")).to_be_visible()
+    for path, marker in (("/queues/claim", "#queue"), ("/deposits", "#deposits"),
+                         ("/receipts", "#receipts"), ("/aging", "h1")):
+        response = await plain.goto(path)
+        assert response is not None and response.status == 200
+        await expect(plain.locator(marker)).to_be_visible()
+    await context.close()
