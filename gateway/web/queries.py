@@ -186,3 +186,77 @@ async def patient_appointments(session: AsyncSession, practice_id: int, patient_
                                     .order_by(Appointment.starts_at).limit(limit))).all()
     return ([Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in past],
             [Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in future])
+
+
+async def count_batches_to_send(session: AsyncSession, practice_id: int) -> int:
+    from gateway.clearinghouse.models import ClaimBatch
+
+    return int(await session.scalar(select(func.count()).select_from(ClaimBatch).where(
+        ClaimBatch.practice_id == practice_id, ClaimBatch.status == "built")) or 0)
+
+
+async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
+    from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
+
+    return int(await session.scalar(
+        select(func.count()).select_from(ClaimBatchClaim)
+        .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
+        .where(ClaimBatch.practice_id == practice_id, ClaimBatchClaim.status == "rejected"))
+        or 0)
+
+
+class BatchRow(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    status: str
+    claim_count: int
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+
+
+class RejectedRow(msgspec.Struct, kw_only=True):
+    batch_id: int
+    batch_name: str
+    claim_id: int
+    patient_control_number: str
+    reason: str
+
+
+async def claim_batches(session: AsyncSession, practice_id: int, *, limit: int,
+                        offset: int) -> list[BatchRow]:
+    from gateway.clearinghouse.models import ClaimBatch
+
+    rows = (await session.execute(
+        select(ClaimBatch.id, ClaimBatch.name, ClaimBatch.status, ClaimBatch.claim_count,
+               ClaimBatch.created_at, ClaimBatch.submitted_at)
+        .where(ClaimBatch.practice_id == practice_id)
+        .order_by(ClaimBatch.id.desc()).limit(limit).offset(offset))).all()
+    return [BatchRow(id=i, name=n, status=s, claim_count=c, created_at=ca, submitted_at=sa)
+            for i, n, s, c, ca, sa in rows]
+
+
+async def rejected_claims(session: AsyncSession, practice_id: int, *, limit: int,
+                          offset: int) -> list[RejectedRow]:
+    from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
+
+    rows = (await session.execute(
+        select(ClaimBatch.id, ClaimBatch.name, ClaimBatchClaim.claim_id,
+               ClaimBatchClaim.patient_control_number, ClaimBatchClaim.detail)
+        .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
+        .where(ClaimBatch.practice_id == practice_id, ClaimBatchClaim.status == "rejected")
+        .order_by(ClaimBatchClaim.id.desc()).limit(limit).offset(offset))).all()
+    return [RejectedRow(batch_id=b, batch_name=n, claim_id=c, patient_control_number=p,
+                        reason=_rejection(d or {})) for b, n, c, p, d in rows]
+
+
+def _rejection(detail: dict[str, object]) -> str:
+    """The acknowledgment's words: '999: error codes I5, IK3' or '277CA: A7/21'."""
+    source = str(detail.get("source") or "")
+    codes = detail.get("error_codes")
+    if isinstance(codes, list) and codes:
+        return f"{source}: error codes {', '.join(map(str, codes))}"
+    statuses = detail.get("statuses")
+    if isinstance(statuses, list) and statuses:
+        return f"{source}: " + ", ".join(f"{s.get('category')}/{s.get('code')}"
+                                         for s in statuses if isinstance(s, dict))
+    return source

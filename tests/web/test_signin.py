@@ -108,7 +108,9 @@ async def test_reading_works_without_javascript(browser, server: Server, staff: 
     await sign_in(plain, staff.viewer)
     await expect(plain.locator("#count-claim-errors")).to_be_visible()
     for path, marker in (("/queues/claim", "#queue"), ("/deposits", "#deposits"),
-                         ("/receipts", "#receipts"), ("/aging", "h1")):
+                         ("/receipts", "#receipts"), ("/aging", "h1"),
+                         ("/queues/history", "#history"), ("/notifications", "#notifications"),
+                         ("/claims/batches", "#batches"), ("/claims/rejected", "#rejected")):
         response = await plain.goto(path)
         assert response is not None and response.status == 200
         await expect(plain.locator(marker)).to_be_visible()
