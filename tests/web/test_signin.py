@@ -102,7 +102,8 @@ async def test_pages_fit_a_phone(browser, server: Server, staff: Staff, shots) -
     await context.close()
 
 
-async def test_reading_works_without_javascript(browser, server: Server, staff: Staff) -> None:
+async def test_reading_works_without_javascript(browser, server: Server, staff: Staff,
+                                                shots) -> None:
     context = await browser.new_context(base_url=server.url, java_script_enabled=False)
     plain = await context.new_page()
     await sign_in(plain, staff.viewer)
@@ -114,4 +115,6 @@ async def test_reading_works_without_javascript(browser, server: Server, staff: 
         response = await plain.goto(path)
         assert response is not None and response.status == 200
         await expect(plain.locator(marker)).to_be_visible()
+        name = path.strip("/").replace("/", "-")
+        await plain.screenshot(path=str(shots / f"nojs-{name}.png"), full_page=True)
     await context.close()

@@ -1,0 +1,44 @@
+"""The dashboard's connector tiles: last run, next run, last error, files in today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.async_api import Page, expect
+
+from gateway.db.base import utcnow
+from gateway.db.models import Connector, ImportedFile
+from gateway.jobs.models import JobDefinition, JobRun
+from tests.web.conftest import Staff, sign_in
+
+
+async def test_connector_tile_shows_runs_and_errors(page: Page, staff: Staff, db, shot) -> None:
+    c = Connector(practice_id=staff.practice_id, plugin="clearinghouse_sftp",
+                  name="Clearinghouse SFTP", config={})
+    db.add(c)
+    await db.flush()
+    job = JobDefinition(practice_id=staff.practice_id, name="Poll ERAs", kind="poll_eras",
+                        connector_id=c.id, pattern="minutes", every=5,
+                        start_date=dt.date.today() - dt.timedelta(days=1),
+                        time_of_day=dt.time(0, 0), params={})
+    db.add(job)
+    await db.flush()
+    now = utcnow()
+    db.add_all([
+        JobRun(job_id=job.id, fire_time=now - dt.timedelta(minutes=10), node="n1",
+               started_at=now - dt.timedelta(minutes=10), status="failed",
+               error="sftp: connection refused by host"),
+        JobRun(job_id=job.id, fire_time=now - dt.timedelta(minutes=5), node="n1",
+               started_at=now - dt.timedelta(minutes=5), finished_at=now, status="ok"),
+        ImportedFile(practice_id=staff.practice_id, connector_id=c.id, kind="era",
+                     name="in.835", sha256="a" * 64, size=10),
+    ])
+    await db.commit()
+    await sign_in(page, staff.viewer)
+    tile = page.locator(f"#connector-{c.id}")
+    await expect(tile).to_contain_text("Clearinghouse SFTP")
+    await expect(tile.locator("dd").nth(0)).to_contain_text("ok")
+    await expect(tile.locator("dd").nth(1)).not_to_have_text("not scheduled")
+    await expect(tile.locator("dd").nth(2)).to_contain_text("connection refused")
+    await expect(tile.locator("dd").nth(3)).to_have_text("1")
+    await shot("dashboard-connectors")
