@@ -60,3 +60,24 @@ async def test_viewer_sees_no_resolve_buttons_and_forged_post_is_refused(
     err = await db.get(PostingError, err_id)
     await db.refresh(err)
     assert err is not None and err.resolved_at is None
+
+
+async def test_queue_filters_and_pages_on_the_server(page: Page, staff: Staff, db) -> None:
+    arranged = await unmatched_claim_deposit(db, staff.practice_id, 3)
+    db.add_all([PostingError(practice_id=staff.practice_id, deposit_id=arranged["deposit_id"],
+                             level="claim", type="Carrier Payment Mismatch",
+                             message=f"mismatch {n}", detail={}) for n in range(54)])
+    await db.commit()
+    await sign_in(page, staff.viewer)
+    await page.goto("/queues/claim")
+    await expect(page.locator("#queue tbody tr")).to_have_count(50)
+    await expect(page.locator("#tab-claim")).to_have_text("Claim errors (55)")
+    async with page.expect_navigation():
+        await page.click("#next-page")
+    await expect(page.locator("#queue tbody tr")).to_have_count(5)
+    await expect(page.locator("#next-page")).to_have_count(0)
+    await page.select_option("#filter-type", "Claim Not Found")
+    async with page.expect_navigation():
+        await page.click("form.filters button[type=submit]")
+    await expect(page.locator("#queue tbody tr")).to_have_count(1)
+    await expect(page.locator("#queue tbody tr")).to_contain_text("Claim Not Found")

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.core.errors import NotFound
+from gateway.core.errors import NotFound, UserError
 from gateway.posting import queue
 from gateway.posting.rules import PAYMENT_TYPES
 from gateway.posting.schemas import ResolveIn
@@ -34,22 +34,25 @@ ACTION_LABELS = {
 async def error_queue(
     request: Request[Any, Any, Any], db: DB, principal: Me, level: FromPath[str],
     type: FromQuery[str | None] = None,  # noqa: A002
-    deposit_id: FromQuery[int | None] = None, page_no: FromQuery[int] = 1,
+    deposit_id: FromQuery[str] = "", page_no: FromQuery[int] = 1,
 ) -> Template:
     if level == "history":
         return await _history(request, db, principal.practice_id, page_no)
     if level not in ("deposit", "claim", "procedure"):
         raise NotFound(f"no queue {level!r}")
+    if deposit_id.strip() and not deposit_id.strip().isdigit():
+        raise UserError(f"not a deposit ID: {deposit_id!r}", where="deposit_id")
+    dep_id = int(deposit_id) if deposit_id.strip() else None
     counts = await queue.queue_counts(db, principal.practice_id)
     n, limit, offset = window(page_no)
     rows = await queue.list_errors(db, principal.practice_id, level=level, type=type or None,
-                                   deposit_id=deposit_id, limit=limit, offset=offset)
+                                   deposit_id=dep_id, limit=limit, offset=offset)
     payers = []
     if level == "deposit" and any("link_payer" in e.actions for e in rows):
         payers = await queries.practice_payers(db, principal.practice_id)
     return page(request, "queue.html", level=level, counts=counts,
                 totals={k: sum(v.values()) for k, v in counts.items()},
-                types=sorted(counts.get(level, {})), type=type or "", deposit_id=deposit_id,
+                types=sorted(counts.get(level, {})), type=type or "", deposit_id=dep_id,
                 rows=make_page(rows, n, PAGE_SIZE), labels=ACTION_LABELS,
                 payment_types=PAYMENT_TYPES, payers=payers)
 
