@@ -260,3 +260,23 @@ def _rejection(detail: dict[str, object]) -> str:
         return f"{source}: " + ", ".join(f"{s.get('category')}/{s.get('code')}"
                                          for s in statuses if isinstance(s, dict))
     return source
+
+
+async def claim_line_choices(session: AsyncSession, practice_id: int,
+                             claim_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """claim id -> [(line id, "1: 92014-RT 150.00")] for the link-procedure drop-down."""
+    from gateway.ledger.models import Claim, ClaimLine
+    from gateway.web.render import money
+
+    if not claim_ids:
+        return {}
+    out: dict[int, list[tuple[int, str]]] = {}
+    for cid, lid, number, code, mods, charge in (await session.execute(
+        select(ClaimLine.claim_id, ClaimLine.id, ClaimLine.line_number,
+               ClaimLine.procedure_code, ClaimLine.modifiers, ClaimLine.charge)
+        .join(Claim, Claim.id == ClaimLine.claim_id)
+        .where(Claim.practice_id == practice_id, ClaimLine.claim_id.in_(claim_ids))
+        .order_by(ClaimLine.claim_id, ClaimLine.line_number))).all():
+        label = "-".join([code, *(mods or [])])
+        out.setdefault(cid, []).append((lid, f"{number}: {label} {money(charge)}"))
+    return out

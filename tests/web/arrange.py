@@ -58,3 +58,21 @@ async def error_receipts(db: AsyncSession, practice_id: int, count: int) -> list
         patient_account=f"UNKNOWN{n}"), actor="tester") for n in range(count)]
     await db.commit()
     return ids
+
+
+async def procedure_conflict_deposit(db: AsyncSession, practice_id: int,
+                                     n: int) -> dict[str, int]:
+    """A posted ERA whose service line names a code the claim does not have."""
+    p = await h.payers(db, practice_id)
+    claim_id = await h.claim(db, practice_id, f"PC-{n}", [("92014", "150.00", [])],
+                             payer_id=p["acme"], account=f"PCA{n}")
+    era = build_835([Pay(f"PCT{n}", "100.00", [
+        Clp(f"PC-{n}", "1", "150.00", "100.00",
+            [Svc("92250", "150.00", "100.00", [("CO", "45", "50.00")])]),
+    ])], control=2000 + n)
+    result = await import_era_bytes(db, practice_id, era.encode(), f"pc{n}.835",
+                                    owner="tester", auto_post=False)
+    (dep,) = result.deposits
+    await post_deposit(db, practice_id, dep.id, actor="tester")
+    await db.commit()
+    return {"claim_id": claim_id, "deposit_id": dep.id}

@@ -8,7 +8,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from gateway.posting.models import PostingError
-from tests.web.arrange import unmatched_claim_deposit
+from tests.web.arrange import procedure_conflict_deposit, unmatched_claim_deposit
 from tests.web.conftest import Server, Staff, sign_in
 
 
@@ -81,3 +81,18 @@ async def test_queue_filters_and_pages_on_the_server(page: Page, staff: Staff, d
         await page.click("form.filters button[type=submit]")
     await expect(page.locator("#queue tbody tr")).to_have_count(1)
     await expect(page.locator("#queue tbody tr")).to_contain_text("Claim Not Found")
+
+
+async def test_link_a_procedure_from_the_claims_lines(page: Page, staff: Staff, db) -> None:
+    await procedure_conflict_deposit(db, staff.practice_id, 4)
+    await sign_in(page, staff.biller)
+    await expect(page.locator("#count-procedure-errors .n")).to_have_text("1")
+    await page.goto("/queues/procedure")
+    row = page.locator("#queue tbody tr").first
+    await expect(row).to_contain_text("Procedure Code Conflict")
+    await expect(row.locator("select[name=claim_line_id] option")).to_have_text(
+        ["1: 92014 150.00"])
+    async with page.expect_navigation():
+        await row.locator("button[data-action=link_procedure]").click()
+    await expect(page.locator("#resolved-flash")).to_contain_text("Link procedure")
+    await expect(page.locator("#tab-procedure")).to_have_text("Procedure errors (0)")

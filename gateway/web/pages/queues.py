@@ -50,7 +50,10 @@ async def error_queue(
     payers = []
     if level == "deposit" and any("link_payer" in e.actions for e in rows):
         payers = await queries.practice_payers(db, principal.practice_id)
-    return page(request, "queue.html", level=level, counts=counts,
+    lines = await queries.claim_line_choices(
+        db, principal.practice_id,
+        {e.claim_id for e in rows if e.claim_id and "link_procedure" in e.actions})
+    return page(request, "queue.html", level=level, counts=counts, lines=lines,
                 totals={k: sum(v.values()) for k, v in counts.items()},
                 types=sorted(counts.get(level, {})), type=type or "", deposit_id=dep_id,
                 rows=make_page(rows, n, PAGE_SIZE), labels=ACTION_LABELS,
