@@ -42,3 +42,24 @@ async def test_connector_tile_shows_runs_and_errors(page: Page, staff: Staff, db
     await expect(tile.locator("dd").nth(2)).to_contain_text("connection refused")
     await expect(tile.locator("dd").nth(3)).to_have_text("1")
     await shot("dashboard-connectors")
+
+
+async def test_jobs_page_runs_a_job_now(page: Page, staff: Staff, db) -> None:
+    from gateway.jobs.service import JobIn, define_job
+
+    job_id = await define_job(db, staff.practice_id, JobIn(
+        name="Nightly receipt reconciliation", kind="reconcile_receipts", pattern="daily",
+        time_of_day=dt.time(2, 0), start_date=dt.date.today()))
+    await db.commit()
+    await sign_in(page, staff.admin)
+    await page.goto("/jobs")
+    row = page.locator(f"#job-{job_id}")
+    await expect(row).to_contain_text("never")
+    async with page.expect_navigation():
+        await row.locator("button").click()
+    await expect(page.locator("#done-flash")).to_contain_text(f"Job {job_id} ran: ok")
+    await expect(row).to_contain_text("ok")
+    async with page.expect_navigation():
+        await row.locator("a").click()
+    await expect(page.locator("#runs tbody tr")).to_have_count(1)
+    await expect(page.locator("#runs tbody tr")).to_contain_text("manual")
