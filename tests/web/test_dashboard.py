@@ -63,3 +63,25 @@ async def test_jobs_page_runs_a_job_now(page: Page, staff: Staff, db) -> None:
         await row.locator("a").click()
     await expect(page.locator("#runs tbody tr")).to_have_count(1)
     await expect(page.locator("#runs tbody tr")).to_contain_text("manual")
+
+
+async def test_admin_adds_a_connector_with_a_write_only_secret(page: Page, staff: Staff) -> None:
+    import json
+
+    from gateway.web.pages.connectors import _examples
+
+    config = json.loads(_examples()["clearinghouse_sftp"][0])
+    config["password"] = "never-shown-again"
+    await sign_in(page, staff.admin)
+    await page.goto("/connectors")
+    await page.select_option("#connector-plugin", "clearinghouse_sftp")
+    await page.fill("#connector-name", "Clearinghouse")
+    await page.fill("#connector-config", json.dumps(config))
+    async with page.expect_navigation():
+        await page.click("#connector-add")
+    await expect(page.locator("#done-flash")).to_contain_text("added")
+    row = page.locator("#connectors-list tbody tr").first
+    await expect(row).to_contain_text("password")
+    assert "never-shown-again" not in await page.content()
+    await page.goto("/")
+    await expect(page.locator("#connectors")).to_contain_text("Clearinghouse")
