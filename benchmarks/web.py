@@ -51,34 +51,34 @@ def _fill(path: Path, n_claims: int, n_deposits: int) -> int:
     eng = create_engine(f"sqlite:///{path}")
     now = dt.datetime.now(dt.UTC)
     with eng.begin() as c:
-        c.execute(insert(Practice.__table__), [{"id": 1, "name": "Bench Eye", "settings": {},
+        c.execute(insert(Practice), [{"id": 1, "name": "Bench Eye", "settings": {},
                                                 "created_at": now}])
-        c.execute(insert(Location.__table__), [{"id": 1, "practice_id": 1, "name": "Main"}])
-        c.execute(insert(Payer.__table__), [{"id": 1, "practice_id": 1, "name": "Acme Health",
+        c.execute(insert(Location), [{"id": 1, "practice_id": 1, "name": "Main"}])
+        c.execute(insert(Payer), [{"id": 1, "practice_id": 1, "name": "Acme Health",
                                              "normalized_name": "acme health",
                                              "payer_id": "ACME1"}])
-        c.execute(insert(User.__table__), [{"practice_id": 1, "email": EMAIL, "role": "biller",
+        c.execute(insert(User), [{"practice_id": 1, "email": EMAIL, "role": "biller",
                                             "password_hash": hash_password(PASSWORD)}])
-        c.execute(insert(Connector.__table__), [{"practice_id": 1, "plugin": "clearinghouse_sftp",
+        c.execute(insert(Connector), [{"practice_id": 1, "plugin": "clearinghouse_sftp",
                                                  "name": "Clearinghouse", "config": {}}])
         n_pat = max(n_claims // 5, 1)
-        c.execute(insert(Patient.__table__), [{"id": i, "practice_id": 1, "account": f"P{i}"}
+        c.execute(insert(Patient), [{"id": i, "practice_id": 1, "account": f"P{i}"}
                                               for i in range(1, n_pat + 1)])
         dos = dt.date(2026, 1, 5)
         for start in range(1, n_claims + 1, 20000):
             ids = range(start, min(start + 20000, n_claims + 1))
-            c.execute(insert(Claim.__table__), [{
+            c.execute(insert(Claim), [{
                 "id": i, "practice_id": 1, "location_id": 1, "patient_id": 1 + i % n_pat,
                 "payer_id": 1, "patient_control_number": f"PCN{i}", "service_date_from": dos,
                 "diagnosis_codes": []} for i in ids])
-            c.execute(insert(ClaimLine.__table__), [{
+            c.execute(insert(ClaimLine), [{
                 "id": i, "claim_id": i, "line_number": 1, "procedure_code": "92014",
                 "modifiers": [], "charge": Decimal("150.00"), "diagnosis_pointers": [1]}
                 for i in ids])
         total = n_deposits + 1
         for start in range(1, total + 1, 20000):
             ids = range(start, min(start + 20000, total + 1))
-            c.execute(insert(Deposit.__table__), [{
+            c.execute(insert(Deposit), [{
                 "id": i, "practice_id": 1, "type": "ERA", "status": "New",
                 "deposit_date": dos + dt.timedelta(days=i % 300), "check_trace_id": f"T{i}",
                 "payer_id": 1, "amount": Decimal("100.00") * (BIG_DEPOSIT_CLAIMS if i == total
@@ -89,16 +89,16 @@ def _fill(path: Path, n_claims: int, n_deposits: int) -> int:
         rows += [(total, s, n_deposits + s) for s in range(1, BIG_DEPOSIT_CLAIMS + 1)]
         for start in range(0, len(rows), 20000):
             chunk = rows[start:start + 20000]
-            c.execute(insert(DepositClaim.__table__), [{
+            c.execute(insert(DepositClaim), [{
                 "id": dc_id, "deposit_id": dep, "practice_id": 1, "sequence": seq,
                 "claim_xref": f"PCN{1 + dc_id % n_claims}", "claim_id": 1 + dc_id % n_claims,
                 "remit_status": "1", "charged": Decimal("150.00"), "paid": Decimal("100.00"),
                 "overrides": {}} for dep, seq, dc_id in chunk])
-            c.execute(insert(DepositProcedure.__table__), [{
+            c.execute(insert(DepositProcedure), [{
                 "id": dc_id, "deposit_claim_id": dc_id, "sequence": 1, "procedure_code": "92014",
                 "modifiers": [], "original_modifiers": [], "charged": Decimal("150.00"),
                 "paid": Decimal("100.00"), "overrides": {}} for _, _, dc_id in chunk])
-        c.execute(insert(PostingError.__table__), [{
+        c.execute(insert(PostingError), [{
             "practice_id": 1, "deposit_id": d, "deposit_claim_id": d, "level": "claim",
             "type": "Claim Not Found", "message": f"claim PCN{d}: no claim matches",
             "detail": {"candidates": []}} for d in range(1, n_deposits + 1, 10)])
@@ -126,7 +126,8 @@ def _serve(url: str, port: int, cwd: Path) -> subprocess.Popen[str]:
     # uvicorn's access log goes to stderr: drain it so the server never blocks
     import threading
 
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    stderr = proc.stderr
+    threading.Thread(target=lambda: [None for _ in stderr], daemon=True).start()
     return proc
 
 

@@ -132,7 +132,7 @@ async def sign_in(session: AsyncSession, email: str, password: str, address: str
 
 def _verify(digest: str | None, password: str) -> bool:
     try:
-        return bool(digest) and HASHER.verify(digest, password)  # type: ignore[arg-type]
+        return digest is not None and HASHER.verify(digest, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -76,10 +76,12 @@ def server(web_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         raise AssertionError("the server did not start:\n" + "".join(seen))
     log_path = tmp_path_factory.mktemp("serve-log") / "server.log"
 
+    stderr = proc.stderr
+
     def drain() -> None:  # keep reading so the server never blocks on a full pipe
         with log_path.open("w") as log:
             log.writelines(seen)
-            for rest in proc.stderr:  # type: ignore[union-attr]
+            for rest in stderr:
                 log.write(rest)
                 log.flush()
 
@@ -157,7 +159,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def shot(page: Page, shots: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def shot(page: Page, shots: Path,
+         request: pytest.FixtureRequest) -> Callable[[str], Awaitable[Path]]:
     """`await shot("name")`: the current page as a full-page PNG under the run's tmp folder."""
 
     async def take(name: str) -> Path:
