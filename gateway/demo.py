@@ -21,6 +21,9 @@ from gateway.ledger.service import create_claims, get_or_create_patient
 DEMO_NAME = "Demo Eye Care"
 PAYERS = [("VSP Vision Care", "VSP01"), ("EyeMed", "EYEMD"), ("Medicare Part B", "MCRB1"),
           ("Blue Cross Blue Shield", "BCBS1")]
+# the page's demo sign-in (scripts/run prints it); a demo only, never a real practice's
+DEMO_EMAIL = "biller@demo.example"
+DEMO_PASSWORD = "demo-biller-2026"
 PROCEDURES = [("92014", Decimal("165.00"), []), ("92015", Decimal("45.00"), []),
               ("92250", Decimal("95.00"), ["RT"]), ("92134", Decimal("80.00"), ["LT"])]
 
@@ -38,6 +41,7 @@ async def seed_demo(session: AsyncSession, data_dir: Path) -> DemoResult:
     existing = await session.scalar(select(Practice.id).where(Practice.name == DEMO_NAME))
     if existing is not None:
         key = await create_key(session, existing, "admin@demo.example", "admin")
+        await _demo_page_user(session, existing)  # also resets a changed demo password
         return DemoResult(practice_id=existing, created=False, admin_key=key)
     pid = await create_practice(session, DEMO_NAME)
     locs = [await create_location(session, pid, "Main Street", "MAIN"),
@@ -62,8 +66,17 @@ async def seed_demo(session: AsyncSession, data_dir: Path) -> DemoResult:
     connector_id = await _demo_connector(session, pid, data_dir)
     await _demo_jobs(session, pid, connector_id)
     key = await create_key(session, pid, "admin@demo.example", "admin")
+    await _demo_page_user(session, pid)
     return DemoResult(practice_id=pid, created=True, admin_key=key, location_ids=locs,
                       connector_id=connector_id)
+
+
+async def _demo_page_user(session: AsyncSession, practice_id: int) -> None:
+    """A biller who signs in to the page with DEMO_EMAIL / DEMO_PASSWORD."""
+    from gateway.web.accounts import add_user
+
+    await add_user(session, practice_id, DEMO_EMAIL, "biller", DEMO_PASSWORD, name="Demo Biller",
+                   actor="demo")
 
 
 async def _demo_jobs(session: AsyncSession, practice_id: int, connector_id: int | None) -> None:

@@ -19,6 +19,8 @@ from gateway.api.auth import ApiKeyAuth, provide_principal
 from gateway.core.discovery import domain_modules
 from gateway.core.errors import Failure, NotFound, UserError
 from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.web.render import template_config
+from gateway.web.routes import web_routes
 
 
 @get("/health", exclude_from_auth=True, sync_to_thread=False)
@@ -79,7 +81,7 @@ def create_app(
             await eng.dispose()
 
     return Litestar(
-        route_handlers=[health, *collect_routes()],
+        route_handlers=[health, *collect_routes(), *web_routes()],
         on_startup=[_startup],
         on_shutdown=[_shutdown],
         dependencies={
@@ -87,6 +89,7 @@ def create_app(
             "principal": Provide(provide_principal),
         },
         middleware=[DefineMiddleware(ApiKeyAuth, exclude=["^/schema", "^/health$"])],
+        template_config=template_config(),
         exception_handlers={UserError: _user_error, Failure: _failure},  # type: ignore[dict-item]
         openapi_config=OpenAPIConfig(
             title="Eye-care integration gateway",

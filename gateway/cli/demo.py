@@ -18,7 +18,7 @@ from gateway.db.engine import session_scope
 @click.pass_context
 def demo(ctx: click.Context, data_dir: Path, as_json: bool) -> None:
     """Create the demo practice (once) and print an admin API key for it."""
-    from gateway.demo import DemoResult, seed_demo
+    from gateway.demo import DEMO_EMAIL, DEMO_PASSWORD, DemoResult, seed_demo
 
     async def go() -> DemoResult:
         async with session_scope(database_url(ctx)) as s:
@@ -28,6 +28,7 @@ def demo(ctx: click.Context, data_dir: Path, as_json: bool) -> None:
     emit(result, as_json, lambda r: (
         f"demo practice {r.practice_id} {'created' if r.created else 'already there'}\n"
         f"admin API key (shown once): {r.admin_key}\n"
+        f"page sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
         f"try: curl -H 'Authorization: Bearer {r.admin_key}' http://127.0.0.1:8000/api/claims"))
 
 

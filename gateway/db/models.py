@@ -61,6 +61,8 @@ class User(Timestamped, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # one of ROLES
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # argon2id hash for signing in to the page (gateway.web.accounts); None = no page sign-in
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiKey(Timestamped, Base):

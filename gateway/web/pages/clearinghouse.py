@@ -1,0 +1,35 @@
+"""Claim batches (to send, sent, acknowledged) and the claims the clearinghouse rejected;
+read only until the batching pages land (issue 15, item 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from gateway.api.auth import requires
+from gateway.api.deps import DB, Me
+from gateway.web import queries
+from gateway.web.paging import make_page, window
+from gateway.web.render import page
+
+
+@get("/claims/batches", guards=[requires("viewer")])
+async def batches(request: Request[Any, Any, Any], db: DB, principal: Me,
+                  page_no: FromQuery[int] = 1) -> Template:
+    n, limit, offset = window(page_no)
+    rows = await queries.claim_batches(db, principal.practice_id, limit=limit, offset=offset)
+    return page(request, "batches.html", rows=make_page(rows, n))
+
+
+@get("/claims/rejected", guards=[requires("viewer")])
+async def rejected(request: Request[Any, Any, Any], db: DB, principal: Me,
+                   page_no: FromQuery[int] = 1) -> Template:
+    n, limit, offset = window(page_no)
+    rows = await queries.rejected_claims(db, principal.practice_id, limit=limit, offset=offset)
+    return page(request, "rejected.html", rows=make_page(rows, n))
+
+
+ROUTES = [batches, rejected]
