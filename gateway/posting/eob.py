@@ -31,6 +31,7 @@ from gateway.posting.models import (
     PostingError,
 )
 from gateway.posting.schemas import EobIn
+from gateway.posting.vocabulary import ErrorLevel, ErrorType
 
 
 def _money(value: Decimal, where: str) -> Decimal:
@@ -142,8 +143,8 @@ async def create_eob_deposit(
             where="check_trace_id")
     if paid_total != amount:
         session.add(PostingError(
-            practice_id=practice_id, deposit_id=dep_id, level="deposit",
-            type="Deposit Does Not Balance",
+            practice_id=practice_id, deposit_id=dep_id, level=ErrorLevel.DEPOSIT,
+            type=ErrorType.DEPOSIT_DOES_NOT_BALANCE,
             message=f"deposit amount {format_money(amount)} but the claims paid "
                     f"{format_money(paid_total)}",
             detail={"difference": format_money(amount - paid_total)}))

@@ -46,6 +46,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
+from gateway.posting.vocabulary import ErrorLevel, ErrorType
 
 log = logging.getLogger("gateway.posting.era")
 
@@ -242,36 +243,37 @@ async def _create_deposit(
     signed = rem.amount if rem.credit_debit != "D" else -rem.amount
     plb_total = rem.provider_adjustment_total()
     key = dedupe_key(rem)
-    errors: list[tuple[str, str, dict[str, Any]]] = []
+    errors: list[tuple[ErrorType, str, dict[str, Any]]] = []
     status = "New"
     handling = rem.handling_code
     if rem.credit_debit == "D":
         status = "Ignore"
-        errors.append(("Debit ERA", "the payment is a debit (BPR03 = D): nothing to post", {}))
+        errors.append((ErrorType.DEBIT_ERA,
+                       "the payment is a debit (BPR03 = D): nothing to post", {}))
     if handling in HANDLING_IGNORED:
         status = "Ignore"
         errors.append((
-            "Invalid Handling Code",
+            ErrorType.INVALID_HANDLING_CODE,
             f"handling code {handling} ({HANDLING_IGNORED[handling]}) carries no remittance "
             "to post",
             {"handling_code": handling},
         ))
     elif handling not in HANDLING_PAYMENT:
         status = "Ignore"
-        errors.append(("Invalid Handling Code", f"unknown handling code {handling!r}",
+        errors.append((ErrorType.INVALID_HANDLING_CODE, f"unknown handling code {handling!r}",
                        {"handling_code": handling}))
     if payer is None:
         errors.append((
-            "Payer Mismatch",
+            ErrorType.PAYER_MISMATCH,
             "the ERA payer maps to no payer of this practice",
             {"era_payer_name": rem.payer.name, "era_payer_id": rem.payer.id},
         ))
     if trace is None:
-        errors.append(("Missing Check/Trace Number", "the ERA has no TRN trace number", {}))
+        errors.append((ErrorType.MISSING_TRACE, "the ERA has no TRN trace number", {}))
     expected = rem.claim_paid_total() - plb_total
     if signed != expected:
         errors.append((
-            "Deposit Does Not Balance",
+            ErrorType.DEPOSIT_DOES_NOT_BALANCE,
             f"deposit amount {format_money(signed)} but claims paid "
             f"{format_money(rem.claim_paid_total())} - provider adjustments "
             f"{format_money(plb_total)} = {format_money(expected)}",
@@ -326,7 +328,7 @@ async def _create_deposit(
         )
         values.update(dedupe_key=None, status="Ignore", duplicate_of_id=duplicate_of)
         errors.append((
-            "Duplicate Deposit",
+            ErrorType.DUPLICATE_DEPOSIT,
             f"the same payment (payer, trace {trace}, amount {format_money(signed)}, date) is "
             f"deposit {duplicate_of}; this copy is ignored",
             {"duplicate_of_id": duplicate_of},
@@ -349,8 +351,8 @@ async def _create_deposit(
                 {
                     "practice_id": practice_id,
                     "deposit_id": dep_id,
-                    "level": "deposit",
-                    "type": t,
+                    "level": ErrorLevel.DEPOSIT.value,
+                    "type": t.value,
                     "message": m,
                     "detail": d,
                 }

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
+from gateway.posting.deposit_filter import DepositFilter, deposit_conditions
 from gateway.posting.models import Deposit, DepositClaim
 from gateway.posting.search import deposits_out
 
@@ -73,16 +74,9 @@ async def reconciliation_report(
     ws.append([])
     ws.append([cell(ws, h, strong=True) for h in DEPOSIT_COLUMNS])
 
-    q = select(Deposit).where(Deposit.practice_id == practice_id,
-                              Deposit.deposit_date >= date_from, Deposit.deposit_date <= date_to)
-    if owner:
-        q = q.where(Deposit.owner == owner)
-    if status:
-        q = q.where(Deposit.status == status)
-    if type:
-        q = q.where(Deposit.type == type)
-    if imported_file_id is not None:
-        q = q.where(Deposit.imported_file_id == imported_file_id)
+    f = DepositFilter(date_from=date_from, date_to=date_to, owner=owner, status=status,
+                      type=type, imported_file_id=imported_file_id)
+    q = select(Deposit).where(*deposit_conditions(practice_id, f))
     q = q.order_by(Deposit.deposit_date, Deposit.id)
 
     totals = {k: ZERO for k in MONEY_COLUMNS}

@@ -13,13 +13,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.money import ZERO, cents
+from gateway.core.money import ZERO
 from gateway.db.models import Payer
+from gateway.posting.deposit_filter import DepositFilter, ErrorFilter, deposit_conditions
 from gateway.posting.engine import get_deposit
 from gateway.posting.models import (
     Deposit,
@@ -36,8 +36,6 @@ from gateway.posting.schemas import (
     DepositOut,
     ProcedureOut,
 )
-
-ErrorFilter = Literal["any", "deposit", "claim", "procedure", "none"]
 
 
 async def search_deposits(
@@ -61,50 +59,11 @@ async def search_deposits(
     limit: int = 100,
     offset: int = 0,
 ) -> list[DepositOut]:
-    q = select(Deposit).where(Deposit.practice_id == practice_id)
-    if id is not None:
-        q = q.where(Deposit.id == id)
-    if date_from:
-        q = q.where(Deposit.deposit_date >= date_from)
-    if date_to:
-        q = q.where(Deposit.deposit_date <= date_to)
-    if check_trace_id:
-        q = q.where(Deposit.check_trace_id == check_trace_id.strip())
-    if payer:
-        text = payer.strip()
-        like = f"%{text.lower()}%"
-        payer_ids = select(Payer.id).where(
-            Payer.practice_id == practice_id,
-            or_(func.lower(Payer.name).like(like), Payer.payer_id == text,
-                *( [Payer.id == int(text)] if text.isdigit() else [] )),
-        )
-        q = q.where(or_(Deposit.payer_id.in_(payer_ids),
-                        func.lower(Deposit.era_payer_name).like(like),
-                        Deposit.era_payer_id == text))
-    if amount is not None:
-        q = q.where(Deposit.amount == cents(amount))
-    if status:
-        q = q.where(Deposit.status == status)
-    if posted_status:
-        q = q.where(Deposit.posted_status == posted_status)
-    if type:
-        q = q.where(Deposit.type == type)
-    if era_id:
-        q = q.where(Deposit.era_id == era_id)
-    if file_name:
-        q = q.where(func.lower(Deposit.file_name).like(f"%{file_name.lower()}%"))
-    if owner:
-        q = q.where(Deposit.owner == owner)
-    if imported_file_id is not None:
-        q = q.where(Deposit.imported_file_id == imported_file_id)
-    if errors and errors != "none":
-        cond = [PostingError.deposit_id == Deposit.id, PostingError.resolved_at.is_(None)]
-        if errors != "any":
-            cond.append(PostingError.level == errors)
-        q = q.where(exists().where(*cond))
-    elif errors == "none":
-        q = q.where(~exists().where(PostingError.deposit_id == Deposit.id,
-                                    PostingError.resolved_at.is_(None)))
+    f = DepositFilter(
+        id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id, payer=payer,
+        amount=amount, status=status, posted_status=posted_status, type=type, era_id=era_id,
+        file_name=file_name, owner=owner, imported_file_id=imported_file_id, errors=errors)
+    q = select(Deposit).where(*deposit_conditions(practice_id, f))
     deps = (await session.scalars(
         q.order_by(Deposit.deposit_date.desc(), Deposit.id.desc()).limit(limit).offset(offset)
     )).all()
