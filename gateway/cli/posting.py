@@ -148,8 +148,9 @@ def deposits_show(ctx: click.Context, deposit_id: int, practice_id: int | None,
 
     def human(d: Any) -> str:
         out = [_human_deposits([d.deposit]),
-               f"payments {format_money(d.deposit.payments)}  PLB "
-               f"{format_money(d.deposit.adjustments)}  exclusions "
+               f"payments {format_money(d.deposit.payments)}  adjustments "
+               f"{format_money(d.deposit.adjustments)}  PLB "
+               f"{format_money(d.deposit.plb_adjustments)}  exclusions "
                f"{format_money(d.deposit.exclusions)}  difference "
                f"{format_money(d.deposit.difference)}"]
         for c in d.claims:

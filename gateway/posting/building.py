@@ -131,17 +131,25 @@ def _payment_rows(ctx: PostingContext, chunk: ChunkData, case: ClaimCase, d: Dec
         if pay and not ctx.notification:
             rows.append(ledger_row(ctx, dc, ln.id, "insurance_payment", pay, None))
             b.add("insurance_payment", pay)
+        settled = ln.id in d.overpaid_lines
         for a, amount in d.alloc.get(ln.id, []):
             t = d.ptype_of[a.id]
             reason = f"{a.group_code}-{a.reason}"
-            if t in BALANCE_TYPES and amount:
-                rows.append(ledger_row(ctx, dc, ln.id, "insurance_adjustment", amount, reason))
-                b.add("insurance_adjustment", amount)
-            elif t in PATIENT_TYPES and amount and not hold:
-                rows.append(ledger_row(ctx, dc, ln.id, "transfer_to_patient", amount, reason))
-                b.add("transfer_to_patient", amount)
-        # a later payer paid part of what had moved to the patient: move it back
-        if b.insurance_balance < 0 and b.patient_balance > 0:
+            if t in BALANCE_TYPES:
+                kind = "insurance_adjustment"
+            elif t in PATIENT_TYPES and not hold:
+                kind = "transfer_to_patient"
+            else:
+                continue
+            if settled:  # an accepted overpayment: the line's charge was settled before
+                continue
+            if amount:
+                rows.append(ledger_row(ctx, dc, ln.id, kind, amount, reason))
+                b.add(kind, amount)
+                d.posted_by_adjustment[a.id] = d.posted_by_adjustment.get(a.id, ZERO) + amount
+        # a later payer paid part of what had moved to the patient: move it back (not for an
+        # accepted overpayment: that credit is the payer's, the patient still owes their part)
+        if not settled and b.insurance_balance < 0 and b.patient_balance > 0:
             back = min(-b.insurance_balance, b.patient_balance)
             rows.append(ledger_row(ctx, dc, ln.id, "transfer_to_patient", -back,
                                    "transfer back to insurance"))
@@ -176,11 +184,11 @@ def _claim_state(ctx: PostingContext, case: ClaimCase, start: dict[str, Any], ou
         if not (srule and srule.claim_level):
             level = LEVEL_OF_RANK.get(nxt.next_rank, level)
     if has_denial and not reversal:
+        # a denial keeps the claim on the payer that denied it (unless its rule says where)
         r = denial_rule
         status = (r.claim_status if r and r.claim_status else None) or "Denied"
         sub = (r.claim_sub_status if r and r.claim_sub_status else None) or sub
-        if r and r.claim_level:
-            level = r.claim_level
+        level = r.claim_level if r and r.claim_level else start["level"]
     if nxt.crossover and dc.crossover_payer_name and outcome == "next_insurance":
         sub = (sub or "Billed by crossover")[:60]
     return _State(payer_id, payer_rank, level, status, sub)

@@ -132,3 +132,10 @@ class Decision:
     ptype_of: dict[int, str] = field(default_factory=dict)  # adjustment id -> payment type
     rule_of: dict[int, ReasonRule | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the claim-level CAS are taken from the lines' payments (see gateway.core.x12.balancing)
+    claim_cas_from_lines: bool = False
+    # lines whose payment a biller accepted beyond their open balance: already settled, so
+    # their adjustments and patient transfers are not posted again (only the payment is)
+    overpaid_lines: set[int] = field(default_factory=set)
+    # what building posted: adjustment id -> amount written off / transferred with it
+    posted_by_adjustment: dict[int, Decimal] = field(default_factory=dict)

@@ -23,11 +23,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import NotFound, UserError
 from gateway.db.base import utcnow
+from gateway.ledger.balances import Balances
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.posting.building import build
 from gateway.posting.bulk import fetch_objects, insert_rows, is_sqlite, select_raw, update_by_id
@@ -39,6 +41,7 @@ from gateway.posting.context import (
     Problem,
 )
 from gateway.posting.evaluation import allocate, claim_not_found, evaluate
+from gateway.posting.guard import check_posting
 from gateway.posting.loading import live_rows, load_chunk
 from gateway.posting.matching import match_lines
 from gateway.posting.models import (
@@ -237,7 +240,19 @@ def _decide(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,
     decision = evaluate(ctx, chunk, case)
     if decision.problems:
         return decision.problems, None
-    return [], build(ctx, chunk, case, decision)
+    before = _balances_of(chunk, case)
+    built = build(ctx, chunk, case, decision)
+    refused = check_posting(ctx, chunk, case, decision, built)
+    if refused is not None:
+        chunk.balances.update(before)  # nothing of it is written
+        return [refused], None
+    return [], built
+
+
+def _balances_of(chunk: ChunkData, case: ClaimCase) -> dict[int, Balances]:
+    """Copies of the claim's line balances (building changes them as it goes)."""
+    return {ln.id: msgspec.structs.replace(chunk.balances.get(ln.id, Balances()))
+            for ln in case.claim_lines}
 
 
 def _record_problems(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,

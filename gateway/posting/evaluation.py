@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from gateway.core.money import CENT, ZERO, format_money
+from gateway.core.x12.balancing import claim_cas_taken_from_lines, claim_difference
 from gateway.ledger.balances import Balances
 from gateway.posting.context import ChunkData, ClaimCase, Decision, PostingContext, problem
 from gateway.posting.matching import match_lines
@@ -66,23 +67,26 @@ def evaluate(ctx: PostingContext, chunk: ChunkData, case: ClaimCase) -> Decision
 
 
 def _check_carrier_figures(chunk: ChunkData, case: ClaimCase, d: Decision) -> None:
-    """The carrier's figures must add up (unless a biller accepted the mismatch)."""
+    """The carrier's figures must add up (unless a biller accepted the mismatch): the claim
+    balances, and its lines pay the claim's payment (`gateway.core.x12.balancing`)."""
     dc, procs = case.dc, case.procs
     if (dc.overrides or {}).get("accept_mismatch"):
         return
-    adj_total = sum((a.amount for a in case.claim_adjs), ZERO) + sum(
+    claim_cas = [a.amount for a in case.claim_adjs]
+    adj_total = sum(claim_cas, ZERO) + sum(
         (a.amount for p in procs for a in chunk.line_adjs.get(p.id, [])), ZERO)
     problems = []
-    if dc.charged - dc.paid != adj_total:
+    if claim_difference(dc.charged, dc.paid, adj_total):
         problems.append(
             f"charged {format_money(dc.charged)} - paid {format_money(dc.paid)} = "
             f"{format_money(dc.charged - dc.paid)} but adjustments total "
             f"{format_money(adj_total)}")
-    if procs:
+    if procs and claim_cas_taken_from_lines(dc.paid, (p.paid for p in procs), claim_cas) is None:
         line_paid = sum((p.paid for p in procs), ZERO)
-        if line_paid != dc.paid:
-            problems.append(f"claim paid {format_money(dc.paid)} but its lines paid "
-                            f"{format_money(line_paid)}")
+        less = (f" less claim-level adjustments {format_money(sum(claim_cas, ZERO))}"
+                if claim_cas else "")
+        problems.append(f"claim paid {format_money(dc.paid)} but its lines paid "
+                        f"{format_money(line_paid)}{less}")
     if problems:
         d.problems.append(problem(ErrorType.CARRIER_PAYMENT_MISMATCH,
                                   f"claim {dc.claim_xref}: " + "; ".join(problems), {}))
@@ -134,6 +138,13 @@ def _claim_level_money(chunk: ChunkData, case: ClaimCase, d: Decision) -> None:
             d.payment_by_line[d.mapping[p.id]] += p.paid
     for a in case.claim_adjs:
         _allocate_claim_adjustment(case, d, a, single, weights)
+    d.claim_cas_from_lines = bool(case.procs) and bool(claim_cas_taken_from_lines(
+        dc.paid, (p.paid for p in case.procs), (a.amount for a in case.claim_adjs)))
+    if d.claim_cas_from_lines:
+        # the lines' payments less what claim-level adjustments take from them = CLP04
+        for line_id, allocated in d.alloc.items():
+            for _a, amount in allocated:
+                d.payment_by_line[line_id] -= amount
     for p in case.active:
         if p.id in d.mapping:
             for a in chunk.line_adjs.get(p.id, []):
@@ -204,8 +215,10 @@ def _line_checks(chunk: ChunkData, case: ClaimCase, d: Decision) -> None:
                 f"{format_money(p.paid)} is negative outside a reversal",
                 {"paid": format_money(p.paid)}, proc_id=p.id))
         open_balance = chunk.balances.get(d.mapping[p.id], Balances()).balance
-        if (not case.reversal and p.paid > 0 and p.paid > open_balance
-                and not pov.get("accept_overpayment")):
+        overpaid = not case.reversal and p.paid > 0 and p.paid > open_balance
+        if overpaid and pov.get("accept_overpayment"):
+            d.overpaid_lines.add(d.mapping[p.id])
+        elif overpaid:
             d.problems.append(problem(
                 ErrorType.PAYMENT_EXCEEDS_OPEN_BALANCE,
                 f"claim {dc.claim_xref} line {p.sequence}: payment "

@@ -26,10 +26,12 @@ from gateway.posting.search import deposits_out
 
 DEPOSIT_COLUMNS = [
     "Deposit ID", "Type", "Status", "Posted Status", "Deposit Date", "Check/Trace", "Payer",
-    "Owner", "File", "Amount", "Payments", "PLB Adjustments", "Exclusions", "Difference",
+    "Owner", "File", "Amount", "Payments", "Adjustments", "PLB Adjustments", "Exclusions",
+    "Difference",
     "Claims", "Posted Claims", "Open Errors",
 ]
-MONEY_COLUMNS = ("Amount", "Payments", "PLB Adjustments", "Exclusions", "Difference")
+MONEY_COLUMNS = ("Amount", "Payments", "Adjustments", "PLB Adjustments", "Exclusions",
+                 "Difference")
 CLAIM_COLUMNS = [
     "Deposit ID", "Claim Xref", "Claim ID", "Payer Claim Number", "Remit Status", "Charged",
     "Paid", "Allowed", "Deductible", "Coinsurance", "Copay", "Adjustments", "Denied", "State",
@@ -90,12 +92,13 @@ async def reconciliation_report(
         offset += len(deps)
         for d in await deposits_out(session, deps):
             deposit_ids.append(d.id)
-            values = {
+            values: dict[str, Any] = {
                 "Deposit ID": d.id, "Type": d.type, "Status": d.status,
                 "Posted Status": d.posted_status, "Deposit Date": d.deposit_date,
                 "Check/Trace": d.check_trace_id, "Payer": d.payer, "Owner": d.owner,
                 "File": d.file_name, "Amount": d.amount, "Payments": d.payments,
-                "PLB Adjustments": d.adjustments, "Exclusions": d.exclusions,
+                "Adjustments": d.adjustments, "PLB Adjustments": d.plb_adjustments,
+                "Exclusions": d.exclusions,
                 "Difference": d.difference, "Claims": d.claims,
                 "Posted Claims": d.posted_claims, "Open Errors": d.open_errors,
             }

@@ -1,10 +1,13 @@
 """Deposit search and the deposit detail view (totals computed from the deposit's claims).
 
 Totals of a deposit:
-  payments    = sum of CLP04 of its claims that are not excluded
-  exclusions  = sum of CLP04 of its excluded claims
-  adjustments = sum of its provider-level adjustments (PLB; positive reduces the payment)
-  difference  = amount - (payments + exclusions - adjustments)    (0 when the ERA balances)
+  payments        = sum of CLP04 of its claims that are not excluded
+  exclusions      = sum of CLP04 of its excluded claims
+  adjustments     = sum of its claims' adjustments that change balances (the claim and line
+                    CAS whose payment type is a write-off or other balance adjustment, of
+                    claims and lines not excluded)
+  plb_adjustments = sum of its provider-level adjustments (PLB; positive reduces the payment)
+  difference      = amount - (payments + exclusions - plb_adjustments)  (0 when it balances)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
@@ -29,6 +32,7 @@ from gateway.posting.models import (
     PostingError,
 )
 from gateway.posting.queue import error_out
+from gateway.posting.rules import BALANCE_TYPES
 from gateway.posting.schemas import (
     AdjustmentOut,
     DepositClaimOut,
@@ -76,6 +80,7 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     open_errors: dict[int, int] = defaultdict(int)
     payer_names: dict[int, str] = {}
+    adjusted = await _balance_adjustments(session, ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         for dep_id, excluded, total in (await session.execute(
@@ -98,8 +103,8 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             open_errors[dep_id] = n
     pids = {d.payer_id for d in deps if d.payer_id}
     if pids:
-        payer_names = dict((await session.execute(
-            select(Payer.id, Payer.name).where(Payer.id.in_(pids)))).all())
+        payer_names = {pid: name for pid, name in (await session.execute(
+            select(Payer.id, Payer.name).where(Payer.id.in_(pids)))).all()}
     out = []
     for d in deps:
         payments = paid[(d.id, False)]
@@ -114,10 +119,29 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             owner=d.owner, era_id=d.era_id, file_name=d.file_name,
             imported_file_id=d.imported_file_id, duplicate_of_id=d.duplicate_of_id,
             claims=sum(counts[d.id].values()), posted_claims=counts[d.id].get("posted", 0),
-            payments=payments, adjustments=d.plb_total, exclusions=exclusions,
+            payments=payments, adjustments=adjusted[d.id], plb_adjustments=d.plb_total,
+            exclusions=exclusions,
             difference=d.amount - (payments + exclusions - d.plb_total),
             open_errors=open_errors[d.id],
         ))
+    return out
+
+
+async def _balance_adjustments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
+    """Per deposit: its claim and line adjustments that change balances (not excluded)."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    a, dc, p = DepositAdjustment, DepositClaim, DepositProcedure
+    for i in range(0, len(ids), 500):
+        q = (
+            select(a.deposit_id, func.sum(a.amount))
+            .join(dc, dc.id == a.deposit_claim_id)
+            .outerjoin(p, p.id == a.deposit_procedure_id)
+            .where(a.deposit_id.in_(ids[i : i + 500]), a.payment_type.in_(BALANCE_TYPES),
+                   dc.excluded.is_(False), or_(p.id.is_(None), p.excluded.is_(False)))
+            .group_by(a.deposit_id)
+        )
+        for dep_id, total in (await session.execute(q)).all():
+            out[dep_id] = total or ZERO
     return out
 
 

@@ -76,13 +76,21 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     with open(path, "wb") as fh:
         fh.write(r.content)
     cells = read_sheet(path, "Deposit Reconciliation")
-    assert (cells["J5"], cells["K5"], cells["M5"], cells["N5"]) == ("130", "100", "30", "0")
-    # reset restores the claim's balance; then the deposit cannot be removed (history stays)
+    # Amount, Payments, Exclusions, Difference (L and M are Adjustments and PLB Adjustments)
+    assert (cells["J5"], cells["K5"], cells["N5"], cells["O5"]) == ("130", "100", "30", "0")
+    # a posted deposit cannot be removed (its history stays) ...
+    r = await client.delete(f"/api/deposits/{dep['id']}", headers=biller)
+    assert r.status_code == 400 and "ledger history" in r.text
+    # ... reset restores the claim's balance; then it can be ignored and removed (issue 16)
     r = await client.post(f"/api/deposits/{dep['id']}/reset", headers=biller)
     assert r.status_code == 200 and r.json()["claims_reset"] == 1
     assert (await h.balances(session, cid)).balance == D("150.00")
+    r = await client.post(f"/api/deposits/{dep['id']}/status", json={"status": "Ignore"},
+                          headers=biller)
+    assert r.status_code == 200 and r.json()["status"] == "Ignore", r.text
     r = await client.delete(f"/api/deposits/{dep['id']}", headers=biller)
-    assert r.status_code == 400 and "ledger history" in r.text
+    assert r.status_code == 204, r.text
+    assert (await h.balances(session, cid)).balance == D("150.00")
 
 
 async def test_api_eob_allowed_and_co45(client: AsyncTestClient, session, practice):

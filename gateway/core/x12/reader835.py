@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.core.money import MoneyError, checked, format_money
+from gateway.core.x12.balancing import claim_difference, line_difference
 from gateway.core.x12.errors import X12Error
 from gateway.core.x12.model835 import (
     ZERO,
@@ -197,9 +198,9 @@ def _close_claim(
     lines' CAS; SVC02 - SVC03 = the line's CAS. Problems are reported, not raised."""
     if line is not None:
         claim_adj += line_adj
-        if line.charge - line.paid != line_adj:
+        if line_difference(line.charge, line.paid, line_adj):
             _line_problem(problems, claim, line, line_adj, file)
-    if claim.charge - claim.paid != claim_adj:
+    if claim_difference(claim.charge, claim.paid, claim_adj):
         _claim_problem(problems, claim, claim_adj, file)
 
 
@@ -419,7 +420,7 @@ def _parse(  # noqa: C901 - hot loop
                     if line is not None:
                         assert claim is not None  # a line is only ever open inside a claim
                         claim_adj += line_adj
-                        if line.charge - line.paid != line_adj:
+                        if line_difference(line.charge, line.paid, line_adj):
                             _line_problem(problems, claim, line, line_adj, file)
                     elif claim is None:
                         raise X12Error("SVC outside a claim (no CLP before it)",
