@@ -15,11 +15,11 @@ from typing import Any
 from gateway.core.money import ZERO
 from gateway.ledger.balances import Balances
 from gateway.posting.context import ChunkData, ClaimCase, Decision, PostingContext
+from gateway.posting.matching import RANK_OF_STATUS
 from gateway.posting.models import DepositClaim
 from gateway.posting.rules import BALANCE_TYPES, PATIENT_TYPES, ReasonRule
 
 LEVEL_OF_RANK = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
-RANK_OF_STATUS = {"1": 1, "19": 1, "2": 2, "20": 2, "3": 3, "21": 3}
 CROSSOVER = frozenset({"19", "20", "21"})
 FIGURES = ("deductible", "coinsurance", "copay", "adjustments", "denied", "information")
 PRIOR_FIELDS = ("payer_id", "payer_rank", "level", "status", "sub_status", "payer_claim_number")

@@ -273,7 +273,7 @@ def _record_problems(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,
 
 
 async def _post_chunk(session: AsyncSession, ctx: PostingContext, dcs: list[DepositClaim]) -> None:
-    chunk = await load_chunk(session, ctx.deposit.practice_id, dcs)
+    chunk = await load_chunk(session, ctx.deposit.practice_id, ctx.deposit.payer_id, dcs)
     w = _Writes()
     for dc in dcs:
         if dc.excluded:

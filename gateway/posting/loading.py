@@ -38,12 +38,12 @@ def _table(model: Any) -> Table:
     return table
 
 
-async def load_chunk(session: AsyncSession, practice_id: int,
+async def load_chunk(session: AsyncSession, practice_id: int, payer_id: int | None,
                      dcs: list[DepositClaim]) -> ChunkData:
     chunk = ChunkData()
     await _load_deposit_lines(session, chunk, [dc.id for dc in dcs])
     chunk.candidates = await match_claims(
-        session, practice_id, [dc for dc in dcs if dc.claim_id is None])
+        session, practice_id, [dc for dc in dcs if dc.claim_id is None], payer_id)
     await _load_claims(session, chunk, practice_id,
                        {dc.claim_id for dc in dcs if dc.claim_id is not None})
     await _load_earlier(session, chunk, practice_id, dcs)
