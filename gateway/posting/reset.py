@@ -66,9 +66,29 @@ async def reset_deposit(
             f"reset deposit {later} first"
         )
     now = utcnow()
+    claims_reset, total_rows = await _reset_claims(session, practice_id, deposit_id, now)
+    total_rows += await _reset_plbs(session, practice_id, deposit_id, now)
+    await session.execute(
+        update(Deposit).where(Deposit.id == deposit_id)
+        .values(posted_status="Not Disbursed", posted_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(dep)
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="deposit.reset", object_type="deposit", object_id=deposit_id,
+                detail={"claims": claims_reset, "ledger_rows": total_rows})
+    log.info("deposit %s reset by %s: %d claims, %d ledger rows", deposit_id, actor,
+             claims_reset, total_rows)
+    return ResetResult(deposit_id=deposit_id, claims_reset=claims_reset, ledger_rows=total_rows,
+                       posted_status=dep.posted_status)
+
+
+async def _reset_claims(session: AsyncSession, practice_id: int, deposit_id: int,
+                        now: Any) -> tuple[int, int]:
+    """Undo the posted claims (the non-reversals, then the reversals: the opposite order of
+    posting); returns (claims reset, ledger rows written)."""
     total_rows = 0
     claims_reset = 0
-    # undo in the opposite order of posting: the non-reversals, then the reversals
     for reversals in (False, True):
         last_id: int | None = None
         while True:
@@ -112,6 +132,13 @@ async def reset_deposit(
                 ).execution_options(synchronize_session=False)
             )
             claims_reset += len(dcs)
+    return claims_reset, total_rows
+
+
+async def _reset_plbs(session: AsyncSession, practice_id: int, deposit_id: int,
+                      now: Any) -> int:
+    """Undo the applied PLBs; returns the ledger rows written."""
+    total_rows = 0
     plbs = (
         await session.scalars(
             select(DepositAdjustment.id).where(
@@ -133,19 +160,7 @@ async def reset_deposit(
             .values(applied=False, plb_claim_id=None)
             .execution_options(synchronize_session=False)
         )
-    await session.execute(
-        update(Deposit).where(Deposit.id == deposit_id)
-        .values(posted_status="Not Disbursed", posted_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(dep)
-    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
-                action="deposit.reset", object_type="deposit", object_id=deposit_id,
-                detail={"claims": claims_reset, "ledger_rows": total_rows})
-    log.info("deposit %s reset by %s: %d claims, %d ledger rows", deposit_id, actor,
-             claims_reset, total_rows)
-    return ResetResult(deposit_id=deposit_id, claims_reset=claims_reset, ledger_rows=total_rows,
-                       posted_status=dep.posted_status)
+    return total_rows
 
 
 def _undo(r: Any, practice_id: int, source_type: str, now: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ Totals of a deposit:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
 from gateway.db.models import Payer
-from gateway.posting.deposit_filter import DepositFilter, ErrorFilter, deposit_conditions
+from gateway.posting.deposit_filter import DepositFilter, deposit_conditions
 from gateway.posting.engine import get_deposit
 from gateway.posting.models import (
     Deposit,
@@ -45,29 +44,13 @@ from gateway.posting.schemas import (
 async def search_deposits(
     session: AsyncSession,
     practice_id: int,
+    filters: DepositFilter | None = None,
     *,
-    id: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    check_trace_id: str | None = None,
-    payer: str | None = None,
-    amount: Decimal | None = None,
-    status: str | None = None,
-    posted_status: str | None = None,
-    type: str | None = None,
-    era_id: str | None = None,
-    file_name: str | None = None,
-    owner: str | None = None,
-    imported_file_id: int | None = None,
-    errors: ErrorFilter | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[DepositOut]:
-    f = DepositFilter(
-        id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id, payer=payer,
-        amount=amount, status=status, posted_status=posted_status, type=type, era_id=era_id,
-        file_name=file_name, owner=owner, imported_file_id=imported_file_id, errors=errors)
-    q = select(Deposit).where(*deposit_conditions(practice_id, f))
+    """The practice's deposits that pass `filters` (all of them without), newest first."""
+    q = select(Deposit).where(*deposit_conditions(practice_id, filters or DepositFilter()))
     deps = (await session.scalars(
         q.order_by(Deposit.deposit_date.desc(), Deposit.id.desc()).limit(limit).offset(offset)
     )).all()

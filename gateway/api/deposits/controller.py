@@ -18,6 +18,7 @@ from gateway.api.deps import DB, Me
 from gateway.core.errors import UserError
 from gateway.core.money import parse_money
 from gateway.posting import engine, report, reset, search
+from gateway.posting.deposit_filter import DepositFilter
 from gateway.posting.deposit_status import set_deposit_status
 from gateway.posting.eob import create_eob_deposit
 from gateway.posting.era_import import EraImportResult, import_era_bytes
@@ -50,11 +51,12 @@ class DepositController(Controller):
         limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
     ) -> list[DepositOut]:
         """Deposit search; `errors` = any / deposit / claim / procedure / none."""
-        return await search.search_deposits(
-            db, principal.practice_id, id=id, date_from=date_from, date_to=date_to,
-            check_trace_id=check_trace_id, payer=payer, amount=_amount(amount), status=status,
-            posted_status=posted_status, type=type, era_id=era_id, file_name=file_name,
-            errors=errors, limit=min(limit, 1000), offset=offset)
+        filters = DepositFilter(
+            id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id,
+            payer=payer, amount=_amount(amount), status=status, posted_status=posted_status,
+            type=type, era_id=era_id, file_name=file_name, errors=errors)
+        return await search.search_deposits(db, principal.practice_id, filters,
+                                            limit=min(limit, 1000), offset=offset)
 
     @get("/{deposit_id:int}", guards=[requires("viewer")])
     async def show(self, deposit_id: FromPath[int], db: DB, principal: Me,
