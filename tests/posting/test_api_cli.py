@@ -115,6 +115,11 @@ async def test_api_eob_allowed_and_co45(client: AsyncTestClient, session, practi
         {"claim_line_id": line_id, "paid": "-5.00"}]}]}
     r = await client.post("/api/deposits/eob", json=neg, headers=practice.headers("biller"))
     assert r.status_code == 400 and "take a payment back" in r.text
+    # the one money rule on the API too: a sub-cent amount is refused, located
+    for bad in ("10.005", "92233720368547758.08"):
+        odd = {**eob, "check_trace_id": "CHK3", "amount": bad}
+        r = await client.post("/api/deposits/eob", json=odd, headers=practice.headers("biller"))
+        assert r.status_code == 400 and "amount" in r.text, r.text
     dep_id = body["deposit"]["id"]
     r = await client.post(f"/api/deposits/{dep_id}/post", headers=practice.headers("biller"))
     assert r.json()["posted_status"] == "Disbursed"
