@@ -44,7 +44,8 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     assert dep["errors"] == [] and dep["amount"] == "130.00"
     r = await client.get("/api/deposits", headers=viewer)
     assert [d["id"] for d in r.json()] == [dep["id"]]
-    assert (await client.get("/api/deposits", headers=other_practice.headers("viewer"))).json() == []
+    other = other_practice.headers("viewer")
+    assert (await client.get("/api/deposits", headers=other)).json() == []
     assert (await client.get(f"/api/deposits/{dep['id']}",
                              headers=other_practice.headers("admin"))).status_code == 404
     r = await client.post(f"/api/deposits/{dep['id']}/post", headers=biller)
