@@ -60,8 +60,10 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _fill(url: str, era: Path) -> int:
-    """Practice, payers, and one claim per CLP of the ERA (bulk inserts)."""
+async def _fill(url: str, era: Path, match: str = "control-number") -> int:
+    """Practice, payers, and one claim per CLP of the ERA (bulk inserts). With `match` =
+    "patient" the claims carry another control number and the ERA patient's name, so every
+    CLP is matched by the patient + date of service + billed total fallback."""
     from gateway.admin.payers import get_or_add_payer
     from gateway.admin.practices import create_practice
     from gateway.db.models import Patient
@@ -79,20 +81,30 @@ async def _fill(url: str, era: Path) -> int:
             async def flush(items: list[Any]) -> None:
                 pt, ct, lt = Patient.__table__, Claim.__table__, ClaimLine.__table__
                 # RETURNING the unique key (batched on SQLite), not sort_by_parameter_order
+                def name(c: Any, first: bool) -> str:
+                    if match != "patient" or c.patient is None:
+                        return "B"
+                    return (c.patient.first_name if first else c.patient.last_name) or "B"
+
+                def pcn(c: Any) -> str:
+                    return c.patient_control_number if match != "patient" else \
+                        "BENCH-" + c.patient_control_number
+
                 by_account = dict((await s.execute(insert(pt).returning(pt.c.account, pt.c.id), [
                     {"practice_id": pid, "account": c.patient_control_number,
-                     "last_name": "B", "first_name": "B", "dob": None} for c in items])).all())
+                     "last_name": name(c, False), "first_name": name(c, True), "dob": None}
+                    for c in items])).all())
                 returning = insert(ct).returning(ct.c.patient_control_number, ct.c.id)
                 by_pcn = dict((await s.execute(returning, [
                     {"practice_id": pid, "patient_id": by_account[c.patient_control_number],
-                     "payer_rank": 1, "patient_control_number": c.patient_control_number,
+                     "payer_rank": 1, "patient_control_number": pcn(c),
                      "service_date_from": (c.lines[0].service_date if c.lines and
                                            c.lines[0].service_date else dt.date(2024, 1, 1)),
                      "billing": "electronic", "level": "Primary", "status": "Open",
                      "diagnosis_codes": []} for c in items])).all())
                 line_rows = []
                 for c in items:
-                    cid = by_pcn[c.patient_control_number]
+                    cid = by_pcn[pcn(c)]
                     for n, ln in enumerate(c.lines, start=1):
                         line_rows.append({
                             "claim_id": cid, "line_number": n, "procedure_code": ln.procedure_code,
@@ -197,7 +209,8 @@ def run_phase(phase: str, url: str, era: Path, pid: int, rows: int = 0) -> dict[
     return result
 
 
-def case(backend: str, size: int, tmp: Path, pg: Any) -> dict[str, Any]:
+def case(backend: str, size: int, tmp: Path, pg: Any,
+         match: str = "control-number") -> dict[str, Any]:
     era = tmp / f"era_{size}.835"
     if not era.exists():
         write_835(str(era), claims=size, seed=size)
@@ -219,7 +232,7 @@ def case(backend: str, size: int, tmp: Path, pg: Any) -> dict[str, Any]:
         asyncio.run(create())
         url = pg.url(name)
     upgrade(url)
-    pid = asyncio.run(_fill(url, era))
+    pid = asyncio.run(_fill(url, era, match))
     parse = run_phase("parse", url, era, pid)
     imp = run_phase("import", url, era, pid)
     post = run_phase("post", url, era, pid)
@@ -246,10 +259,12 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--sizes", "--claims", dest="sizes", default="10000,100000")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--tmpdir", default=None, help="where the databases and ERAs go")
+    ap.add_argument("--match", choices=("control-number", "patient"), default="control-number",
+                    help="how the ERA's claims find theirs: CLP01, or the patient fallback")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     backends = args.backends.split(",")
@@ -264,7 +279,7 @@ def main() -> None:
                 pg = PostgresServer().start()
             for backend in backends:
                 for size in sizes:
-                    r = case(backend, size, tmp, pg)
+                    r = case(backend, size, tmp, pg, args.match)
                     results.append(r)
                     print(table([r]).splitlines()[-1], flush=True)
         finally:

@@ -114,16 +114,18 @@ def deposits_list(ctx: click.Context, practice_id: int, date_from: Any, date_to:
                   payer: str | None, check_trace_id: str | None, errors: str | None,
                   limit: int, as_json: bool) -> None:
     """Search deposits."""
+    from gateway.posting.deposit_filter import DepositFilter
     from gateway.posting.search import search_deposits
+
+    filters = DepositFilter(
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None, status=status,
+        posted_status=posted_status, type=type_, payer=payer,
+        check_trace_id=check_trace_id, errors=errors)  # type: ignore[arg-type]  # click.Choice
 
     async def go() -> Any:
         async with session_scope(database_url(ctx)) as s:
-            return await search_deposits(
-                s, practice_id, date_from=date_from.date() if date_from else None,
-                date_to=date_to.date() if date_to else None, status=status,
-                posted_status=posted_status, type=type_, payer=payer,
-                check_trace_id=check_trace_id, errors=errors,  # type: ignore[arg-type]
-                limit=limit)
+            return await search_deposits(s, practice_id, filters, limit=limit)
 
     items = run(go)
     emit(items, as_json, _human_deposits)
@@ -148,8 +150,9 @@ def deposits_show(ctx: click.Context, deposit_id: int, practice_id: int | None,
 
     def human(d: Any) -> str:
         out = [_human_deposits([d.deposit]),
-               f"payments {format_money(d.deposit.payments)}  PLB "
-               f"{format_money(d.deposit.adjustments)}  exclusions "
+               f"payments {format_money(d.deposit.payments)}  adjustments "
+               f"{format_money(d.deposit.adjustments)}  PLB "
+               f"{format_money(d.deposit.plb_adjustments)}  exclusions "
                f"{format_money(d.deposit.exclusions)}  difference "
                f"{format_money(d.deposit.difference)}"]
         for c in d.claims:

@@ -28,7 +28,7 @@ def is_sqlite(session: AsyncSession) -> bool:
 
 
 def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[Any]:
-    dialect = session.bind.dialect  # type: ignore[union-attr]
+    dialect = session.bind.dialect
     return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
 
 
@@ -166,7 +166,7 @@ def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[
     stored value (money, dates, flags repeat), except JSON, decoded fresh for every row (its
     objects are mutable)."""
     column = table.c[col]
-    proc = column.type._cached_result_processor(session.bind.dialect, None)  # type: ignore[union-attr]
+    proc = column.type._cached_result_processor(session.bind.dialect, None)
     if proc is None:
         return values
     if isinstance(column.type, JSON):

@@ -12,15 +12,15 @@ to deductible/coinsurance/copay and SL-45 to the write-off).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.core.errors import UserError
-from gateway.core.money import ZERO, cents, format_money
+from gateway.core.money import ZERO, cents, checked, format_money
 from gateway.db.models import Payer
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.posting.models import (
@@ -31,12 +31,17 @@ from gateway.posting.models import (
     PostingError,
 )
 from gateway.posting.schemas import EobIn
+from gateway.posting.vocabulary import ErrorLevel, ErrorType
 
 
 def _money(value: Decimal, where: str) -> Decimal:
-    if value != cents(value):
-        raise UserError("must be an amount in cents", where=where)
-    return cents(value)
+    """An amount of the request, held to the money rules (whole cents, bounded, finite)."""
+    return checked(value, str(value), where)
+
+
+Adjs = list[tuple[str, str, Decimal]]
+PreparedLine = tuple[ClaimLine, Any, Decimal | None, Adjs]
+Prepared = list[tuple[Claim, Any, list[PreparedLine]]]
 
 
 async def create_eob_deposit(
@@ -48,6 +53,27 @@ async def create_eob_deposit(
     if payer is None or payer.practice_id != practice_id:
         raise UserError(f"no payer {body.payer_id} in this practice", where="payer_id")
     amount = _money(body.amount, "amount")
+    prepared = await _prepare(session, practice_id, body)
+    paid_total = sum((ln_in.paid for _, _, ls in prepared for _, ln_in, _, _ in ls), ZERO)
+    dep_id = await _insert_deposit(session, practice_id, body, payer.id, amount, actor)
+    if paid_total != amount:
+        session.add(PostingError(
+            practice_id=practice_id, deposit_id=dep_id, level=ErrorLevel.DEPOSIT,
+            type=ErrorType.DEPOSIT_DOES_NOT_BALANCE,
+            message=f"deposit amount {format_money(amount)} but the claims paid "
+                    f"{format_money(paid_total)}",
+            detail={"difference": format_money(amount - paid_total)}))
+    for seq, (claim, c, out_lines) in enumerate(prepared, start=1):
+        await _add_claim(session, practice_id, dep_id, seq, claim, c, out_lines)
+    await session.flush()
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="deposit.create_eob", object_type="deposit", object_id=dep_id,
+                detail={"claims": len(prepared), "amount": format_money(amount)})
+    return dep_id
+
+
+async def _prepare(session: AsyncSession, practice_id: int, body: EobIn) -> Prepared:
+    """The EOB's claims and lines, checked against the practice's claims (located errors)."""
     claim_ids = [c.claim_id for c in body.claims]
     claims = {
         c.id: c for c in (await session.scalars(
@@ -59,8 +85,7 @@ async def create_eob_deposit(
             select(ClaimLine).where(ClaimLine.claim_id.in_(list(claims)))
         )).all()
     }
-    prepared: list[tuple[Claim, Any, list[tuple[ClaimLine, Any, Decimal | None,
-                                               list[tuple[str, str, Decimal]]]]]] = []
+    prepared: Prepared = []
     seen_claims: set[int] = set()
     for i, c in enumerate(body.claims):
         where = f"claims[{i}]"
@@ -81,108 +106,108 @@ async def create_eob_deposit(
             if line.id in used:
                 raise UserError("the same claim line twice", where=f"{lw}.claim_line_id")
             used.add(line.id)
-            paid = _money(ln_in.paid, f"{lw}.paid")
-            if paid < 0:
-                raise UserError("a manual EOB cannot take a payment back (negative paid); "
-                                "reset the deposit that paid it instead", where=f"{lw}.paid")
-            adjs = []
-            co45: Decimal | None = None
-            for k, a in enumerate(ln_in.adjustments):
-                amt = _money(a.amount, f"{lw}.adjustments[{k}].amount")
-                group = a.group.strip().upper()
-                reason = a.reason.strip().upper()
-                if reason == "45" and group in ("CO", "SL"):
-                    co45 = (co45 or ZERO) + amt
-                adjs.append((group, reason, amt))
-            allowed = _money(ln_in.allowed, f"{lw}.allowed") if ln_in.allowed is not None \
-                else None
-            if allowed is not None:
-                if allowed < 0 or allowed > line.charge:
-                    raise UserError(f"allowed must be between 0.00 and the charge "
-                                    f"{format_money(line.charge)}", where=f"{lw}.allowed")
-                computed = line.charge - allowed
-                if co45 is None:
-                    if computed:
-                        adjs.append(("CO", "45", computed))
-                elif co45 != computed:
-                    raise UserError(
-                        f"CO-45 {format_money(co45)} disagrees with charged "
-                        f"{format_money(line.charge)} - allowed {format_money(allowed)} = "
-                        f"{format_money(computed)}", where=f"{lw}.allowed")
-            elif co45 is not None:
-                allowed = line.charge - co45
-            out_lines.append((line, ln_in, allowed, adjs))
+            out_lines.append(_prepare_line(line, ln_in, lw))
         prepared.append((claim, c, out_lines))
+    return prepared
 
-    paid_total = sum((ln_in.paid for _, _, ls in prepared for _, ln_in, _, _ in ls), ZERO)
+
+def _prepare_line(line: ClaimLine, ln_in: Any, lw: str) -> PreparedLine:
+    """One EOB line: its adjustments, with CO-45 from allowed (or allowed from CO-45)."""
+    paid = _money(ln_in.paid, f"{lw}.paid")
+    if paid < 0:
+        raise UserError("a manual EOB cannot take a payment back (negative paid); "
+                        "reset the deposit that paid it instead", where=f"{lw}.paid")
+    adjs: Adjs = []
+    co45: Decimal | None = None
+    for k, a in enumerate(ln_in.adjustments):
+        amt = _money(a.amount, f"{lw}.adjustments[{k}].amount")
+        group = a.group.strip().upper()
+        reason = a.reason.strip().upper()
+        if reason == "45" and group in ("CO", "SL"):
+            co45 = (co45 or ZERO) + amt
+        adjs.append((group, reason, amt))
+    allowed = _money(ln_in.allowed, f"{lw}.allowed") if ln_in.allowed is not None else None
+    if allowed is not None:
+        if allowed < 0 or allowed > line.charge:
+            raise UserError(f"allowed must be between 0.00 and the charge "
+                            f"{format_money(line.charge)}", where=f"{lw}.allowed")
+        computed = line.charge - allowed
+        if co45 is None:
+            if computed:
+                adjs.append(("CO", "45", computed))
+        elif co45 != computed:
+            raise UserError(
+                f"CO-45 {format_money(co45)} disagrees with charged "
+                f"{format_money(line.charge)} - allowed {format_money(allowed)} = "
+                f"{format_money(computed)}", where=f"{lw}.allowed")
+    elif co45 is not None:
+        allowed = line.charge - co45
+    return (line, ln_in, allowed, adjs)
+
+
+async def _insert_deposit(session: AsyncSession, practice_id: int, body: EobIn, payer_id: int,
+                          amount: Decimal, actor: str) -> int:
+    """The deposit row; the same check (payer, trace, amount, date) twice is refused by the
+    unique dedupe key."""
     key = None
     if body.check_trace_id:
-        key = (f"EOB|{payer.id}|{body.check_trace_id.strip()}|{format_money(amount)}|"
+        key = (f"EOB|{payer_id}|{body.check_trace_id.strip()}|{format_money(amount)}|"
                f"{body.deposit_date.isoformat()}")
     values = {
         "practice_id": practice_id, "type": "EOB", "status": "New",
         "posted_status": "Not Disbursed", "deposit_date": body.deposit_date,
         "issued_date": body.issued_date, "check_trace_id": body.check_trace_id,
-        "payer_id": payer.id, "era_payer_name": None, "era_payer_id": None,
+        "payer_id": payer_id, "era_payer_name": None, "era_payer_id": None,
         "payment_method": body.payment_method, "payment_type": "Payment",
         "handling_code": None, "credit_debit": "C", "amount": amount, "plb_total": ZERO,
         "owner": actor, "imported_file_id": None, "file_sequence": None, "era_id": None,
         "file_name": None, "dedupe_key": key, "duplicate_of_id": None,
     }
     dialect = postgresql if session.bind and session.bind.dialect.name == "postgresql" else sqlite
-    t = Deposit.__table__
-    dep_id = (await session.execute(
-        dialect.insert(t).values(**values).on_conflict_do_nothing()
-        .returning(t.c.id)  # type: ignore[attr-defined]
+    t = cast(Table, Deposit.__table__)
+    dep_id: int | None = (await session.execute(
+        dialect.insert(t).values(**values).on_conflict_do_nothing().returning(t.c.id)
     )).scalar_one_or_none()
     if dep_id is None:
         raise UserError(
             f"a deposit from this payer with check {body.check_trace_id}, amount "
             f"{format_money(amount)} and date {body.deposit_date} already exists",
             where="check_trace_id")
-    if paid_total != amount:
-        session.add(PostingError(
-            practice_id=practice_id, deposit_id=dep_id, level="deposit",
-            type="Deposit Does Not Balance",
-            message=f"deposit amount {format_money(amount)} but the claims paid "
-                    f"{format_money(paid_total)}",
-            detail={"difference": format_money(amount - paid_total)}))
-    for seq, (claim, c, out_lines) in enumerate(prepared, start=1):
-        charged = sum((line.charge for line, _, _, _ in out_lines), ZERO)
-        paid = sum((ln_in.paid for _, ln_in, _, _ in out_lines), ZERO)
-        allowed_vals = [al for _, _, al, _ in out_lines]
-        dc = DepositClaim(
-            deposit_id=dep_id, practice_id=practice_id, sequence=seq,
-            claim_xref=claim.patient_control_number or str(claim.id), claim_id=claim.id,
-            match_method="manual", payer_claim_number=c.payer_claim_number,
-            remit_status=c.remit_status, charged=charged, paid=cents(paid),
-            patient_responsibility=ZERO,
-            allowed=(sum(allowed_vals, ZERO) if all(a is not None for a in allowed_vals)
-                     else None),  # type: ignore[arg-type]
-            overrides={},
-        )
-        session.add(dc)
-        await session.flush()
-        for n, (line, ln_in, allowed, adjs) in enumerate(out_lines, start=1):
-            proc = DepositProcedure(
-                deposit_claim_id=dc.id, sequence=n, procedure_code=line.procedure_code,
-                modifiers=list(line.modifiers), original_modifiers=[], units=line.units,
-                charged=line.charge, paid=cents(ln_in.paid), allowed=allowed,
-                service_date=line.service_date, claim_line_id=line.id, overrides={},
-            )
-            session.add(proc)
-            await session.flush()
-            if adjs:
-                await session.execute(insert(DepositAdjustment.__table__), [
-                    {"deposit_id": dep_id, "deposit_claim_id": dc.id,
-                     "deposit_procedure_id": proc.id, "level": "procedure", "group_code": g,
-                     "reason": r, "amount": amt, "quantity": None, "reference": None,
-                     "payment_type": None, "payment_type_source": None, "allocations": None,
-                     "plb_claim_id": None, "applied": False}
-                    for g, r, amt in adjs
-                ])
-    await session.flush()
-    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
-                action="deposit.create_eob", object_type="deposit", object_id=dep_id,
-                detail={"claims": len(prepared), "amount": format_money(amount)})
     return dep_id
+
+
+async def _add_claim(session: AsyncSession, practice_id: int, dep_id: int, seq: int,
+                     claim: Claim, c: Any, out_lines: list[PreparedLine]) -> None:
+    charged = sum((line.charge for line, _, _, _ in out_lines), ZERO)
+    paid = sum((ln_in.paid for _, ln_in, _, _ in out_lines), ZERO)
+    allowed_vals = [al for _, _, al, _ in out_lines]
+    known = [al for al in allowed_vals if al is not None]
+    dc = DepositClaim(
+        deposit_id=dep_id, practice_id=practice_id, sequence=seq,
+        claim_xref=claim.patient_control_number or str(claim.id), claim_id=claim.id,
+        match_method="manual", payer_claim_number=c.payer_claim_number,
+        remit_status=c.remit_status, charged=charged, paid=cents(paid),
+        patient_responsibility=ZERO,
+        allowed=sum(known, ZERO) if len(known) == len(allowed_vals) else None,
+        overrides={},
+    )
+    session.add(dc)
+    await session.flush()
+    for n, (line, ln_in, allowed, adjs) in enumerate(out_lines, start=1):
+        proc = DepositProcedure(
+            deposit_claim_id=dc.id, sequence=n, procedure_code=line.procedure_code,
+            modifiers=list(line.modifiers), original_modifiers=[], units=line.units,
+            charged=line.charge, paid=cents(ln_in.paid), allowed=allowed,
+            service_date=line.service_date, claim_line_id=line.id, overrides={},
+        )
+        session.add(proc)
+        await session.flush()
+        if adjs:
+            await session.execute(insert(DepositAdjustment), [
+                {"deposit_id": dep_id, "deposit_claim_id": dc.id,
+                 "deposit_procedure_id": proc.id, "level": "procedure", "group_code": g,
+                 "reason": r, "amount": amt, "quantity": None, "reference": None,
+                 "payment_type": None, "payment_type_source": None, "allocations": None,
+                 "plb_claim_id": None, "applied": False}
+                for g, r, amt in adjs
+            ])

@@ -33,19 +33,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import find_payer, normalize_payer_name
-from gateway.core.money import ZERO, format_money
+from gateway.core.money import format_money
 from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.reader835 import iter_remittances
 from gateway.db.models import ImportedFile
 from gateway.db.upsert import insert_if_absent
-from gateway.posting.bulk import fetch, insert_rows, is_sqlite
+from gateway.posting.era_rows import insert_claims, insert_plb
 from gateway.posting.models import (
     Deposit,
-    DepositAdjustment,
-    DepositClaim,
-    DepositProcedure,
     PostingError,
 )
+from gateway.posting.vocabulary import ErrorLevel, ErrorType
 
 log = logging.getLogger("gateway.posting.era")
 
@@ -228,6 +226,79 @@ async def _import_era(
     return result
 
 
+Problems = list[tuple[ErrorType, str, dict[str, Any]]]
+
+
+def _deposit_problems(rem: Remittance, payer_found: bool, trace: str | None, signed: Decimal,
+                      plb_total: Decimal) -> tuple[str, Problems]:
+    """The deposit-level errors of a payment, and the status they give it (New or Ignore)."""
+    errors: Problems = []
+    status = "New"
+    handling = rem.handling_code
+    if rem.credit_debit == "D":
+        status = "Ignore"
+        errors.append((ErrorType.DEBIT_ERA,
+                       "the payment is a debit (BPR03 = D): nothing to post", {}))
+    if handling in HANDLING_IGNORED:
+        status = "Ignore"
+        errors.append((
+            ErrorType.INVALID_HANDLING_CODE,
+            f"handling code {handling} ({HANDLING_IGNORED[handling]}) carries no remittance "
+            "to post",
+            {"handling_code": handling},
+        ))
+    elif handling not in HANDLING_PAYMENT:
+        status = "Ignore"
+        errors.append((ErrorType.INVALID_HANDLING_CODE, f"unknown handling code {handling!r}",
+                       {"handling_code": handling}))
+    if not payer_found:
+        errors.append((
+            ErrorType.PAYER_MISMATCH,
+            "the ERA payer maps to no payer of this practice",
+            {"era_payer_name": rem.payer.name, "era_payer_id": rem.payer.id},
+        ))
+    if trace is None:
+        errors.append((ErrorType.MISSING_TRACE, "the ERA has no TRN trace number", {}))
+    expected = rem.claim_paid_total() - plb_total
+    if signed != expected:
+        errors.append((
+            ErrorType.DEPOSIT_DOES_NOT_BALANCE,
+            f"deposit amount {format_money(signed)} but claims paid "
+            f"{format_money(rem.claim_paid_total())} - provider adjustments "
+            f"{format_money(plb_total)} = {format_money(expected)}",
+            {"difference": format_money(signed - expected)},
+        ))
+    return status, errors
+
+
+def _deposit_values(practice_id: int, file_row: ImportedFile, seq: int, rem: Remittance,
+                    name: str, owner: str | None, payer_id: int | None) -> dict[str, Any]:
+    """The deposit row of one payment (status and dedupe key set by the caller)."""
+    handling = rem.handling_code
+    return {
+        "practice_id": practice_id,
+        "type": "ERA",
+        "posted_status": "Not Disbursed",
+        "deposit_date": rem.payment_date or rem.production_date or dt.date.today(),
+        "issued_date": rem.production_date or rem.payment_date,
+        "check_trace_id": rem.trace_number.strip() or None,
+        "payer_id": payer_id,
+        "era_payer_name": rem.payer.name or None,
+        "era_payer_id": rem.payer.id or None,
+        "payment_method": rem.method or None,
+        "payment_type": HANDLING_PAYMENT.get(handling) or HANDLING_IGNORED.get(handling),
+        "handling_code": handling or None,
+        "credit_debit": rem.credit_debit or "C",
+        "amount": rem.amount if rem.credit_debit != "D" else -rem.amount,
+        "plb_total": rem.provider_adjustment_total(),
+        "owner": owner,
+        "imported_file_id": file_row.id,
+        "file_sequence": seq,
+        "era_id": "-".join(filter(None, (rem.interchange_control_number, rem.control_number))),
+        "file_name": name,
+    }
+
+
 async def _create_deposit(
     session: AsyncSession,
     practice_id: int,
@@ -238,76 +309,13 @@ async def _create_deposit(
     owner: str | None,
 ) -> DepositSummary:
     payer = await find_payer(session, practice_id, rem.payer.name, rem.payer.id or None)
-    trace = rem.trace_number.strip() or None
-    signed = rem.amount if rem.credit_debit != "D" else -rem.amount
-    plb_total = rem.provider_adjustment_total()
-    key = dedupe_key(rem)
-    errors: list[tuple[str, str, dict[str, Any]]] = []
-    status = "New"
-    handling = rem.handling_code
-    if rem.credit_debit == "D":
-        status = "Ignore"
-        errors.append(("Debit ERA", "the payment is a debit (BPR03 = D): nothing to post", {}))
-    if handling in HANDLING_IGNORED:
-        status = "Ignore"
-        errors.append((
-            "Invalid Handling Code",
-            f"handling code {handling} ({HANDLING_IGNORED[handling]}) carries no remittance "
-            "to post",
-            {"handling_code": handling},
-        ))
-    elif handling not in HANDLING_PAYMENT:
-        status = "Ignore"
-        errors.append(("Invalid Handling Code", f"unknown handling code {handling!r}",
-                       {"handling_code": handling}))
-    if payer is None:
-        errors.append((
-            "Payer Mismatch",
-            "the ERA payer maps to no payer of this practice",
-            {"era_payer_name": rem.payer.name, "era_payer_id": rem.payer.id},
-        ))
-    if trace is None:
-        errors.append(("Missing Check/Trace Number", "the ERA has no TRN trace number", {}))
-    expected = rem.claim_paid_total() - plb_total
-    if signed != expected:
-        errors.append((
-            "Deposit Does Not Balance",
-            f"deposit amount {format_money(signed)} but claims paid "
-            f"{format_money(rem.claim_paid_total())} - provider adjustments "
-            f"{format_money(plb_total)} = {format_money(expected)}",
-            {"difference": format_money(signed - expected)},
-        ))
-    values: dict[str, Any] = {
-        "practice_id": practice_id,
-        "type": "ERA",
-        "status": status,
-        "posted_status": "Not Disbursed",
-        "deposit_date": rem.payment_date or rem.production_date or dt.date.today(),
-        "issued_date": rem.production_date or rem.payment_date,
-        "check_trace_id": trace,
-        "payer_id": payer.id if payer else None,
-        "era_payer_name": rem.payer.name or None,
-        "era_payer_id": rem.payer.id or None,
-        "payment_method": rem.method or None,
-        "payment_type": HANDLING_PAYMENT.get(handling) or HANDLING_IGNORED.get(handling),
-        "handling_code": handling or None,
-        "credit_debit": rem.credit_debit or "C",
-        "amount": signed,
-        "plb_total": plb_total,
-        "owner": owner,
-        "imported_file_id": file_row.id,
-        "file_sequence": seq,
-        "era_id": "-".join(filter(None, (rem.interchange_control_number, rem.control_number))),
-        "file_name": name,
-        "dedupe_key": key,
-    }
-    dep_table = Deposit.__table__
-    dep_id = (
-        await session.execute(
-            _insert(session, dep_table).values(**values).on_conflict_do_nothing()
-            .returning(dep_table.c.id)  # type: ignore[attr-defined]
-        )
-    ).scalar_one_or_none()
+    values = _deposit_values(practice_id, file_row, seq, rem, name, owner,
+                             payer.id if payer else None)
+    trace, signed, key = values["check_trace_id"], values["amount"], dedupe_key(rem)
+    status, errors = _deposit_problems(rem, payer is not None, trace, signed,
+                                       values["plb_total"])
+    values.update(status=status, dedupe_key=key)
+    dep_id = await _insert_deposit(session, values)
     duplicate_of = None
     if dep_id is None:
         same_file = await session.scalar(
@@ -326,49 +334,18 @@ async def _create_deposit(
         )
         values.update(dedupe_key=None, status="Ignore", duplicate_of_id=duplicate_of)
         errors.append((
-            "Duplicate Deposit",
+            ErrorType.DUPLICATE_DEPOSIT,
             f"the same payment (payer, trace {trace}, amount {format_money(signed)}, date) is "
             f"deposit {duplicate_of}; this copy is ignored",
             {"duplicate_of_id": duplicate_of},
         ))
-        dep_id = (
-            await session.execute(
-                _insert(session, dep_table).values(**values).on_conflict_do_nothing()
-                .returning(dep_table.c.id)  # type: ignore[attr-defined]
-            )
-        ).scalar_one_or_none()
+        dep_id = await _insert_deposit(session, values)
         if dep_id is None:  # another process recorded this file's transaction set meanwhile
             d_id = await session.scalar(select(Deposit.id).where(
                 Deposit.imported_file_id == file_row.id, Deposit.file_sequence == seq))
             return DepositSummary(id=d_id or 0, check_trace_id=trace, amount=signed,
                                   status="Ignore", claims=0, errors=[], already_imported=True)
-    if errors:
-        await session.execute(
-            insert(PostingError.__table__),
-            [
-                {
-                    "practice_id": practice_id,
-                    "deposit_id": dep_id,
-                    "level": "deposit",
-                    "type": t,
-                    "message": m,
-                    "detail": d,
-                }
-                for t, m, d in errors
-            ],
-        )
-    await _insert_plb(session, dep_id, rem)
-    count = 0
-    batch: list[ClaimPayment] = []
-    for claim in rem.claims:
-        batch.append(claim)
-        if len(batch) >= BATCH:
-            await _insert_claims(session, practice_id, dep_id, count, batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        await _insert_claims(session, practice_id, dep_id, count, batch)
-        count += len(batch)
+    count = await _deposit_rows(session, practice_id, dep_id, rem, errors)
     log.info("deposit %s: %d claims, status %s, errors %s", dep_id, count, status,
              [e[0] for e in errors])
     return DepositSummary(id=dep_id, check_trace_id=trace, amount=signed, status=values["status"],
@@ -376,167 +353,46 @@ async def _create_deposit(
                           duplicate_of_id=duplicate_of)
 
 
-async def _insert_plb(session: AsyncSession, dep_id: int, rem: Remittance) -> None:
-    if not rem.provider_adjustments:
-        return
-    await session.execute(
-        insert(DepositAdjustment.__table__),
-        [
-            {
-                "deposit_id": dep_id,
-                "deposit_claim_id": None,
-                "deposit_procedure_id": None,
-                "level": "provider",
-                "group_code": "PLB",
-                "reason": p.reason[:10],
-                "amount": p.amount,
-                "quantity": None,
-                "reference": p.reference[:80] or None,
-                "payment_type": None,
-                "payment_type_source": None,
-                "allocations": None,
-                "plb_claim_id": None,
-                "applied": False,
-            }
-            for p in rem.provider_adjustments
-        ],
-    )
-
-
-def _service_date(c: ClaimPayment) -> dt.date | None:
-    if c.statement_start:
-        return c.statement_start
-    dates = [ln.service_date or ln.service_start for ln in c.lines]
-    dates = [d for d in dates if d]
-    return min(dates) if dates else None
-
-
-async def _insert_claims(
-    session: AsyncSession, practice_id: int, dep_id: int, offset: int,
-    claims: list[ClaimPayment],
-) -> None:
-    dc_table = DepositClaim.__table__
-    rows = []
-    for i, c in enumerate(claims, start=offset + 1):
-        party = c.patient or c.insured
-        xover = c.crossover_carrier
-        rows.append({
-            "deposit_id": dep_id,
-            "practice_id": practice_id,
-            "sequence": i,
-            "claim_xref": c.patient_control_number[:38],
-            "claim_id": None,
-            "match_method": None,
-            "payer_claim_number": c.payer_claim_number[:50] or None,
-            "remit_status": c.status_code[:4],
-            "frequency_code": c.frequency_code[:2] or None,
-            "charged": c.charge,
-            "paid": c.paid,
-            "patient_responsibility": c.patient_responsibility,
-            "allowed": _allowed(c),
-            "deductible": ZERO, "coinsurance": ZERO, "copay": ZERO, "adjustments": ZERO,
-            "denied": ZERO, "information": ZERO,
-            "excluded": False,
-            "state": "pending",
-            "credit": False,
-            "patient_last_name": (party.last_name[:100] or None) if party else None,
-            "patient_first_name": (party.first_name[:100] or None) if party else None,
-            "member_id": ((c.insured.id if c.insured and c.insured.id else
-                           (party.id if party else ""))[:80] or None),
-            "service_date": _service_date(c),
-            "crossover_payer_name": (xover.last_name[:200] or None) if xover else None,
-            "crossover_payer_id": (xover.id[:80] or None) if xover else None,
-            "overrides": {},
-        })
-    # RETURNING with the unique key, not sort_by_parameter_order: on SQLite the latter makes
-    # SQLAlchemy insert row by row; (deposit_id, sequence) maps ids back in one batch
-    if is_sqlite(session):
-        # one plain executemany, then the ids read back by the unique key
-        await insert_rows(session, dc_table, rows)  # type: ignore[arg-type]
-        by_seq = dict(await fetch(session, select(dc_table.c.sequence, dc_table.c.id).where(
-            dc_table.c.deposit_id == dep_id,
-            dc_table.c.sequence.between(offset + 1, offset + len(rows)))))
-    else:
-        by_seq = dict(
-            (
-                await session.execute(
-                    insert(dc_table).returning(dc_table.c.sequence, dc_table.c.id), rows
-                )
-            ).all()
+async def _insert_deposit(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """INSERT the deposit unless a unique key (file + sequence, or the payment) has it."""
+    dep_table = Deposit.__table__
+    dep_id: int | None = (
+        await session.execute(
+            _insert(session, dep_table).values(**values).on_conflict_do_nothing()
+            .returning(dep_table.c.id)
         )
-    ids = [by_seq[r["sequence"]] for r in rows]
-    proc_rows = []
-    owners: list[tuple[int, list[Any]]] = []  # (deposit_claim_id, adjustments) per proc row
-    adj_rows: list[dict[str, Any]] = []
-    for dc_id, c in zip(ids, claims, strict=True):
-        for a in c.adjustments:
-            adj_rows.append(_adj(dep_id, dc_id, None, "claim", a.group, a.reason, a.amount,
-                                 a.quantity))
-        for n, ln in enumerate(c.lines, start=1):
-            proc_rows.append({
-                "deposit_claim_id": dc_id,
-                "sequence": n,
-                "procedure_code": (ln.procedure_code or "").strip().upper()[:20],
-                "modifiers": [m.strip().upper() for m in ln.modifiers if m.strip()],
-                "original_code": ln.original_procedure_code.strip().upper()[:20] or None,
-                "original_modifiers": [m.strip().upper() for m in ln.original_modifiers
-                                       if m.strip()],
-                "units": ln.units,
-                "charged": ln.charge,
-                "paid": ln.paid,
-                "allowed": ln.allowed,
-                "service_date": ln.service_date or ln.service_start,
-                "line_control_number": ln.control_number[:50] or None,
-                "claim_line_id": None,
-                "excluded": False,
-                "overrides": {},
-            })
-            owners.append((dc_id, ln.adjustments))
-    if proc_rows:
-        pt = DepositProcedure.__table__
-        if is_sqlite(session):
-            await insert_rows(session, pt, proc_rows)  # type: ignore[arg-type]
-            got = await fetch(session, select(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id)
-                              .where(pt.c.deposit_claim_id.between(min(ids), max(ids))))
-        else:
-            got = (
-                await session.execute(
-                    insert(pt).returning(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id),
-                    proc_rows,
-                )
-            ).all()
-        by_key = {(dc, seq): pid for dc, seq, pid in got}
-        pids = [by_key[(r["deposit_claim_id"], r["sequence"])] for r in proc_rows]
-        for pid, (dc_id, adjs) in zip(pids, owners, strict=True):
-            for a in adjs:
-                adj_rows.append(_adj(dep_id, dc_id, pid, "procedure", a.group, a.reason,
-                                     a.amount, a.quantity))
-    if adj_rows:
-        await insert_rows(session, DepositAdjustment.__table__, adj_rows)  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    return dep_id
 
 
-def _allowed(c: ClaimPayment) -> Decimal | None:
-    vals = [ln.allowed for ln in c.lines if ln.allowed is not None]
-    if vals and len(vals) == len(c.lines):
-        return sum(vals, ZERO)
-    return None
-
-
-def _adj(dep_id: int, dc_id: int, pid: int | None, level: str, group: str, reason: str,
-         amount: Decimal, quantity: Decimal | None) -> dict[str, Any]:
-    return {
-        "deposit_id": dep_id,
-        "deposit_claim_id": dc_id,
-        "deposit_procedure_id": pid,
-        "level": level,
-        "group_code": group[:4],
-        "reason": reason[:10],
-        "amount": amount,
-        "quantity": quantity,
-        "reference": None,
-        "payment_type": None,
-        "payment_type_source": None,
-        "allocations": None,
-        "plb_claim_id": None,
-        "applied": False,
-    }
+async def _deposit_rows(session: AsyncSession, practice_id: int, dep_id: int, rem: Remittance,
+                        errors: Problems) -> int:
+    """The deposit's errors, PLBs and claims (in batches); returns the number of claims."""
+    if errors:
+        await session.execute(
+            insert(PostingError),
+            [
+                {
+                    "practice_id": practice_id,
+                    "deposit_id": dep_id,
+                    "level": ErrorLevel.DEPOSIT.value,
+                    "type": t.value,
+                    "message": m,
+                    "detail": d,
+                }
+                for t, m, d in errors
+            ],
+        )
+    await insert_plb(session, dep_id, rem)
+    count = 0
+    batch: list[ClaimPayment] = []
+    for claim in rem.claims:
+        batch.append(claim)
+        if len(batch) >= BATCH:
+            await insert_claims(session, practice_id, dep_id, count, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        await insert_claims(session, practice_id, dep_id, count, batch)
+        count += len(batch)
+    return count

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -35,13 +36,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
 from gateway.db.types import Money, Quantity
+from gateway.posting.vocabulary import RESOLUTIONS, ErrorLevel, ErrorType
 
 DEPOSIT_TYPES = ("ERA", "EOB", "Import", "Statement")
 DEPOSIT_STATUSES = ("New", "Ignore", "Sent to Posting")
 POSTED_STATUSES = ("Not Disbursed", "Being Disbursed", "Disbursed", "Disbursed with Credits")
 # DepositClaim.state
 CLAIM_STATES = ("pending", "posted", "error", "excluded")
-ERROR_LEVELS = ("deposit", "claim", "procedure")
+ERROR_LEVELS = tuple(lvl.value for lvl in ErrorLevel)
+ERROR_TYPES = tuple(t.value for t in ErrorType)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that `column` holds one of `values` (names, never user text)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Deposit(Timestamped, Base):
@@ -50,6 +58,8 @@ class Deposit(Timestamped, Base):
         UniqueConstraint("practice_id", "dedupe_key"),
         UniqueConstraint("imported_file_id", "file_sequence"),
         Index("ix_deposits_practice_date", "practice_id", "deposit_date"),
+        CheckConstraint(one_of("status", DEPOSIT_STATUSES), name="status"),
+        CheckConstraint(one_of("posted_status", POSTED_STATUSES), name="posted_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +96,7 @@ class DepositClaim(Base):
     __table_args__ = (
         UniqueConstraint("deposit_id", "sequence"),
         Index("ix_deposit_claims_payer_claim_number", "practice_id", "payer_claim_number"),
+        CheckConstraint(one_of("state", CLAIM_STATES), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +198,13 @@ class PostingError(Timestamped, Base):
     """An item of the error queue, at the level where the problem is."""
 
     __tablename__ = "posting_errors"
-    __table_args__ = (Index("ix_posting_errors_queue", "practice_id", "resolved_at", "level"),)
+    __table_args__ = (
+        Index("ix_posting_errors_queue", "practice_id", "resolved_at", "level"),
+        CheckConstraint(one_of("level", ERROR_LEVELS), name="level"),
+        CheckConstraint(one_of("type", ERROR_TYPES), name="type"),
+        CheckConstraint("resolution IS NULL OR " + one_of("resolution", RESOLUTIONS),
+                        name="resolution"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))

@@ -8,7 +8,10 @@ posts the claim again at once, so a fixed claim does not wait for anyone.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,26 +36,19 @@ from gateway.posting.models import (
 )
 from gateway.posting.rules import PAYMENT_TYPES
 from gateway.posting.schemas import PostingErrorOut, ResolveIn, ResolveOut
+from gateway.posting.vocabulary import (
+    RESOLVED_BY_EXCLUSION,
+    ErrorType,
+    ResolveAction,
+    actions_of,
+    error_type,
+)
 
 log = logging.getLogger("gateway.posting.queue")
 
+# error type -> the actions that resolve it (the vocabulary is `gateway.posting.vocabulary`)
 ACTIONS: dict[str, tuple[str, ...]] = {
-    # deposit level
-    "Debit ERA": ("ignore",),
-    "Invalid Handling Code": ("ignore",),
-    "Duplicate Deposit": ("ignore",),
-    "Payer Mismatch": ("link_payer", "ignore"),
-    "Missing Check/Trace Number": ("set_trace", "ignore"),
-    "Deposit Does Not Balance": ("ignore",),
-    # claim level
-    "Claim Not Found": ("link_claim", "exclude"),
-    "Carrier Payment Mismatch": ("ignore", "exclude"),
-    "Claim-Level Adjustment Found": ("allocate", "exclude"),
-    # procedure level
-    "Procedure Code Conflict": ("link_procedure", "exclude"),
-    "Missing Payment Type": ("payment_type", "exclude"),
-    "Payment Exceeds Open Balance": ("ignore", "exclude"),
-    "Negative Line Payment": ("ignore", "exclude"),
+    t.value: tuple(a.value for a in t.actions) for t in ErrorType
 }
 
 
@@ -64,7 +60,7 @@ def error_out(e: PostingError, dc: DepositClaim | None = None) -> PostingErrorOu
         message=e.message, detail=e.detail or {}, created_at=e.created_at,
         resolved_at=e.resolved_at, resolved_by=e.resolved_by, resolution=e.resolution,
         claim_xref=dc.claim_xref if dc else None, claim_id=dc.claim_id if dc else None,
-        actions=list(ACTIONS.get(e.type, ())) if e.resolved_at is None else [],
+        actions=[str(a) for a in actions_of(e.type)] if e.resolved_at is None else [],
     )
 
 
@@ -118,6 +114,165 @@ async def _get_error(session: AsyncSession, practice_id: int, error_id: int) -> 
     return e
 
 
+@dataclass
+class _Resolution:
+    """One resolve action in progress: the error, what it points at, and what it records."""
+
+    session: AsyncSession
+    practice_id: int
+    body: ResolveIn
+    error: PostingError
+    deposit: Deposit
+    dc: DepositClaim | None
+    proc: DepositProcedure | None
+    now: dt.datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+    also_close: list[int] = field(default_factory=list)
+
+
+async def _link_claim(r: _Resolution) -> None:
+    assert r.dc is not None
+    if r.body.claim_id is None:
+        raise UserError("claim_id is required", where="claim_id")
+    ok = await r.session.scalar(select(Claim.id).where(
+        Claim.id == r.body.claim_id, Claim.practice_id == r.practice_id))
+    if ok is None:
+        raise UserError(f"no claim {r.body.claim_id} in this practice", where="claim_id")
+    r.dc.claim_id, r.dc.match_method = r.body.claim_id, "manual"
+    r.detail["claim_id"] = r.body.claim_id
+
+
+async def _link_procedure(r: _Resolution) -> None:
+    dc, proc, line_id = r.dc, r.proc, r.body.claim_line_id
+    assert dc is not None and proc is not None
+    if line_id is None:
+        raise UserError("claim_line_id is required", where="claim_line_id")
+    line_claim = await r.session.scalar(
+        select(ClaimLine.claim_id).where(ClaimLine.id == line_id))
+    if line_claim is None or line_claim != dc.claim_id:
+        raise UserError(f"claim line {line_id} is not a line of claim "
+                        f"{dc.claim_id}", where="claim_line_id")
+    taken = await r.session.scalar(select(DepositProcedure.id).where(
+        DepositProcedure.deposit_claim_id == dc.id,
+        DepositProcedure.claim_line_id == line_id,
+        DepositProcedure.id != proc.id, DepositProcedure.excluded.is_(False)))
+    if taken is not None:
+        raise UserError(f"claim line {line_id} is already paid by line "
+                        f"{taken} of this claim", where="claim_line_id")
+    proc.claim_line_id = line_id
+    r.detail["claim_line_id"] = line_id
+
+
+async def _payment_type(r: _Resolution) -> None:
+    ptype = r.body.payment_type
+    if ptype not in PAYMENT_TYPES:
+        raise UserError(f"payment type must be one of {', '.join(PAYMENT_TYPES)}",
+                        where="payment_type")
+    adj = await r.session.get(DepositAdjustment, r.error.deposit_adjustment_id)
+    assert adj is not None
+    adj.payment_type, adj.payment_type_source = ptype, "user"
+    r.detail["payment_type"] = ptype
+    if r.body.save_rule:
+        dep = r.deposit
+        await insert_if_absent(
+            r.session, PostingRule.__table__,  # type: ignore[arg-type]  # Table, typed FromClause
+            {"practice_id": r.practice_id, "kind": "reason", "payer_id": dep.payer_id,
+             "payer_scope": str(dep.payer_id) if dep.payer_id else "",
+             "group_code": adj.group_code, "code": adj.reason, "outcome": "",
+             "payment_type": ptype, "denial": ptype == "denial", "created_at": r.now},
+            ["practice_id", "kind", "payer_scope", "group_code", "code", "outcome"],
+        )
+        r.detail["saved_rule"] = True
+
+
+async def _allocate(r: _Resolution) -> None:
+    e, dc, body = r.error, r.dc, r.body
+    assert dc is not None
+    proposal = {k: Decimal(v) for k, v in (e.detail.get("proposed") or {}).items()}
+    chosen = ({k: cents(v) for k, v in body.allocations.items()}
+              if body.allocations is not None else proposal)
+    target = Decimal(e.detail.get("amount", "0"))
+    total = sum(chosen.values(), Decimal("0.00"))
+    if total != target:
+        raise UserError(f"allocations total {format_money(total)} but the adjustment is "
+                        f"{format_money(target)}; allocate it fully", where="allocations")
+    line_ids = set((await r.session.scalars(
+        select(ClaimLine.id).where(ClaimLine.claim_id == dc.claim_id))).all())
+    bad = [k for k in chosen if not k.isdigit() or int(k) not in line_ids]
+    if bad:
+        raise UserError(f"{', '.join(bad)} are not lines of claim {dc.claim_id}",
+                        where="allocations")
+    as_text = {k: format_money(v) for k, v in chosen.items()}
+    if e.detail.get("payment"):
+        dc.overrides = {**(dc.overrides or {}), "payment_allocations": as_text}
+    else:
+        adj = await r.session.get(DepositAdjustment, e.deposit_adjustment_id)
+        assert adj is not None
+        adj.allocations = as_text
+    r.detail["allocations"] = as_text
+
+
+async def _exclude(r: _Resolution) -> None:
+    if r.proc is not None:
+        r.proc.excluded = True
+        r.detail["excluded"] = "procedure"
+    elif r.dc is not None:
+        dc = r.dc
+        dc.excluded, dc.state = True, "excluded"
+        r.detail["excluded"] = "claim"
+        r.also_close = list((await r.session.scalars(select(PostingError.id).where(
+            PostingError.deposit_claim_id == dc.id, PostingError.resolved_at.is_(None),
+            PostingError.id != r.error.id))).all())
+
+
+# what `ignore` accepts, by error type: (on the claim or on the line, the override it sets)
+_IGNORE_OVERRIDES: dict[ErrorType, tuple[str, str]] = {
+    ErrorType.CARRIER_PAYMENT_MISMATCH: ("claim", "accept_mismatch"),
+    ErrorType.PAYMENT_EXCEEDS_OPEN_BALANCE: ("procedure", "accept_overpayment"),
+    ErrorType.NEGATIVE_LINE_PAYMENT: ("procedure", "accept_negative"),
+}
+
+
+async def _ignore(r: _Resolution) -> None:
+    t = error_type(r.error.type)
+    how = _IGNORE_OVERRIDES.get(t) if t is not None else None
+    if how is None:
+        return  # a deposit-level error: ignoring it lets the deposit post
+    on, flag = how
+    target = r.dc if on == "claim" else r.proc
+    if target is not None:
+        target.overrides = {**(target.overrides or {}), flag: True}
+
+
+async def _link_payer(r: _Resolution) -> None:
+    if r.body.payer_id is None:
+        raise UserError("payer_id is required", where="payer_id")
+    payer = await r.session.get(Payer, r.body.payer_id)
+    if payer is None or payer.practice_id != r.practice_id:
+        raise UserError(f"no payer {r.body.payer_id} in this practice", where="payer_id")
+    r.deposit.payer_id = payer.id
+    r.detail["payer_id"] = payer.id
+
+
+async def _set_trace(r: _Resolution) -> None:
+    if not r.body.check_trace_id:
+        raise UserError("check_trace_id is required", where="check_trace_id")
+    r.deposit.check_trace_id = r.body.check_trace_id.strip()
+    r.detail["check_trace_id"] = r.deposit.check_trace_id
+
+
+HANDLERS: dict[ResolveAction, Callable[[_Resolution], Awaitable[None]]] = {
+    ResolveAction.LINK_CLAIM: _link_claim,
+    ResolveAction.LINK_PROCEDURE: _link_procedure,
+    ResolveAction.PAYMENT_TYPE: _payment_type,
+    ResolveAction.ALLOCATE: _allocate,
+    ResolveAction.EXCLUDE: _exclude,
+    ResolveAction.IGNORE: _ignore,
+    ResolveAction.LINK_PAYER: _link_payer,
+    ResolveAction.SET_TRACE: _set_trace,
+}
+
+
 async def resolve_error(
     session: AsyncSession,
     practice_id: int,
@@ -127,143 +282,54 @@ async def resolve_error(
     actor: str,
     user_id: int | None = None,
 ) -> ResolveOut:
-    """Apply one resolve action to one open error (see `ACTIONS`)."""
+    """Apply one resolve action to one open error (see `ErrorType.actions`)."""
     e = await _get_error(session, practice_id, error_id)
     if e.resolved_at is not None:
         raise UserError(f"posting error {error_id} was already resolved ({e.resolution})")
-    allowed = ACTIONS.get(e.type, ())
+    allowed = actions_of(e.type)
     if body.action not in allowed:
         raise UserError(
             f"{body.action!r} does not resolve a {e.type!r} error; use one of "
             f"{', '.join(allowed)}", where="action")
+    action = ResolveAction(body.action)
     dep = await session.get(Deposit, e.deposit_id)
     assert dep is not None
     dc = await session.get(DepositClaim, e.deposit_claim_id) if e.deposit_claim_id else None
     proc = (await session.get(DepositProcedure, e.deposit_procedure_id)
             if e.deposit_procedure_id else None)
-    detail: dict[str, Any] = {}
-    now = utcnow()
-    also_close: list[int] = []
-    a = body.action
-    if a == "link_claim":
-        assert dc is not None
-        if body.claim_id is None:
-            raise UserError("claim_id is required", where="claim_id")
-        ok = await session.scalar(select(Claim.id).where(
-            Claim.id == body.claim_id, Claim.practice_id == practice_id))
-        if ok is None:
-            raise UserError(f"no claim {body.claim_id} in this practice", where="claim_id")
-        dc.claim_id, dc.match_method = body.claim_id, "manual"
-        detail["claim_id"] = body.claim_id
-    elif a == "link_procedure":
-        assert dc is not None and proc is not None
-        if body.claim_line_id is None:
-            raise UserError("claim_line_id is required", where="claim_line_id")
-        line_claim = await session.scalar(
-            select(ClaimLine.claim_id).where(ClaimLine.id == body.claim_line_id))
-        if line_claim is None or line_claim != dc.claim_id:
-            raise UserError(f"claim line {body.claim_line_id} is not a line of claim "
-                            f"{dc.claim_id}", where="claim_line_id")
-        taken = await session.scalar(select(DepositProcedure.id).where(
-            DepositProcedure.deposit_claim_id == dc.id,
-            DepositProcedure.claim_line_id == body.claim_line_id,
-            DepositProcedure.id != proc.id, DepositProcedure.excluded.is_(False)))
-        if taken is not None:
-            raise UserError(f"claim line {body.claim_line_id} is already paid by line "
-                            f"{taken} of this claim", where="claim_line_id")
-        proc.claim_line_id = body.claim_line_id
-        detail["claim_line_id"] = body.claim_line_id
-    elif a == "payment_type":
-        if body.payment_type not in PAYMENT_TYPES:
-            raise UserError(f"payment type must be one of {', '.join(PAYMENT_TYPES)}",
-                            where="payment_type")
-        adj = await session.get(DepositAdjustment, e.deposit_adjustment_id)
-        assert adj is not None
-        adj.payment_type, adj.payment_type_source = body.payment_type, "user"
-        detail["payment_type"] = body.payment_type
-        if body.save_rule:
-            await insert_if_absent(
-                session, PostingRule.__table__,  # type: ignore[arg-type]
-                {"practice_id": practice_id, "kind": "reason", "payer_id": dep.payer_id,
-                 "payer_scope": str(dep.payer_id) if dep.payer_id else "",
-                 "group_code": adj.group_code, "code": adj.reason, "outcome": "",
-                 "payment_type": body.payment_type,
-                 "denial": body.payment_type == "denial", "created_at": now},
-                ["practice_id", "kind", "payer_scope", "group_code", "code", "outcome"],
-            )
-            detail["saved_rule"] = True
-    elif a == "allocate":
-        assert dc is not None
-        proposal = {k: Decimal(v) for k, v in (e.detail.get("proposed") or {}).items()}
-        chosen = ({k: cents(v) for k, v in body.allocations.items()}
-                  if body.allocations is not None else proposal)
-        target = Decimal(e.detail.get("amount", "0"))
-        total = sum(chosen.values(), Decimal("0.00"))
-        if total != target:
-            raise UserError(f"allocations total {format_money(total)} but the adjustment is "
-                            f"{format_money(target)}; allocate it fully", where="allocations")
-        line_ids = set((await session.scalars(
-            select(ClaimLine.id).where(ClaimLine.claim_id == dc.claim_id))).all())
-        bad = [k for k in chosen if not k.isdigit() or int(k) not in line_ids]
-        if bad:
-            raise UserError(f"{', '.join(bad)} are not lines of claim {dc.claim_id}",
-                            where="allocations")
-        as_text = {k: format_money(v) for k, v in chosen.items()}
-        if e.detail.get("payment"):
-            dc.overrides = {**(dc.overrides or {}), "payment_allocations": as_text}
-        else:
-            adj = await session.get(DepositAdjustment, e.deposit_adjustment_id)
-            assert adj is not None
-            adj.allocations = as_text
-        detail["allocations"] = as_text
-    elif a == "exclude":
-        if proc is not None:
-            proc.excluded = True
-            detail["excluded"] = "procedure"
-        elif dc is not None:
-            dc.excluded, dc.state = True, "excluded"
-            detail["excluded"] = "claim"
-            also_close = list((await session.scalars(select(PostingError.id).where(
-                PostingError.deposit_claim_id == dc.id, PostingError.resolved_at.is_(None),
-                PostingError.id != e.id))).all())
-    elif a == "ignore":
-        if e.level == "claim" and dc is not None and e.type == "Carrier Payment Mismatch":
-            dc.overrides = {**(dc.overrides or {}), "accept_mismatch": True}
-        elif proc is not None and e.type == "Payment Exceeds Open Balance":
-            proc.overrides = {**(proc.overrides or {}), "accept_overpayment": True}
-        elif proc is not None and e.type == "Negative Line Payment":
-            proc.overrides = {**(proc.overrides or {}), "accept_negative": True}
-    elif a == "link_payer":
-        if body.payer_id is None:
-            raise UserError("payer_id is required", where="payer_id")
-        payer = await session.get(Payer, body.payer_id)
-        if payer is None or payer.practice_id != practice_id:
-            raise UserError(f"no payer {body.payer_id} in this practice", where="payer_id")
-        dep.payer_id = payer.id
-        detail["payer_id"] = payer.id
-    elif a == "set_trace":
-        if not body.check_trace_id:
-            raise UserError("check_trace_id is required", where="check_trace_id")
-        dep.check_trace_id = body.check_trace_id.strip()
-        detail["check_trace_id"] = dep.check_trace_id
-    if body.note:
-        detail["note"] = body.note
-    e.resolved_at, e.resolved_by, e.resolution, e.resolution_detail = now, actor, a, detail
-    for other in also_close:
+    r = _Resolution(session, practice_id, body, e, dep, dc, proc, utcnow())
+    await HANDLERS[action](r)
+    await _close(r, actor, user_id)
+    return await _repost(r, actor)
+
+
+async def _close(r: _Resolution, actor: str, user_id: int | None) -> None:
+    """Record the resolution (on the error, on errors it closes with it, in the audit log)."""
+    e, session, now, a = r.error, r.session, r.now, r.body.action
+    if r.body.note:
+        r.detail["note"] = r.body.note
+    e.resolved_at, e.resolved_by, e.resolution, e.resolution_detail = now, actor, a, r.detail
+    for other in r.also_close:
         oe = await session.get(PostingError, other)
         assert oe is not None
-        oe.resolved_at, oe.resolved_by, oe.resolution = now, actor, "excluded"
+        oe.resolved_at, oe.resolved_by, oe.resolution = now, actor, RESOLVED_BY_EXCLUSION
     await session.flush()
-    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+    await audit(session, practice_id=r.practice_id, actor=actor, user_id=user_id,
                 action=f"posting_error.{a}", object_type="posting_error", object_id=e.id,
                 detail={"type": e.type, "deposit_id": e.deposit_id,
-                        "deposit_claim_id": e.deposit_claim_id, **detail})
+                        "deposit_claim_id": e.deposit_claim_id, **r.detail})
     log.info("posting error %s (%s) resolved by %s: %s", e.id, e.type, actor, a)
+
+
+async def _repost(r: _Resolution, actor: str) -> ResolveOut:
+    """For a deposit already sent to posting, post the fixed claim again at once."""
+    session, dep, dc, e = r.session, r.deposit, r.dc, r.error
     reposted = False
     posted_status = None
-    if dc is not None and dep.status == "Sent to Posting" and dep.posted_status != "Being Disbursed":
+    sent = dep.status == "Sent to Posting" and dep.posted_status != "Being Disbursed"
+    if dc is not None and sent:
         if dc.state != "excluded":
-            await post_deposit(session, practice_id, dep.id, actor=actor, only_claims=[dc.id])
+            await post_deposit(session, r.practice_id, dep.id, actor=actor, only_claims=[dc.id])
             reposted = True
         posted_status = await refresh_posted_status(session, dep.id)
     await session.refresh(e)

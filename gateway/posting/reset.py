@@ -10,10 +10,10 @@ unless something later changed the claim again, which is then left alone.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
@@ -30,6 +30,8 @@ from gateway.posting.models import (
 )
 
 log = logging.getLogger("gateway.posting.reset")
+_LEDGER = cast(Table, LedgerEntry.__table__)
+_CLAIMS = cast(Table, Claim.__table__)
 CHUNK = 1000
 
 
@@ -64,9 +66,29 @@ async def reset_deposit(
             f"reset deposit {later} first"
         )
     now = utcnow()
+    claims_reset, total_rows = await _reset_claims(session, practice_id, deposit_id, now)
+    total_rows += await _reset_plbs(session, practice_id, deposit_id, now)
+    await session.execute(
+        update(Deposit).where(Deposit.id == deposit_id)
+        .values(posted_status="Not Disbursed", posted_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(dep)
+    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
+                action="deposit.reset", object_type="deposit", object_id=deposit_id,
+                detail={"claims": claims_reset, "ledger_rows": total_rows})
+    log.info("deposit %s reset by %s: %d claims, %d ledger rows", deposit_id, actor,
+             claims_reset, total_rows)
+    return ResetResult(deposit_id=deposit_id, claims_reset=claims_reset, ledger_rows=total_rows,
+                       posted_status=dep.posted_status)
+
+
+async def _reset_claims(session: AsyncSession, practice_id: int, deposit_id: int,
+                        now: Any) -> tuple[int, int]:
+    """Undo the posted claims (the non-reversals, then the reversals: the opposite order of
+    posting); returns (claims reset, ledger rows written)."""
     total_rows = 0
     claims_reset = 0
-    # undo in the opposite order of posting: the non-reversals, then the reversals
     for reversals in (False, True):
         last_id: int | None = None
         while True:
@@ -91,7 +113,7 @@ async def reset_deposit(
             rows = await live_rows(session, [dc.id for dc in dcs], "deposit_claim")
             if rows:
                 await session.execute(
-                    insert(LedgerEntry.__table__),
+                    insert(_LEDGER),
                     [_undo(r, practice_id, "deposit_claim_reset", now) for r in rows],
                 )
                 total_rows += len(rows)
@@ -110,6 +132,13 @@ async def reset_deposit(
                 ).execution_options(synchronize_session=False)
             )
             claims_reset += len(dcs)
+    return claims_reset, total_rows
+
+
+async def _reset_plbs(session: AsyncSession, practice_id: int, deposit_id: int,
+                      now: Any) -> int:
+    """Undo the applied PLBs; returns the ledger rows written."""
+    total_rows = 0
     plbs = (
         await session.scalars(
             select(DepositAdjustment.id).where(
@@ -122,7 +151,7 @@ async def reset_deposit(
         rows = await live_rows(session, list(plbs), "deposit_plb")
         if rows:
             await session.execute(
-                insert(LedgerEntry.__table__),
+                insert(_LEDGER),
                 [_undo(r, practice_id, "deposit_plb_reset", now) for r in rows],
             )
             total_rows += len(rows)
@@ -131,19 +160,7 @@ async def reset_deposit(
             .values(applied=False, plb_claim_id=None)
             .execution_options(synchronize_session=False)
         )
-    await session.execute(
-        update(Deposit).where(Deposit.id == deposit_id)
-        .values(posted_status="Not Disbursed", posted_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(dep)
-    await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
-                action="deposit.reset", object_type="deposit", object_id=deposit_id,
-                detail={"claims": claims_reset, "ledger_rows": total_rows})
-    log.info("deposit %s reset by %s: %d claims, %d ledger rows", deposit_id, actor,
-             claims_reset, total_rows)
-    return ResetResult(deposit_id=deposit_id, claims_reset=claims_reset, ledger_rows=total_rows,
-                       posted_status=dep.posted_status)
+    return total_rows
 
 
 def _undo(r: Any, practice_id: int, source_type: str, now: Any) -> dict[str, Any]:
@@ -159,7 +176,7 @@ async def _restore_claims(session: AsyncSession, dcs: list[DepositClaim]) -> Non
     ids = {dc.claim_id for dc in dcs if dc.claim_id and dc.prior_state}
     if not ids:
         return
-    current = {
+    current: dict[int, Any] = {
         row.id: row
         for row in (
             await session.execute(
@@ -187,7 +204,7 @@ async def _restore_claims(session: AsyncSession, dcs: list[DepositClaim]) -> Non
         current[dc.claim_id] = _State(prior.get("level"), prior.get("status"),
                                       prior.get("sub_status"))
     if updates:
-        t = Claim.__table__
+        t = _CLAIMS
         await session.execute(
             update(t).where(t.c.id == bindparam("b_id")).values(
                 payer_id=bindparam("payer_id"), payer_rank=bindparam("payer_rank"),
@@ -208,23 +225,24 @@ async def remove_deposit(
     session: AsyncSession, practice_id: int, deposit_id: int, *, actor: str,
     user_id: int | None = None,
 ) -> None:
-    """Delete a deposit that never reached the ledger, with its claims, lines, adjustments and
-    errors. A deposit that was ever posted keeps its history: reset it, or set it to Ignore."""
+    """Delete a deposit of which nothing is on the ledger: never posted, or reset since (its
+    postings and their resets, which cancel out row by row, go with it, audited), with its
+    claims, lines, adjustments and errors. A posted deposit keeps its history: reset it first.
+    """
     dep = await get_deposit(session, practice_id, deposit_id)
     dc_ids = select(DepositClaim.id).where(DepositClaim.deposit_id == deposit_id)
     plb_ids = select(DepositAdjustment.id).where(DepositAdjustment.deposit_id == deposit_id,
                                                  DepositAdjustment.level == "provider")
-    touched = await session.scalar(
-        select(exists().where(or_(
-            (LedgerEntry.source_type == "deposit_claim") & LedgerEntry.source_id.in_(dc_ids),
-            (LedgerEntry.source_type == "deposit_plb") & LedgerEntry.source_id.in_(plb_ids),
-        )))
-    )
-    if touched:
+    ids = list((await session.scalars(dc_ids)).all())
+    plbs = list((await session.scalars(plb_ids)).all())
+    live = (await live_rows(session, ids, "deposit_claim")
+            + await live_rows(session, plbs, "deposit_plb"))
+    if live or dep.posted_status == "Being Disbursed":
         raise UserError(
-            f"deposit {deposit_id} was posted; its ledger history stays (reset it, or set it "
-            "to Ignore)"
+            f"deposit {deposit_id} is posted; its ledger history stays (reset it first, or set "
+            "it to Ignore)"
         )
+    undone = await _delete_cancelled_rows(session, ids, plbs)
     await session.execute(delete(PostingError).where(PostingError.deposit_id == deposit_id))
     await session.execute(delete(DepositAdjustment).where(
         DepositAdjustment.deposit_id == deposit_id))
@@ -245,4 +263,37 @@ async def remove_deposit(
     await session.flush()
     await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
                 action="deposit.remove", object_type="deposit", object_id=deposit_id,
-                detail={"type": dep.type, "check_trace_id": dep.check_trace_id})
+                detail={"type": dep.type, "check_trace_id": dep.check_trace_id,
+                        "cancelled_ledger_rows": undone})
+
+
+async def _delete_cancelled_rows(session: AsyncSession, dc_ids: list[int],
+                                 plb_ids: list[int]) -> int:
+    """The ledger rows of postings that were reset, with the rows that reset them (each pair
+    sums to zero, so no balance changes). Refused while a row of another source (a later
+    deposit's reversal) still points at one of them."""
+    rows: list[int] = []
+    for kind, ids in (("deposit_claim", dc_ids), ("deposit_plb", plb_ids)):
+        for i in range(0, len(ids), 500):
+            rows += (await session.scalars(select(LedgerEntry.id).where(
+                LedgerEntry.source_type.in_((kind, kind + "_reset")),
+                LedgerEntry.source_id.in_(ids[i : i + 500])))).all()
+    mine = set(rows)
+    for i in range(0, len(rows), 500):
+        for row_id, source_id in (await session.execute(
+            select(LedgerEntry.id, LedgerEntry.source_id)
+            .where(LedgerEntry.reverses_id.in_(rows[i : i + 500]))
+        )).all():
+            if row_id not in mine:
+                raise UserError(f"a later posting (ledger row {row_id}, source {source_id}) "
+                                "reversed this deposit's; remove that deposit first")
+    # the reset rows first: they point at the rows they undo
+    for i in range(0, len(rows), 500):
+        chunk = rows[i : i + 500]
+        await session.execute(delete(LedgerEntry).where(
+            LedgerEntry.id.in_(chunk), LedgerEntry.reverses_id.is_not(None))
+            .execution_options(synchronize_session=False))
+    for i in range(0, len(rows), 500):
+        await session.execute(delete(LedgerEntry).where(LedgerEntry.id.in_(rows[i : i + 500]))
+                              .execution_options(synchronize_session=False))
+    return len(rows)

@@ -39,9 +39,10 @@ class DepositOut(msgspec.Struct, kw_only=True):
     claims: int
     posted_claims: int
     payments: Decimal  # sum of claim payments (not excluded)
-    adjustments: Decimal  # provider-level adjustments (PLB)
+    adjustments: Decimal  # the claims' adjustments that change balances (write-offs...)
+    plb_adjustments: Decimal  # provider-level adjustments (PLB)
     exclusions: Decimal  # payments of excluded claims
-    difference: Decimal  # amount - (payments - adjustments - exclusions... see docs)
+    difference: Decimal  # amount - (payments + exclusions - plb_adjustments)
     open_errors: int
 
 

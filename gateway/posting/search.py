@@ -1,25 +1,27 @@
 """Deposit search and the deposit detail view (totals computed from the deposit's claims).
 
 Totals of a deposit:
-  payments    = sum of CLP04 of its claims that are not excluded
-  exclusions  = sum of CLP04 of its excluded claims
-  adjustments = sum of its provider-level adjustments (PLB; positive reduces the payment)
-  difference  = amount - (payments + exclusions - adjustments)    (0 when the ERA balances)
+  payments        = sum of CLP04 of its claims that are not excluded
+  exclusions      = sum of CLP04 of its excluded claims
+  adjustments     = sum of its claims' adjustments that change balances (the claim and line
+                    CAS whose payment type is a write-off or other balance adjustment, of
+                    claims and lines not excluded)
+  plb_adjustments = sum of its provider-level adjustments (PLB; positive reduces the payment)
+  difference      = amount - (payments + exclusions - plb_adjustments)  (0 when it balances)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.money import ZERO, cents
+from gateway.core.money import ZERO
 from gateway.db.models import Payer
+from gateway.posting.deposit_filter import DepositFilter, deposit_conditions
 from gateway.posting.engine import get_deposit
 from gateway.posting.models import (
     Deposit,
@@ -29,6 +31,7 @@ from gateway.posting.models import (
     PostingError,
 )
 from gateway.posting.queue import error_out
+from gateway.posting.rules import BALANCE_TYPES
 from gateway.posting.schemas import (
     AdjustmentOut,
     DepositClaimOut,
@@ -37,74 +40,17 @@ from gateway.posting.schemas import (
     ProcedureOut,
 )
 
-ErrorFilter = Literal["any", "deposit", "claim", "procedure", "none"]
-
 
 async def search_deposits(
     session: AsyncSession,
     practice_id: int,
+    filters: DepositFilter | None = None,
     *,
-    id: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    check_trace_id: str | None = None,
-    payer: str | None = None,
-    amount: Decimal | None = None,
-    status: str | None = None,
-    posted_status: str | None = None,
-    type: str | None = None,
-    era_id: str | None = None,
-    file_name: str | None = None,
-    owner: str | None = None,
-    imported_file_id: int | None = None,
-    errors: ErrorFilter | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[DepositOut]:
-    q = select(Deposit).where(Deposit.practice_id == practice_id)
-    if id is not None:
-        q = q.where(Deposit.id == id)
-    if date_from:
-        q = q.where(Deposit.deposit_date >= date_from)
-    if date_to:
-        q = q.where(Deposit.deposit_date <= date_to)
-    if check_trace_id:
-        q = q.where(Deposit.check_trace_id == check_trace_id.strip())
-    if payer:
-        text = payer.strip()
-        like = f"%{text.lower()}%"
-        payer_ids = select(Payer.id).where(
-            Payer.practice_id == practice_id,
-            or_(func.lower(Payer.name).like(like), Payer.payer_id == text,
-                *( [Payer.id == int(text)] if text.isdigit() else [] )),
-        )
-        q = q.where(or_(Deposit.payer_id.in_(payer_ids),
-                        func.lower(Deposit.era_payer_name).like(like),
-                        Deposit.era_payer_id == text))
-    if amount is not None:
-        q = q.where(Deposit.amount == cents(amount))
-    if status:
-        q = q.where(Deposit.status == status)
-    if posted_status:
-        q = q.where(Deposit.posted_status == posted_status)
-    if type:
-        q = q.where(Deposit.type == type)
-    if era_id:
-        q = q.where(Deposit.era_id == era_id)
-    if file_name:
-        q = q.where(func.lower(Deposit.file_name).like(f"%{file_name.lower()}%"))
-    if owner:
-        q = q.where(Deposit.owner == owner)
-    if imported_file_id is not None:
-        q = q.where(Deposit.imported_file_id == imported_file_id)
-    if errors and errors != "none":
-        cond = [PostingError.deposit_id == Deposit.id, PostingError.resolved_at.is_(None)]
-        if errors != "any":
-            cond.append(PostingError.level == errors)
-        q = q.where(exists().where(*cond))
-    elif errors == "none":
-        q = q.where(~exists().where(PostingError.deposit_id == Deposit.id,
-                                    PostingError.resolved_at.is_(None)))
+    """The practice's deposits that pass `filters` (all of them without), newest first."""
+    q = select(Deposit).where(*deposit_conditions(practice_id, filters or DepositFilter()))
     deps = (await session.scalars(
         q.order_by(Deposit.deposit_date.desc(), Deposit.id.desc()).limit(limit).offset(offset)
     )).all()
@@ -117,6 +63,7 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     open_errors: dict[int, int] = defaultdict(int)
     payer_names: dict[int, str] = {}
+    adjusted = await _balance_adjustments(session, ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         for dep_id, excluded, total in (await session.execute(
@@ -139,8 +86,8 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             open_errors[dep_id] = n
     pids = {d.payer_id for d in deps if d.payer_id}
     if pids:
-        payer_names = dict((await session.execute(
-            select(Payer.id, Payer.name).where(Payer.id.in_(pids)))).all())
+        payer_names = {pid: name for pid, name in (await session.execute(
+            select(Payer.id, Payer.name).where(Payer.id.in_(pids)))).all()}
     out = []
     for d in deps:
         payments = paid[(d.id, False)]
@@ -155,10 +102,29 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             owner=d.owner, era_id=d.era_id, file_name=d.file_name,
             imported_file_id=d.imported_file_id, duplicate_of_id=d.duplicate_of_id,
             claims=sum(counts[d.id].values()), posted_claims=counts[d.id].get("posted", 0),
-            payments=payments, adjustments=d.plb_total, exclusions=exclusions,
+            payments=payments, adjustments=adjusted[d.id], plb_adjustments=d.plb_total,
+            exclusions=exclusions,
             difference=d.amount - (payments + exclusions - d.plb_total),
             open_errors=open_errors[d.id],
         ))
+    return out
+
+
+async def _balance_adjustments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
+    """Per deposit: its claim and line adjustments that change balances (not excluded)."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    a, dc, p = DepositAdjustment, DepositClaim, DepositProcedure
+    for i in range(0, len(ids), 500):
+        q = (
+            select(a.deposit_id, func.sum(a.amount))
+            .join(dc, dc.id == a.deposit_claim_id)
+            .outerjoin(p, p.id == a.deposit_procedure_id)
+            .where(a.deposit_id.in_(ids[i : i + 500]), a.payment_type.in_(BALANCE_TYPES),
+                   dc.excluded.is_(False), or_(p.id.is_(None), p.excluded.is_(False)))
+            .group_by(a.deposit_id)
+        )
+        for dep_id, total in (await session.execute(q)).all():
+            out[dep_id] = total or ZERO
     return out
 
 

@@ -1,5 +1,7 @@
-"""The billing-state migration on a database that already holds claims: every row kept, aging
-receivables billed by the PMS, claims sent in a gateway batch billed by the gateway."""
+"""Migrations that rebuild referenced tables on SQLite (to add a CHECK), on a database that
+already holds claims and deposits: every row kept, foreign keys intact. The billing-state
+migration marks aging receivables billed by the PMS and claims sent in a batch billed by the
+gateway."""
 
 from __future__ import annotations
 
@@ -40,6 +42,15 @@ def _seed(con: sqlite3.Connection) -> None:
         INSERT INTO claim_batch_claims (id, batch_id, claim_id, patient_control_number, status,
                                         detail)
         VALUES (1, 1, 3, 'PCN3', 'submitted', '{{}}');
+        INSERT INTO deposits (id, practice_id, type, status, posted_status, deposit_date,
+                              credit_debit, amount, plb_total, created_at)
+        VALUES (1, 1, 'ERA', 'New', 'Not Disbursed', '2026-01-03', 'C', 100, 0, {now});
+        INSERT INTO deposit_claims (id, deposit_id, practice_id, sequence, claim_xref,
+                                    remit_status, charged, paid, patient_responsibility,
+                                    deductible, coinsurance, copay, adjustments, denied,
+                                    information, excluded, state, credit, overrides)
+        VALUES (1, 1, 1, 1, 'PCN3', '1', 12000, 100, 0, 0, 0, 0, 0, 0, 0, 0, 'pending', 0,
+                '{{}}');
     """)
     con.commit()
 
@@ -62,6 +73,7 @@ def test_existing_claims_keep_their_rows_and_get_their_billing_state(tmp_path: P
         assert rows.fetchall() == [(1, "unbilled", None, "api"), (2, "billed", "pms", "aging"),
                                    (3, "billed", "gateway", "api")]
         assert con.execute("SELECT count(*) FROM ledger_entries").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM deposit_claims").fetchone() == (1,)
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
         with pytest.raises(sqlite3.IntegrityError, match="ck_claims_billing_state"):
             con.execute("UPDATE claims SET billing_state = 'sent twice'")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import get_or_add_payer
-from gateway.db.models import Coverage, Patient
+from gateway.db.models import Coverage
 from gateway.ledger.balances import Balances, claim_balances, line_balances
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.ledger.schemas import ClaimIn, ClaimLineIn, PatientIn

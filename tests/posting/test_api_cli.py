@@ -44,7 +44,8 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     assert dep["errors"] == [] and dep["amount"] == "130.00"
     r = await client.get("/api/deposits", headers=viewer)
     assert [d["id"] for d in r.json()] == [dep["id"]]
-    assert (await client.get("/api/deposits", headers=other_practice.headers("viewer"))).json() == []
+    other = other_practice.headers("viewer")
+    assert (await client.get("/api/deposits", headers=other)).json() == []
     assert (await client.get(f"/api/deposits/{dep['id']}",
                              headers=other_practice.headers("admin"))).status_code == 404
     r = await client.post(f"/api/deposits/{dep['id']}/post", headers=biller)
@@ -76,13 +77,21 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     with open(path, "wb") as fh:
         fh.write(r.content)
     cells = read_sheet(path, "Deposit Reconciliation")
-    assert (cells["J5"], cells["K5"], cells["M5"], cells["N5"]) == ("130", "100", "30", "0")
-    # reset restores the claim's balance; then the deposit cannot be removed (history stays)
+    # Amount, Payments, Exclusions, Difference (L and M are Adjustments and PLB Adjustments)
+    assert (cells["J5"], cells["K5"], cells["N5"], cells["O5"]) == ("130", "100", "30", "0")
+    # a posted deposit cannot be removed (its history stays) ...
+    r = await client.delete(f"/api/deposits/{dep['id']}", headers=biller)
+    assert r.status_code == 400 and "ledger history" in r.text
+    # ... reset restores the claim's balance; then it can be ignored and removed (issue 16)
     r = await client.post(f"/api/deposits/{dep['id']}/reset", headers=biller)
     assert r.status_code == 200 and r.json()["claims_reset"] == 1
     assert (await h.balances(session, cid)).balance == D("150.00")
+    r = await client.post(f"/api/deposits/{dep['id']}/status", json={"status": "Ignore"},
+                          headers=biller)
+    assert r.status_code == 200 and r.json()["status"] == "Ignore", r.text
     r = await client.delete(f"/api/deposits/{dep['id']}", headers=biller)
-    assert r.status_code == 400 and "ledger history" in r.text
+    assert r.status_code == 204, r.text
+    assert (await h.balances(session, cid)).balance == D("150.00")
 
 
 async def test_api_eob_allowed_and_co45(client: AsyncTestClient, session, practice):
@@ -107,6 +116,11 @@ async def test_api_eob_allowed_and_co45(client: AsyncTestClient, session, practi
         {"claim_line_id": line_id, "paid": "-5.00"}]}]}
     r = await client.post("/api/deposits/eob", json=neg, headers=practice.headers("biller"))
     assert r.status_code == 400 and "take a payment back" in r.text
+    # the one money rule on the API too: a sub-cent amount is refused, located
+    for bad in ("10.005", "92233720368547758.08"):
+        odd = {**eob, "check_trace_id": "CHK3", "amount": bad}
+        r = await client.post("/api/deposits/eob", json=odd, headers=practice.headers("biller"))
+        assert r.status_code == 400 and "amount" in r.text, r.text
     dep_id = body["deposit"]["id"]
     r = await client.post(f"/api/deposits/{dep_id}/post", headers=practice.headers("biller"))
     assert r.json()["posted_status"] == "Disbursed"

@@ -132,7 +132,9 @@ async def test_end_to_end(session, practice, tmp_path):
     assert await queue_counts(session, pid) == {"deposit": {}, "claim": {"Claim Not Found": 1},
                                                "procedure": {}}
     detail = await show_deposit(session, pid, d.id)
-    assert detail.deposit.payments == D("311.00") and detail.deposit.adjustments == D("7.00")
+    assert detail.deposit.payments == D("311.00") and detail.deposit.plb_adjustments == D("7.00")
+    # Adjustments ($): what changed the claims' balances, not the PLB (issue 16)
+    assert detail.deposit.adjustments == sum(c.adjustments for c in detail.claims) == D("130.00")
     assert detail.deposit.difference == D("0.00")
     part = next(c for c in detail.claims if c.claim_xref == "E-PART")
     assert (part.coinsurance, part.copay, part.adjustments) == (D("20.00"), D("10.00"),
@@ -154,16 +156,16 @@ async def test_end_to_end(session, practice, tmp_path):
     ids = [dep.id for dep in sorted(await search_deposits(session, pid), key=lambda x: x.id)]
     assert row(cells, 5, w) == [str(ids[0]), "ERA", "Sent to Posting", "Disbursed",
                                 _serial(dt.date(2026, 1, 10)), "A1", "Acme Health", "tester",
-                                "a.835", "80", "80", "0", "0", "0", "1", "1", "0"]
+                                "a.835", "80", "80", "20", "0", "0", "0", "1", "1", "0"]
     assert row(cells, 6, w) == [str(ids[1]), "ERA", "Sent to Posting", "Disbursed",
                                 _serial(dt.date(2026, 1, 12)), "B1", "Second Plan", "tester",
-                                "b.835", "60", "60", "0", "0", "0", "1", "1", "0"]
+                                "b.835", "60", "60", "20", "0", "0", "0", "1", "1", "0"]
     assert row(cells, 7, w) == [str(d.id), "ERA", "Sent to Posting", "Not Disbursed",
                                 _serial(dt.date(2026, 1, 20)), "MAIN1", "Acme Health",
-                                "tester", "main.835", "304", "311", "7", "0", "0", "8", "7",
-                                "1"]
+                                "tester", "main.835", "304", "311", "130", "7", "0", "0", "8",
+                                "7", "1"]
     assert row(cells, 8, w) == ["Totals", None, None, None, None, None, None, None, None,
-                                "444", "451", "7", "0", "0", "10", "9", "1"]
+                                "444", "451", "170", "7", "0", "0", "10", "9", "1"]
     claims_sheet = read_sheet(out, "Claims")
     assert row(claims_sheet, 1, len(CLAIM_COLUMNS)) == CLAIM_COLUMNS
     assert row(claims_sheet, 6, len(CLAIM_COLUMNS)) == [
@@ -179,7 +181,7 @@ async def test_end_to_end(session, practice, tmp_path):
                                 date_to=dt.date(2026, 1, 31))
     cells = read_sheet(out, "Deposit Reconciliation")
     assert row(cells, 7, w)[3:4] + row(cells, 7, w)[10:] == [
-        "Disbursed", "286", "7", "25", "0", "8", "7", "0"]
+        "Disbursed", "286", "130", "7", "25", "0", "8", "7", "0"]
     # posting everything again changes nothing
     before = (await session.execute(select(LedgerEntry.id))).all()
     await post_deposit(session, pid, d.id)

@@ -348,7 +348,11 @@ async def test_payment_exceeds_open_balance_then_accepted_as_credit(session, pra
     out = await _resolve(session, practice, e.id, action="ignore")
     assert out.posted_status == "Disbursed with Credits"
     cid = (await session.get(DepositClaim, e.deposit_claim_id)).claim_id
-    assert (await h.balances(session, cid)).balance == D("-150.00")
+    # the credit is the duplicate payment; the line's write-off is not posted a second time
+    # (issue 16: it was, leaving -150.00)
+    b = await h.balances(session, cid)
+    assert (b.balance, b.insurance_paid, b.adjustments) == (D("-100.00"), D("200.00"),
+                                                            D("50.00"))
     assert p
 
 

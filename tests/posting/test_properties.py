@@ -149,7 +149,7 @@ async def _run(session, claims, plb, tmp) -> None:  # type: ignore[no-untyped-de
             - b.patient_adjustments
         assert b.insurance_balance >= 0 and b.patient_balance >= 0
     # denials are never written off; each claim's figures land exactly
-    for (pcn, status, lines), cid in zip(claims, ids, strict=True):
+    for (_pcn, _status, lines), cid in zip(claims, ids, strict=True):
         bal = await h.balances(session, cid)
         assert bal.insurance_paid == sum((Decimal(money(x[2])) for x in lines), Decimal(0))
         assert bal.adjustments == sum((Decimal(money(x[3])) for x in lines), Decimal(0))

@@ -287,3 +287,24 @@ def test_the_fast_path_stays_streaming(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert count == 6000 and peak < 14 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        # Arabic-Indic digits: Decimal would read "١٢.٠٠" as 12.00
+        ("CLP*PT0000001*1*", "CLP*PT0000001*1*\u0661\u0662.\u0660\u0660*", "element CLP03: not a"),
+        ("CAS*CO*45*", "CAS*CO*45*\u0661\u0662", "element CAS03: not a number"),
+        ("BPR*I*", "BPR*I*92233720368547758.08", "element BPR02: too large an amount"),
+        ("CLP*PT0000001*1*", "CLP*PT0000001*1*12.345*", "element CLP03: more than two decimals"),
+        ("CLP*PT0000001*1*", "CLP*PT0000001*1*Infinity*", "element CLP03: not a number (NaN"),
+        ("CAS*CO*45*", "CAS*CO*45*1E+30*", "element CAS03: too large an amount"),
+    ],
+)
+def test_money_the_rules_refuse_is_refused_by_both_readers(old: str, new: str, why: str) -> None:
+    """ASCII digits, whole cents, below 2^63 cents: the compiled reader hands such text to the
+    pure reader, which refuses it with a located error (never OverflowError/InvalidOperation)."""
+    text, _ = generate_835(3, 5, claims_per_st=3)
+    assert old in text
+    _, error = same(text.replace(old, new, 1).encode("utf-8"))
+    assert error is not None and error[0].startswith("segment ") and why in error[0], error

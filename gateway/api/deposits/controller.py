@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +16,10 @@ from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import UserError
+from gateway.core.money import parse_money
 from gateway.posting import engine, report, reset, search
+from gateway.posting.deposit_filter import DepositFilter
+from gateway.posting.deposit_status import set_deposit_status
 from gateway.posting.eob import create_eob_deposit
 from gateway.posting.era_import import EraImportResult, import_era_bytes
 from gateway.posting.schemas import DepositDetail, DepositOut, EobIn
@@ -29,12 +32,7 @@ class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _amount(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise UserError(f"not an amount: {text!r}", where="amount") from None
+    return parse_money(text, where="amount") if text is not None else None
 
 
 class DepositController(Controller):
@@ -53,11 +51,12 @@ class DepositController(Controller):
         limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
     ) -> list[DepositOut]:
         """Deposit search; `errors` = any / deposit / claim / procedure / none."""
-        return await search.search_deposits(
-            db, principal.practice_id, id=id, date_from=date_from, date_to=date_to,
-            check_trace_id=check_trace_id, payer=payer, amount=_amount(amount), status=status,
-            posted_status=posted_status, type=type, era_id=era_id, file_name=file_name,
-            errors=errors, limit=min(limit, 1000), offset=offset)
+        filters = DepositFilter(
+            id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id,
+            payer=payer, amount=_amount(amount), status=status, posted_status=posted_status,
+            type=type, era_id=era_id, file_name=file_name, errors=errors)
+        return await search.search_deposits(db, principal.practice_id, filters,
+                                            limit=min(limit, 1000), offset=offset)
 
     @get("/{deposit_id:int}", guards=[requires("viewer")])
     async def show(self, deposit_id: FromPath[int], db: DB, principal: Me,
@@ -105,15 +104,9 @@ class DepositController(Controller):
     @post("/{deposit_id:int}/status", guards=[requires("biller")], status_code=200)
     async def set_status(self, deposit_id: FromPath[int], data: JSONBody[StatusIn], db: DB,
                          principal: Me) -> DepositOut:
-        """Ignore a deposit, or take it back to New (only before it posted)."""
-        dep = await engine.get_deposit(db, principal.practice_id, deposit_id)
-        if dep.status == "Sent to Posting":
-            raise UserError("a deposit sent to posting keeps its status; reset it first",
-                            where="status")
-        dep.status = data.status
-        await audit(db, practice_id=principal.practice_id, actor=principal.actor,
-                    user_id=principal.user_id, action="deposit.status", object_type="deposit",
-                    object_id=deposit_id, detail={"status": data.status})
+        """Ignore a deposit, or take it back to New (while nothing of it is posted)."""
+        dep = await set_deposit_status(db, principal.practice_id, deposit_id, data.status,
+                                       actor=principal.actor, user_id=principal.user_id)
         return (await search.deposits_out(db, [dep]))[0]
 
     @delete("/{deposit_id:int}", guards=[requires("biller")])

@@ -5,8 +5,8 @@
 `Parser.feed` reads the segments of one tokenizer chunk (located in the chunk's text by
 `split_segments`, or a list of str) with C-level scanning: it finds the element boundaries
 itself and creates Python objects only for what the Structs keep (short codes and dates come
-from small caches; plain amounts are built as Decimal objects directly, anything else by the
-pure reader's `create_decimal`). It builds the same msgspec Structs as `reader835._parse`, in
+from small caches; plain amounts in whole cents are built as Decimal objects directly, anything
+else by the pure reader's `_M` (money: ASCII digits, whole cents, below 2^63 cents) or `_Q`). It builds the same msgspec Structs as `reader835._parse`, in
 the same order, and reports the same balancing problems through the same helpers. Balancing
 is checked in exact 128-bit integers (amounts scaled by 10**6); only a sum that does not
 balance is redone in `Decimal`, to word the problem exactly as the pure reader does.
@@ -121,6 +121,8 @@ class Unhandled(Exception):
 
 
 cdef object _D = _pure._D
+cdef object _M = _pure._M
+cdef object _Q = _pure._Q
 cdef object _date = _pure._date
 cdef object _cas = _pure._cas
 cdef object _moa = _pure._moa
@@ -392,25 +394,40 @@ cdef class Parser:
         return first, second, tuple(rest) if rest is not None else _NOTHING
 
     cdef object _decimal(self, Py_ssize_t i):
-        """Element i as Decimal, exactly as the pure reader's `_D` (it raises when not one)."""
+        """Element i as a number that is not money, exactly as the pure reader's `_Q` (it
+        raises when not one)."""
         cdef Plain v
         if i >= self.nall:
             raise Unhandled("too few elements")
         if _DIRECT and i < self.ne and _plain(self.p + self.st[i], self.en[i] - self.st[i], &v):
             return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
-        return _D(self._str(i))
+        return _Q(self._str(i))
+
+    cdef object _money(self, Py_ssize_t i):
+        """Element i as an amount of money, exactly as the pure reader's `_M`: the plain form
+        in whole cents here, anything else by `_M` (which refuses what is not money)."""
+        cdef Plain v
+        if i >= self.nall:
+            raise Unhandled("too few elements")
+        if (_DIRECT and i < self.ne and _plain(self.p + self.st[i], self.en[i] - self.st[i], &v)
+                and v.decimals <= 2):
+            return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
+        return _M(self._str(i))
 
     cdef object _amount(self, Py_ssize_t i, i128* scaled):
         """A balanced amount: its Decimal and `scaled` = amount * 10**SCALE. Only the plain
-        form (-?digits[.digits], at most 12 integer and 6 decimal digits) is read here."""
+        form in whole cents (-?digits[.digits], at most 12 integer and 2 decimal digits) is
+        read here; the pure reader reads (or refuses) anything else."""
         cdef Plain v
         if i >= self.ne or not _plain(self.p + self.st[i], self.en[i] - self.st[i], &v):
             raise Unhandled("amount not in the plain form")
+        if v.decimals > 2:
+            raise Unhandled("amount finer than cents")
         self._count()
         scaled[0] = _scaled(&v)
         if _DIRECT:
             return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
-        return _D(self._text(self.p + self.st[i], self.en[i] - self.st[i]))
+        return _M(self._text(self.p + self.st[i], self.en[i] - self.st[i]))
 
     cdef inline int _count(self) except -1:
         self.amounts += 1
@@ -579,12 +596,12 @@ cdef class Parser:
         if self.in_line:
             self._need(2)
             if self._el2(1, b'B', b'6'):
-                self.l_allowed = self._decimal(2)
+                self.l_allowed = self._money(2)
             else:
-                self.l_amts += (_Amount(self._code(1), self._decimal(2)),)
+                self.l_amts += (_Amount(self._code(1), self._money(2)),)
         elif self.claim is not None:
             self._need(2)
-            self.claim.amounts += (_Amount(self._code(1), self._decimal(2)),)
+            self.claim.amounts += (_Amount(self._code(1), self._money(2)),)
         return 0
 
     cdef int _clp(self, Py_ssize_t n) except -1:
@@ -599,7 +616,7 @@ cdef class Parser:
         clines = []
         claim = _Claim(
             self._str(1), self._code(2), charge, paid,
-            self._decimal(5) if self._has(5) else _ZERO,
+            self._money(5) if self._has(5) else _ZERO,
             self._code(6), self._str(7), self._code(8), self._code(9), self._code(11),
             self._decimal(12) if self._has(12) else None,
             self._decimal(13) if self._has(13) else None,

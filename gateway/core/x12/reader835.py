@@ -32,7 +32,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.core.money import format_money
+from gateway.core.money import MoneyError, checked, format_money
+from gateway.core.x12.balancing import claim_difference, line_difference
 from gateway.core.x12.errors import X12Error
 from gateway.core.x12.model835 import (
     ZERO,
@@ -57,7 +58,13 @@ from gateway.core.x12.tokenizer import (
     check_segment_id,
 )
 
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)\Z")
+# ASCII digits only (`\d` would take Arabic-Indic and other Unicode digits, as `Decimal` does).
+_NUMBER = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)\Z")
+# An amount's text as X12's R type may write it (a sign, an exponent); its value is then held
+# to the money rules of `gateway.core.money` (finite, whole cents, below 2^63 cents).
+_AMOUNT_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?\Z")
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+_PLAIN_CENTS = re.compile(r"-?[0-9]{1,15}(\.[0-9]{0,2})?\Z")  # the common form: no more checks
 # Amounts are parsed with a private context: exact up to 34 digits (more raises Inexact rather
 # than rounding silently), and `create_decimal` is cheaper than `Decimal(str)`.
 _CTX = decimal.Context(prec=34, traps=[decimal.InvalidOperation, decimal.Inexact])
@@ -75,6 +82,11 @@ _NUMERIC: dict[str, tuple[int, ...]] = {
     "MOA": (1, 2, 8, 9),
     "MIA": (1, 2, 3, 4),
     "QTY": (2,),
+}
+# ...and which of them are money (the rest are units, quantities, weights, percentages).
+_MONEY: dict[str, tuple[int, ...]] = {
+    "BPR": (2,), "CLP": (3, 4, 5), "SVC": (2, 3), "CAS": (3, 6, 9, 12, 15, 18), "AMT": (2,),
+    "PLB": (4, 6, 8, 10, 12, 14),
 }
 _DATES: dict[str, tuple[int, ...]] = {"DTM": (2,), "PLB": (2,)}
 _REQUIRED: dict[str, tuple[int, ...]] = {
@@ -97,6 +109,40 @@ def _date_or_none(text: str) -> dt.date | None:
         return None
 
 
+def _money_problem(text: str) -> str | None:
+    """Why `text` is not an amount of money in an 835 (None when it is one)."""
+    if not _AMOUNT_TEXT.match(text):
+        if text.strip("+-").lower() in _NOT_FINITE:
+            return f"not a number (NaN or Infinity): {text!r}"
+        return f"not a number: {text!r}"
+    try:
+        _CTX.create_decimal(text)
+    except decimal.Inexact:
+        return f"an amount has more than 34 digits: {text!r}"
+    try:
+        checked(Decimal(text), text)
+    except MoneyError as exc:
+        return str(exc)
+    return None
+
+
+def _M(text: str) -> Decimal:
+    """An amount of money (CLP03, SVC02, CAS amounts, PLB, BPR02, AMT02...)."""
+    if _PLAIN_CENTS.match(text):
+        return _D(text)
+    why = _money_problem(text)
+    if why is not None:
+        raise MoneyError(why)
+    return _D(text)
+
+
+def _Q(text: str) -> Decimal:
+    """A number that is not money (units, quantities, DRG weights): ASCII digits, finite."""
+    if not _AMOUNT_TEXT.match(text):
+        raise ValueError(f"not a number: {text!r}")
+    return _D(text)
+
+
 def _opt_num(text: str) -> Decimal | None:
     if not text:
         return None
@@ -112,8 +158,12 @@ def _diagnose(e: list[str], number: int, file: str | None, exc: BaseException) -
         if pos >= len(e) or not e[pos]:
             return X12Error("required element is missing", segment=number, segment_id=tag,
                             element=pos, file=file)
+    for pos in _MONEY.get(tag, ()):
+        why = _money_problem(e[pos]) if pos < len(e) and e[pos] else None
+        if why is not None:
+            return X12Error(why, segment=number, segment_id=tag, element=pos, file=file)
     for pos in _NUMERIC.get(tag, ()):
-        if pos < len(e) and e[pos] and not _NUMBER.match(e[pos]):
+        if pos < len(e) and e[pos] and not _AMOUNT_TEXT.match(e[pos]):
             return X12Error(f"not a number: {e[pos]!r}", segment=number, segment_id=tag,
                             element=pos, file=file)
     for pos in _DATES.get(tag, ()):
@@ -148,9 +198,9 @@ def _close_claim(
     lines' CAS; SVC02 - SVC03 = the line's CAS. Problems are reported, not raised."""
     if line is not None:
         claim_adj += line_adj
-        if line.charge - line.paid != line_adj:
+        if line_difference(line.charge, line.paid, line_adj):
             _line_problem(problems, claim, line, line_adj, file)
-    if claim.charge - claim.paid != claim_adj:
+    if claim_difference(claim.charge, claim.paid, claim_adj):
         _claim_problem(problems, claim, claim_adj, file)
 
 
@@ -284,7 +334,8 @@ def _parse(  # noqa: C901 - hot loop
     """The reader proper, from a point between transaction sets (the start of the file, or
     just after an SE) with the envelope state at that point: the compiled reader hands a file
     over to it there when it meets something it leaves to this reference implementation."""
-    D = _D
+    M = _M
+    Q = _Q
     Adj = Adjustment
     Line = ServiceLine
     Claim = ClaimPayment
@@ -295,6 +346,7 @@ def _parse(  # noqa: C901 - hot loop
     rem: Remittance | None = None
     claims: list[ClaimPayment] = []
     problems: list[str] = []
+    notes: list[str] = []
     claim: ClaimPayment | None = None
     line: ServiceLine | None = None
     cadjs: list[Adjustment] = []  # adjustments of the current claim
@@ -322,11 +374,11 @@ def _parse(  # noqa: C901 - hot loop
                     if line is not None:
                         ne = len(e)
                         if ne == 4:  # CAS*CO*45*12.34
-                            a = D(e[3])
+                            a = M(e[3])
                             ladjs.append(Adj(e[1], e[2], a))
                         elif ne == 7 and not e[4]:  # CAS*CO*45*12.34**253*0.56
-                            a = D(e[3])
-                            b = D(e[6])
+                            a = M(e[3])
+                            b = M(e[6])
                             ladjs.append(Adj(e[1], e[2], a))
                             ladjs.append(Adj(e[1], e[5], b))
                             a += b
@@ -367,7 +419,7 @@ def _parse(  # noqa: C901 - hot loop
                 elif t == "SVC":
                     if line is not None and claim is not None:  # a line is always in a claim
                         claim_adj += line_adj
-                        if line.charge - line.paid != line_adj:
+                        if line_difference(line.charge, line.paid, line_adj):
                             _line_problem(problems, claim, line, line_adj, file)
                     elif claim is None:
                         raise X12Error("SVC outside a claim (no CLP before it)",
@@ -376,21 +428,21 @@ def _parse(  # noqa: C901 - hot loop
                     ne = len(e)
                     if ne == 4:
                         line = Line(c[0], c[1] if len(c) > 1 else "",
-                                    tuple(c[2:]) if len(c) > 2 else (), D(e[2]), D(e[3]),
+                                    tuple(c[2:]) if len(c) > 2 else (), M(e[2]), M(e[3]),
                                     "", None, n)
                     else:
                         if ne < 8:
                             e += _PAD[: 8 - ne]
                         line = Line(c[0], c[1] if len(c) > 1 else "",
-                                    tuple(c[2:]) if len(c) > 2 else (), D(e[2]), D(e[3]),
-                                    e[4], D(e[5]) if e[5] else None, n)
+                                    tuple(c[2:]) if len(c) > 2 else (), M(e[2]), M(e[3]),
+                                    e[4], Q(e[5]) if e[5] else None, n)
                         if e[6]:
                             o = e[6].split(comp)
                             line.original_procedure_qualifier = o[0]
                             line.original_procedure_code = o[1] if len(o) > 1 else ""
                             line.original_modifiers = tuple(o[2:])
                         if e[7]:
-                            line.original_units = D(e[7])
+                            line.original_units = Q(e[7])
                     ladjs = line.adjustments
                     line_adj = ZERO
                     clines.append(line)
@@ -410,11 +462,11 @@ def _parse(  # noqa: C901 - hot loop
                 elif t == "AMT":
                     if line is not None:
                         if e[1] == "B6":
-                            line.allowed = D(e[2])
+                            line.allowed = M(e[2])
                         else:
-                            line.amounts += (Amount(e[1], D(e[2])),)
+                            line.amounts += (Amount(e[1], M(e[2])),)
                     elif claim is not None:
-                        claim.amounts += (Amount(e[1], D(e[2])),)
+                        claim.amounts += (Amount(e[1], M(e[2])),)
                 elif t == "CLP":
                     if claim is not None:
                         _close_claim(problems, claim, line, line_adj, claim_adj, file)
@@ -424,9 +476,9 @@ def _parse(  # noqa: C901 - hot loop
                     if len(e) < 14:
                         e += _PAD[: 14 - len(e)]
                     claim = Claim(
-                        e[1], e[2], D(e[3]), D(e[4]), D(e[5]) if e[5] else ZERO,
+                        e[1], e[2], M(e[3]), M(e[4]), M(e[5]) if e[5] else ZERO,
                         e[6], e[7], e[8], e[9], e[11],
-                        D(e[12]) if e[12] else None, D(e[13]) if e[13] else None,
+                        Q(e[12]) if e[12] else None, Q(e[13]) if e[13] else None,
                     )
                     claim.segment = n
                     claim.header_number = header_number
@@ -541,7 +593,7 @@ def _remittance(
         e += _PAD[: 17 - len(e)]
     isa, gs = env.isa or _PAD, env.gs or _PAD
     rem = Remittance(
-        st_control, e[1], _D(e[2]), e[3], e[4], e[5],
+        st_control, e[1], _M(e[2]), e[3], e[4], e[5],
         _date_or_none(e[16]),
         interchange_control_number=isa[13],
         interchange_sender=isa[6].strip(),
@@ -636,9 +688,9 @@ def _cas(e: list[str], adjs: list[Adjustment]) -> Decimal:
         r = e[i]
         if not r:
             continue
-        a = _D(e[i + 1])
+        a = _M(e[i + 1])
         q = e[i + 2] if i + 2 < ne else ""
-        adjs.append(Adjustment(g, r, a, _D(q) if q else None))
+        adjs.append(Adjustment(g, r, a, _Q(q) if q else None))
         total += a
     return total
 
@@ -658,7 +710,7 @@ def _plb(rem: Remittance, e: list[str], comp: str, n: int) -> Decimal:
         if not e[i]:
             continue
         rc = e[i].split(comp, 1)
-        amt = _D(e[i + 1])
+        amt = _M(e[i + 1])
         rem.provider_adjustments.append(
             ProviderAdjustment(e[1], pdate, rc[0], rc[1] if len(rc) > 1 else "", amt, n)
         )
@@ -765,6 +817,6 @@ def remittance_json(rem: Remittance) -> dict[str, Any]:
 
 
 try:  # the compiled fast path (built with the package; see setup.py)
-    from gateway.core.x12 import _fast835
+    from gateway.core.x12 import _fast835  # type: ignore[attr-defined]  # compiled, no stub
 except ImportError:  # pragma: no cover - an unbuilt source tree reads with the pure reader
-    _fast835 = None  # type: ignore[assignment]
+    _fast835 = None
