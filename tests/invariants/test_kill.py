@@ -10,7 +10,8 @@ that span, then runs it to completion. After every kill the database holds eithe
 the command or all of it, at least one kill per command lands inside the transaction, and at
 the end both databases hold the same deposits, claims, errors, ledger, receipts and
 applications, row for row (compared by natural keys: ids differ on PostgreSQL, where
-sequences do not roll back).
+sequences do not roll back). On PostgreSQL each command also runs twice at the same time on
+a third copy, which must end exactly as the clean run.
 """
 
 from __future__ import annotations
@@ -283,3 +284,15 @@ async def test_kill_mid_import_and_post_postgres(pg_server: PostgresServer,
                                        pg_server.url("kill_killed"), tmp_path, pid, writing_of)
     finally:
         await conn.close()
+    # concurrency: each command twice at the same time ends as one clean run
+    await _create_database(pg_server, "kill_twice", template="kill_base")
+    twice = pg_server.url("kill_twice")
+    for raw in COMMANDS:
+        args = await _args(twice, [a.replace("{pid}", str(pid)) for a in raw])
+        procs = [await _gateway(twice, tmp_path, *args) for _ in range(2)]
+        outs = [await asyncio.wait_for(p.communicate(), 120) for p in procs]
+        codes = [p.returncode for p in procs]
+        assert 0 in codes, (args, outs)
+        for code, (_, err) in zip(codes, outs, strict=True):
+            assert code == 0 or b"another process" in err, (args, code, err.decode())
+    assert await snapshot(twice) == await snapshot(pg_server.url("kill_clean"))
