@@ -1,0 +1,1 @@
+"""Invariant suites: money rules over random sequences, kill -9 mid import and post."""
