@@ -4,6 +4,7 @@ connector on it, and counting helpers."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,23 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.connectors import create_connector
+from gateway.core.transport.sftp import POOL
 from gateway.db.models import Appointment, Coverage, ImportedFile, Patient
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
+from tests.support.sshd import SshServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "practice"
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SshServer]:
+    """A real sshd (pinned host key, key auth) for the SFTP pulls."""
+    server = SshServer().start()
+    try:
+        yield server
+    finally:
+        POOL.close_all()
+        server.stop()
 
 
 @pytest.fixture
@@ -40,7 +54,7 @@ async def add_connector(session: AsyncSession, practice_id: int, plugin: str,
 
 
 async def counts(session: AsyncSession, practice_id: int) -> dict[str, int]:
-    async def n(stmt) -> int:  # type: ignore[no-untyped-def]
+    async def n(stmt) -> int:
         return int(await session.scalar(stmt) or 0)
 
     return {

@@ -18,7 +18,7 @@ from gateway.practice.service import PracticeDataRejected
 from tests.practice.conftest import add_connector, copy_fixture, counts
 
 
-async def _pull(session, practice, cid):  # type: ignore[no-untyped-def]
+async def _pull(session, practice, cid):
     summary = await pull_connector(session, practice.practice_id, cid)
     await session.commit()
     return summary
