@@ -85,8 +85,10 @@ def _table(content: bytes, name: str) -> Iterator[tuple[int, list[Any]]]:
     if content.lstrip()[:1] == b"[":
         try:
             objects = msgspec.json.decode(content, type=list[dict[str, Any]])
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except msgspec.ValidationError as exc:
             raise UserError(f"not a JSON array of objects: {exc}", where=name) from exc
+        except msgspec.DecodeError as exc:
+            raise UserError(f"not JSON: {exc}", where=name) from exc
         keys = list(dict.fromkeys(k for obj in objects for k in obj))
         yield 1, list(keys)
         for i, obj in enumerate(objects, start=2):
