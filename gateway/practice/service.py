@@ -9,7 +9,8 @@
    or a patient control number that belongs to another record), again rejecting the whole;
 4. upserts patients, coverages, appointments, claims and their lines keyed on the PMS's ids
    (`writers`), posts the charge differences to the ledger, links appointments to claims.
-Running it again with the same records changes nothing.
+Running it again with the same records changes nothing; two runs at once for one practice
+(several gateway processes on PostgreSQL) take turns on the practice's row lock.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.payers import get_or_add_payer
 from gateway.core.errors import UserError
 from gateway.core.records import PracticeData, RowProblem
-from gateway.db.models import Coverage, ImportedFile, Location, Patient
+from gateway.db.models import Coverage, ImportedFile, Location, Patient, Practice
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim
 from gateway.ledger.states import ClaimOrigin
@@ -73,6 +74,10 @@ async def apply_practice_data(
     `PracticeDataRejected` and writes nothing when any record has a problem."""
     if data.problems:
         raise PracticeDataRejected(data.problems)
+    # one practice-data writer per practice at a time (PostgreSQL row lock; SQLite has one
+    # writer anyway): the charge differences below read the ledger, so two concurrent pulls
+    # of the same records must not both post the same charge
+    await session.execute(select(Practice.id).where(Practice.id == practice_id).with_for_update())
     summary = PracticeSummary(status="imported", read=data.counts(),
                               files=[f.name for f in data.files])
     first_file_id = await _record_files(session, practice_id, data, connector_id)
