@@ -7,6 +7,8 @@ check before the insert, decides who wins.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import JSON, Table, Text, cast, or_
@@ -40,19 +42,17 @@ async def insert_if_absent(
 async def upsert_many(
     session: AsyncSession,
     table: Table,
-    rows: list[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     key: list[str],
     update: list[str],
     chunk: int = 2000,
 ) -> int:
-    """`INSERT ... ON CONFLICT (key) DO UPDATE` of many rows, in chunks; a row whose values
-    are all the same as the stored ones is left alone (so re-running changes nothing). The
-    number of rows inserted or changed.
+    """`INSERT ... ON CONFLICT (key) DO UPDATE` of many rows (any iterable), in chunks; a
+    row whose values are all the same as the stored ones is left alone (so re-running
+    changes nothing). The number of rows inserted or changed.
 
     JSON columns are compared as text (PostgreSQL's json type has no equality operator).
     """
-    if not rows:
-        return 0
     stmt = _insert_for(session, table)
 
     def differs(name: str) -> Any:
@@ -66,8 +66,15 @@ async def upsert_many(
         set_={name: stmt.excluded[name] for name in update},
         where=or_(*(differs(name) for name in update)),
     ).returning(table.c.id)
+    return await execute_in_chunks(session, stmt, rows, chunk)
+
+
+async def execute_in_chunks(session: AsyncSession, stmt: Any, rows: Iterable[dict[str, Any]],
+                            chunk: int = 2000) -> int:
+    """Run a RETURNING statement over `rows`, `chunk` parameter sets at a time (so a stream
+    of rows is never held whole); the number of rows returned."""
     written = 0
-    for start in range(0, len(rows), chunk):
-        result = await session.execute(stmt, rows[start:start + chunk])
-        written += len(result.all())
+    it = iter(rows)
+    while batch := list(islice(it, chunk)):
+        written += len((await session.execute(stmt, batch)).all())
     return written

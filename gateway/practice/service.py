@@ -31,6 +31,13 @@ from gateway.ledger.states import ClaimOrigin
 from gateway.practice import writers
 
 SHOWN_PROBLEMS = 5
+# Up to this many keys, the id maps are read for those keys only (a record from the API);
+# beyond, for the whole practice in one query (a pull).
+SCOPED = 2000
+
+
+def _only(q: Any, column: Any, values: set[Any]) -> Any:
+    return q.where(column.in_(values)) if len(values) <= SCOPED else q
 
 
 class PracticeDataRejected(UserError):
@@ -87,21 +94,30 @@ async def apply_practice_data(
     ids = await _check_and_map(session, practice_id, data)
     written = summary.written
     written["patients"] = await writers.write_patients(session, practice_id, data.patients)
-    ids["patients"] = await _patient_ids(session, practice_id)
+    ids["patients"] = await _patient_ids(session, practice_id, _patients_named(data))
     ids["payer_names"] = await _payer_ids(session, practice_id, data)
     written["coverages"] = await writers.write_coverages(
         session, data.coverages, ids["patients"], ids["payer_names"])
-    ids["payers"] = await _rank_payers(session, practice_id)
+    ids["payers"] = await _rank_payers(session, practice_id, set(ids["patients"].values()))
     written["appointments"] = await writers.write_appointments(
         session, practice_id, data.appointments, ids["patients"], ids["locations"])
     written["claims"] = await writers.write_claims(session, practice_id, data.claims, ids,
                                                    origin.value)
-    claim_ids = await _claim_ids(session, practice_id)
+    pms_claims = {c.pms_claim_id for c in data.claims}
+    claim_ids = await _claim_ids(session, practice_id, pms_claims)
     written["claim_lines"] = await writers.write_claim_lines(session, data.claims, claim_ids)
+    touched = set(claim_ids.values()) if len(pms_claims) <= SCOPED else None
     summary.charges = await writers.post_charge_differences(
-        session, practice_id, f"practice_{origin.value}", first_file_id)
-    await writers.link_appointments(session, practice_id)
+        session, practice_id, f"practice_{origin.value}", first_file_id, touched)
+    linked = pms_claims | {a.pms_claim_id for a in data.appointments if a.pms_claim_id}
+    await writers.link_appointments(session, practice_id,
+                                    linked if len(linked) <= SCOPED else None)
     return summary
+
+
+def _patients_named(data: PracticeData) -> set[str]:
+    return {r.pms_patient_id for kind in ("patients", "coverages", "appointments", "claims")
+            for r in getattr(data, kind)}
 
 
 async def _record_files(session: AsyncSession, practice_id: int, data: PracticeData,
@@ -127,7 +143,7 @@ async def _check_and_map(session: AsyncSession, practice_id: int,
     """Problems only the database can show (raised all at once), and the id maps the writers
     need before patients exist: locations by name, payers by (name, id)."""
     problems: list[RowProblem] = []
-    known = await _patient_ids(session, practice_id)
+    known = await _patient_ids(session, practice_id, _patients_named(data))
     known_ids = set(known) | {p.pms_patient_id for p in data.patients}
     files = {f.kind: f.name for f in data.files}
     await _check_accounts(session, practice_id, data, problems, files.get("patients"))
@@ -156,9 +172,10 @@ async def _check_accounts(session: AsyncSession, practice_id: int, data: Practic
                           problems: list[RowProblem], file: str | None) -> None:
     """An account number may belong to one patient only; a patient known by its account but
     not yet by a PMS id (from an aging export or a claim) is adopted: it gets the PMS id."""
-    rows = (await session.execute(
+    accounts = {p.account_number or p.pms_patient_id for p in data.patients}
+    rows = (await session.execute(_only(
         select(Patient.account, Patient.pms_patient_id, Patient.id)
-        .where(Patient.practice_id == practice_id)
+        .where(Patient.practice_id == practice_id), Patient.account, accounts)
     )).all()
     by_account = {account: (pms_id, pk) for account, pms_id, pk in rows}
     seen: dict[str, str] = {}
@@ -186,9 +203,10 @@ async def _check_control_numbers(session: AsyncSession, practice_id: int, data: 
     wanted = {c.patient_control_number: c for c in data.claims if c.patient_control_number}
     if not wanted:
         return
-    rows = (await session.execute(
+    rows = (await session.execute(_only(
         select(Claim.patient_control_number, Claim.pms_claim_id, Claim.payer_rank)
-        .where(Claim.practice_id == practice_id, Claim.patient_control_number.is_not(None))
+        .where(Claim.practice_id == practice_id, Claim.patient_control_number.is_not(None)),
+        Claim.patient_control_number, set(wanted))
     )).all()
     owners = {pcn: (pms, rank) for pcn, pms, rank in rows}
     mine: dict[str, tuple[str, int]] = {}
@@ -203,11 +221,12 @@ async def _check_control_numbers(session: AsyncSession, practice_id: int, data: 
                                        file))
 
 
-async def _patient_ids(session: AsyncSession, practice_id: int) -> dict[str, int]:
-    rows = await session.execute(
+async def _patient_ids(session: AsyncSession, practice_id: int,
+                       wanted: set[str]) -> dict[str, int]:
+    rows = await session.execute(_only(
         select(Patient.pms_patient_id, Patient.id)
-        .where(Patient.practice_id == practice_id, Patient.pms_patient_id.is_not(None))
-    )
+        .where(Patient.practice_id == practice_id, Patient.pms_patient_id.is_not(None)),
+        Patient.pms_patient_id, wanted))
     return {pms: pk for pms, pk in rows.all()}
 
 
@@ -221,13 +240,13 @@ async def _payer_ids(session: AsyncSession, practice_id: int,
     return found
 
 
-async def _rank_payers(session: AsyncSession, practice_id: int) -> dict[tuple[int, int], int]:
+async def _rank_payers(session: AsyncSession, practice_id: int,
+                       patients: set[int]) -> dict[tuple[int, int], int]:
     """(patient id, rank) -> payer id, for the claims' payer."""
-    rows = await session.execute(
+    rows = await session.execute(_only(
         select(Coverage.patient_id, Coverage.rank, Coverage.payer_id)
         .join(Patient, Patient.id == Coverage.patient_id)
-        .where(Patient.practice_id == practice_id)
-    )
+        .where(Patient.practice_id == practice_id), Coverage.patient_id, patients))
     return {(patient, rank): payer for patient, rank, payer in rows.all()}
 
 
@@ -246,9 +265,10 @@ async def _location_ids(session: AsyncSession, practice_id: int,
     return {name: pk for name, pk in rows.all()}
 
 
-async def _claim_ids(session: AsyncSession, practice_id: int) -> dict[tuple[str, int], int]:
-    rows = await session.execute(
+async def _claim_ids(session: AsyncSession, practice_id: int,
+                     wanted: set[str]) -> dict[tuple[str, int], int]:
+    rows = await session.execute(_only(
         select(Claim.pms_claim_id, Claim.payer_rank, Claim.id)
-        .where(Claim.practice_id == practice_id, Claim.pms_claim_id.is_not(None))
-    )
+        .where(Claim.practice_id == practice_id, Claim.pms_claim_id.is_not(None)),
+        Claim.pms_claim_id, wanted))
     return {(pms, rank): pk for pms, rank, pk in rows.all()}
