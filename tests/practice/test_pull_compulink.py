@@ -160,3 +160,21 @@ async def test_unknown_patient_rejects_everything(session, practice, drop):
     assert {(p.file, p.row) for p in caught.value.problems} == {("appointments_20261201.csv", 4)}
     assert "no patient with PMS id 'P1003'" in caught.value.problems[0].why
     assert set((await counts(session, practice.practice_id)).values()) == {0}
+
+
+async def test_the_scheduler_job_pulls_through_its_connector(session, practice, drop):
+    from gateway.jobs.registry import JobContext, job_kinds
+
+    copy_fixture("compulink", drop)
+    cid = await add_connector(session, practice.practice_id, "compulink",
+                              {"practice_data_dir": str(drop)})
+    job = job_kinds()["pull_practice_data"]
+    ctx = JobContext(job_id=1, practice_id=practice.practice_id, connector_id=cid,
+                     fire_time=dt.datetime.now(dt.UTC))
+    result = await job(session, ctx)
+    await session.commit()
+    assert result["status"] == "imported" and result["read"]["claims"] == 2
+    assert (await counts(session, practice.practice_id))["claims"] == 2
+    with pytest.raises(UserError, match="needs a connector"):
+        await job(session, JobContext(job_id=2, practice_id=practice.practice_id,
+                                      connector_id=None, fire_time=dt.datetime.now(dt.UTC)))
