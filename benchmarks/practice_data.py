@@ -49,7 +49,7 @@ def sizes(scale: float) -> dict[str, int]:
 def write_exports(folder: Path, n: dict[str, int], pad: str = "") -> None:
     """The export set in Compulink's layout; `pad` appends blank lines (same records, new
     bytes)."""
-    def w(name: str, header: list[str], rows) -> None:  # type: ignore[no-untyped-def]
+    def w(name: str, header: list[str], rows) -> None:
         with (folder / name).open("w", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(header)
@@ -72,7 +72,7 @@ def write_exports(folder: Path, n: dict[str, int], pad: str = "") -> None:
         "Checked Out", "Main", "Dr. Patel", f"T{i}" if i < n["claims"] else ""]
        for i in range(n["appointments"])))
 
-    def lines():  # type: ignore[no-untyped-def]
+    def lines():
         for i in range(n["claims"]):
             dos = (DAY0 + dt.timedelta(days=i % 300)).isoformat()
             billed = "Y" if i % 3 else "N"
@@ -123,7 +123,7 @@ async def step_pull(url: str, drop: Path, repull: bool) -> None:
         assert set(summary.written.values()) == {0}, summary.written
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path):
     with path.open(newline="") as fh:
         rows = csv.reader(fh)
         next(rows)
@@ -142,7 +142,7 @@ async def step_bare(url: str, drop: Path) -> int:
     started, cpu = time.perf_counter(), time.process_time()
     count = 0
     async with session_scope(url) as s:
-        async def bulk(model, rows) -> None:  # type: ignore[no-untyped-def]
+        async def bulk(model, rows) -> None:
             nonlocal count
             batch = []
             for r in rows:
@@ -161,7 +161,7 @@ async def step_bare(url: str, drop: Path) -> int:
                            for i, p in enumerate(PAYERS)))
         count -= len(PAYERS)
         pk = {}
-        def patients():  # type: ignore[no-untyped-def]
+        def patients():
             for i, r in enumerate(_read(drop / "patients_1.csv"), start=1):
                 pk[r[0]] = i
                 yield {"id": i, "practice_id": pid, "pms_patient_id": r[0], "account": r[1],
@@ -180,7 +180,7 @@ async def step_bare(url: str, drop: Path) -> int:
                                  for r in _read(drop / "appointments_1.csv")))
         claims: dict[str, int] = {}
         line_rows = []
-        def claim_rows():  # type: ignore[no-untyped-def]
+        def claim_rows():
             for r in _read(drop / "charges_1.csv"):
                 if r[0] not in claims:
                     claims[r[0]] = len(claims) + 1

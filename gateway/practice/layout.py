@@ -73,6 +73,16 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# The longest text each field may hold (the database columns' lengths); longer is a problem.
+MAX_LENGTH: dict[str, int] = {
+    "pms_patient_id": 80, "account_number": 80, "last_name": 100, "first_name": 100,
+    "address_line1": 200, "address_line2": 200, "city": 100, "state": 40, "zip": 20,
+    "payer_name": 200, "payer_id": 80, "member_id": 80, "group_number": 80,
+    "subscriber_name": 200, "subscriber_relationship": 40, "pms_appointment_id": 80,
+    "status": 30, "location": 200, "provider": 120, "pms_claim_id": 80,
+    "patient_control_number": 38, "procedure_code": 20,
+}
+
 REQUIRED: dict[str, tuple[str, ...]] = {
     "patients": ("pms_patient_id",),
     "coverages": ("pms_patient_id", "payer_name"),

@@ -29,7 +29,7 @@ from gateway.core.records import (
     RowProblem,
 )
 from gateway.practice.cells import CONVERTERS
-from gateway.practice.layout import FIELDS, REQUIRED, FileLayout
+from gateway.practice.layout import FIELDS, MAX_LENGTH, REQUIRED, FileLayout
 
 HEADER_SEARCH_ROWS = 20
 MAX_PROBLEMS = 1000
@@ -68,6 +68,11 @@ class _Rows:
                 value = CONVERTERS[fields[name][0]](cell, self.today)
             except (ValueError, ArithmeticError) as exc:
                 self.problem(n, header, str(exc))
+                ok = False
+                continue
+            limit = MAX_LENGTH.get(name)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                self.problem(n, header, f"longer than {limit} characters")
                 ok = False
                 continue
             if value is not None:
@@ -192,12 +197,20 @@ _LINE_FIELDS = {"line_number", "procedure_code", "modifiers", "units", "charge",
 
 
 def _claims(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
-    """Claim-line rows grouped into claims by (claim id, payer rank), in first-seen order."""
+    """Claim-line rows grouped into claims by (claim id, payer rank), in first-seen order; the
+    claim's own fields come from its first row, and a later row disagreeing is a problem."""
     heads: dict[tuple[str, int], dict] = {}
     lines: dict[tuple[str, int], list[ClaimLineRecord]] = {}
     for n, v in rows:
         key = (v["pms_claim_id"], v.get("payer_rank", 1))
         line = {k: v.pop(k) for k in list(v) if k in _LINE_FIELDS}
+        head = heads.setdefault(key, {"row": n, **v})
+        differs = [f for f in ("pms_patient_id", "service_date_from") if head.get(f) != v.get(f)]
+        if differs:
+            state.problem(n, state.layout.header_of(differs[0]),
+                          f"claim {key[0]}'s lines disagree (row {head['row']} has another "
+                          f"{differs[0]})")
+            continue
         if line["charge"] < 0:
             state.problem(n, state.layout.header_of("charge"), "a charge cannot be negative")
             continue
@@ -209,10 +222,9 @@ def _claims(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
             continue
         line["service_date"] = line.pop("line_service_date", None)
         own.append(ClaimLineRecord(line_number=number, **line))
-        heads.setdefault(key, {"row": n, **v})
     return [
         ClaimRecord(lines=tuple(sorted(lines[key], key=lambda x: x.line_number)), **head)
-        for key, head in heads.items()
+        for key, head in heads.items() if key in lines
     ]
 
 

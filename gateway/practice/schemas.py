@@ -12,20 +12,21 @@ import msgspec
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 Rank = Annotated[int, msgspec.Meta(ge=1, le=3)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
+Name = Annotated[str, msgspec.Meta(max_length=100)]
 
 
 class PatientIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pms_patient_id: Id
     account_number: Id | None = None
-    last_name: Short | None = None
-    first_name: Short | None = None
+    last_name: Name | None = None
+    first_name: Name | None = None
     dob: dt.date | None = None
     sex: Literal["M", "F", "U"] | None = None
     address_line1: Short | None = None
     address_line2: Short | None = None
-    city: Short | None = None
-    state: Short | None = None
-    zip: Short | None = None
+    city: Name | None = None
+    state: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    zip: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
 
 class PatientOut(msgspec.Struct, kw_only=True):
@@ -51,7 +52,7 @@ class CoverageIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     member_id: Id | None = None
     group_number: Id | None = None
     subscriber_name: Short | None = None
-    subscriber_relationship: Short | None = None
+    subscriber_relationship: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
 
@@ -75,7 +76,7 @@ class AppointmentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starts_at: dt.datetime
     status: Annotated[str, msgspec.Meta(min_length=1, max_length=30)] = "Scheduled"
     location: Short | None = None
-    provider: Short | None = None
+    provider: Annotated[str, msgspec.Meta(max_length=120)] | None = None
     pms_claim_id: Id | None = None
 
 

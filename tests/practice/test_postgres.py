@@ -35,7 +35,7 @@ async def test_concurrent_pulls_on_postgres_write_once(pg_url, tmp_path):
                     for n, d in enumerate(drops)]
             await s.commit()
 
-        async def node(cid: int):  # type: ignore[no-untyped-def]
+        async def node(cid: int):
             async with maker() as s, s.begin():
                 return await pull_connector(s, pid, cid)
 
