@@ -21,7 +21,9 @@ class PmsExportConfig(RemoteConfig, kw_only=True, forbid_unknown_fields=True):
     sftp`, pinned host keys: `gateway.core.transport.config.RemoteConfig`). `patterns`
     overrides the vendor's file-name pattern per kind (e.g. `{"patients": "PAT*.csv"}`). A
     file counts as complete when its size and modification time are the same in two listings
-    `stable_seconds` apart. `balance_sync` is how often the outstanding balances are pulled.
+    `stable_seconds` apart. Export files are left where they are (`after_download` is not
+    applied to them: the PMS replaces its own exports). `balance_sync` is how often the
+    outstanding balances are pulled.
     """
 
     transport: Literal["sftp", "local"] = "local"
