@@ -9,7 +9,8 @@ Installed with the gateway (entry point `pytest11`), so in a plugin's own test s
 
 or use the `gateway_plugin_manager` fixture. What is checked: every `gateway_*` function is a
 known hook, its arguments are a subset of the spec's (pluggy calls by name), it is marked as a
-hookimpl, `gateway_plugin_info` returns a valid `PluginInfo`, and the connector config Struct
+hookimpl, `gateway_plugin_info` returns a valid `PluginInfo`, every capability it declares has
+its hook implemented (`CAPABILITY_HOOKS`), and the connector config Struct
 round-trips through JSON from its defaults (or from `sample_config`).
 """
 
@@ -28,6 +29,18 @@ from gateway.core.plugins import get_plugin_manager
 from gateway.core.records import PluginInfo
 
 HOOK_NAMES = tuple(n for n in dir(hookspecs) if n.startswith("gateway_"))
+
+# The hook each capability needs: the core calls a plugin for what it declares, so a declared
+# capability without its hook would fail only when a practice first uses it.
+CAPABILITY_HOOKS: dict[str, tuple[str, ...]] = {
+    "aging_export": ("gateway_parse_aging_export",),
+    "pull_balances": ("gateway_pull_balances",),
+    "fetch_eras": ("gateway_fetch_eras", "gateway_finish_fetch"),
+    "fetch_acknowledgments": ("gateway_fetch_acknowledgments", "gateway_finish_fetch"),
+    "submit_claims": ("gateway_submit_claim_batch",),
+    "statement_payments": ("gateway_import_statement_payments",),
+    "practice_data": ("gateway_pull_practice_data",),
+}
 
 
 def conformance_problems(plugin: ModuleType | Any, sample_config: dict | None = None) -> list[str]:
@@ -57,6 +70,14 @@ def conformance_problems(plugin: ModuleType | Any, sample_config: dict | None = 
         problems.append(f"plugin name {info.name!r} must be a non-empty identifier")
     if not info.version:
         problems.append("plugin version is empty")
+    for capability in info.capabilities:
+        needed = CAPABILITY_HOOKS.get(capability)
+        if needed is None:
+            problems.append(f"unknown capability {capability!r}")
+            continue
+        missing = [h for h in needed if not callable(getattr(plugin, h, None))]
+        if missing:
+            problems.append(f"declares {capability!r} but does not implement {', '.join(missing)}")
     if info.config_type is None or not (
         isinstance(info.config_type, type) and issubclass(info.config_type, msgspec.Struct)
     ):

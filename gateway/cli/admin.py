@@ -143,7 +143,14 @@ def claims() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
-    """Create claims from a JSON array in the API's create-claim shape (all or nothing)."""
+    """Create claims from a JSON array in the API's create-claim shape, or create / update
+    them from a CSV, XLSX or JSON file in the canonical practice-data columns (one row per
+    claim line, keyed on the PMS claim id). All of the file or nothing."""
+    from gateway.cli.practice import import_kind, is_api_claims_json
+
+    if not is_api_claims_json(file.read_bytes()):
+        import_kind(ctx, "claims", practice_id, file, as_json)
+        return
     try:
         items = msgspec.json.decode(file.read_bytes(), type=list[ClaimIn])
     except msgspec.ValidationError as exc:

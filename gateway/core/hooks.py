@@ -15,6 +15,7 @@ tests/core/test_hooks.py fails when a spec has no method).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 
 import pluggy
@@ -29,6 +30,7 @@ from gateway.core.records import (
     Connector,
     ConnectorCheck,
     PluginInfo,
+    PracticeData,
     RemoteFile,
     StatementPayment,
     SubmissionReceipt,
@@ -106,6 +108,15 @@ class GatewayHooks:
         )
         return check
 
+    async def pull_practice_data(
+        self, connector: Connector, since: dt.datetime | None
+    ) -> PracticeData | None:
+        """`gateway_pull_practice_data`, in a worker thread."""
+        data: PracticeData | None = await asyncio.to_thread(
+            self.pm.hook.gateway_pull_practice_data, connector=connector, since=since
+        )
+        return data
+
     async def import_statement_payments(
         self, connector: Connector
     ) -> list[StatementPayment] | None:
@@ -126,6 +137,7 @@ HOOK_METHODS: dict[str, str] = {
     "gateway_submit_claim_batch": "submit_claim_batch",
     "gateway_check_connector": "check_connector",
     "gateway_import_statement_payments": "import_statement_payments",
+    "gateway_pull_practice_data": "pull_practice_data",
 }
 """Hook name → its facade method; a test checks every hookspec is here with its signature."""
 

@@ -11,6 +11,7 @@ when one is missing or drifts.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import pluggy
@@ -24,6 +25,7 @@ from gateway.core.records import (
     Connector,
     ConnectorCheck,
     PluginInfo,
+    PracticeData,
     RemoteFile,
     StatementPayment,
     SubmissionReceipt,
@@ -120,4 +122,21 @@ def gateway_import_statement_payments(connector: Connector) -> list[StatementPay
     """Fetch the patient ePayments the statement vendor collected since the last run.
 
     Return None when the connector is not yours. The core dedupes on `transaction_id`.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_pull_practice_data(
+    connector: Connector, since: dt.datetime | None
+) -> PracticeData | None:
+    """Read the practice data (patients, coverages, appointments, claims with lines) the PMS
+    behind `connector` exported, from its drop folder or SFTP folder.
+
+    Return None when the connector is not yours. Take the newest complete export file of each
+    kind (complete: its size did not change between two listings), skipping files last
+    modified at or before `since` (the previous successful pull; None = read them all). Parse
+    with the vendor's layout: unreadable rows go into `PracticeData.problems` (file, row,
+    column, why); a file that cannot be read at all raises `UserError`. Report every file
+    read in `PracticeData.files` (name, sha256, size): the core skips a pull whose files it
+    has all imported before, and writes all of a pull or none of it.
     """

@@ -24,6 +24,7 @@ Capability = Literal[
     "fetch_acknowledgments",
     "submit_claims",
     "statement_payments",
+    "practice_data",
 ]
 
 
@@ -64,11 +65,12 @@ class Connector(msgspec.Struct, frozen=True, kw_only=True):
 
 class RowProblem(msgspec.Struct, frozen=True):
     """A located problem in an uploaded file: row number (1-based, as a spreadsheet shows it),
-    the column header (or field), and why."""
+    the column header (or field), and why; `file` names the file when a run reads several."""
 
     row: int | None
     column: str | None
     why: str
+    file: str | None = None
 
 
 class AgingSource(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,3 +242,116 @@ class StatementPayment(msgspec.Struct, frozen=True, kw_only=True):
     paid_at: dt.datetime
     method: str = "card"
     trace_number: str | None = None
+
+
+# --- practice data (patients, coverages, appointments, claims from the PMS) ------------------
+
+PracticeKind = Literal["patients", "coverages", "appointments", "claims"]
+PRACTICE_KINDS: tuple[PracticeKind, ...] = ("patients", "coverages", "appointments", "claims")
+
+
+class PatientRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A patient as the PMS knows it. `pms_patient_id` is the PMS's own id (the key);
+    `account_number` the chart / account number staff and aging reports show (defaults to
+    the PMS id). `row` is the source row, for messages."""
+
+    pms_patient_id: str
+    account_number: str | None = None
+    last_name: str | None = None
+    first_name: str | None = None
+    dob: dt.date | None = None
+    sex: Literal["M", "F", "U"] | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    row: int | None = None
+
+
+class CoverageRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A patient's insurance at rank 1-3 (primary, secondary, tertiary): the key is the
+    patient and the rank."""
+
+    pms_patient_id: str
+    rank: int
+    payer_name: str
+    payer_id: str | None = None
+    member_id: str | None = None
+    group_number: str | None = None
+    subscriber_name: str | None = None
+    subscriber_relationship: str | None = None  # self / spouse / child / other
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    row: int | None = None
+
+
+class AppointmentRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An appointment; `pms_claim_id` links it to the claim the PMS made for it, once there
+    is one."""
+
+    pms_appointment_id: str
+    pms_patient_id: str
+    starts_at: dt.datetime
+    status: str = "Scheduled"
+    location: str | None = None
+    provider: str | None = None
+    pms_claim_id: str | None = None
+    row: int | None = None
+
+
+class ClaimLineRecord(msgspec.Struct, frozen=True, kw_only=True):
+    line_number: int
+    procedure_code: str
+    charge: Decimal
+    modifiers: tuple[str, ...] = ()
+    units: Decimal = Decimal("1")
+    diagnosis_pointers: tuple[int, ...] = ()
+    service_date: dt.date | None = None
+
+
+class ClaimRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A claim of the PMS with its lines. The key is (`pms_claim_id`, `payer_rank`): the
+    PMS's claim / ticket / fee-slip / invoice number and the coverage it bills.
+    `billed_by_pms` says the PMS already sent it (the gateway must never batch it again)."""
+
+    pms_claim_id: str
+    pms_patient_id: str
+    service_date_from: dt.date
+    lines: tuple[ClaimLineRecord, ...]
+    payer_rank: int = 1
+    patient_control_number: str | None = None
+    service_date_to: dt.date | None = None
+    diagnosis_codes: tuple[str, ...] = ()
+    billing: Literal["electronic", "paper"] = "electronic"
+    billed_by_pms: bool = False
+    location: str | None = None
+    row: int | None = None
+
+
+class PracticeFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A file a pull read: the core records it by content hash (an ImportedFile) and skips a
+    pull whose every file it has already imported."""
+
+    kind: PracticeKind
+    name: str
+    sha256: str
+    size: int
+    modified_at: dt.datetime | None = None
+
+
+class PracticeData(msgspec.Struct, kw_only=True):
+    """What a practice-data pull (or a hand import) found: the records, the row problems
+    (each with its file, row, column and why) and the files read. The core writes nothing
+    of it when `problems` is not empty."""
+
+    vendor: str
+    patients: list[PatientRecord] = []
+    coverages: list[CoverageRecord] = []
+    appointments: list[AppointmentRecord] = []
+    claims: list[ClaimRecord] = []
+    problems: list[RowProblem] = []
+    files: list[PracticeFile] = []
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in PRACTICE_KINDS}

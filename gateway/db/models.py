@@ -102,8 +102,14 @@ class Payer(Timestamped, Base):
 
 
 class Patient(Timestamped, Base):
+    """A patient. `account` is the chart / account number (what aging reports show);
+    `pms_patient_id` the PMS's own id, the key practice-data pulls upsert on."""
+
     __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("practice_id", "account"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "account"),
+        UniqueConstraint("practice_id", "pms_patient_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
@@ -111,6 +117,13 @@ class Patient(Timestamped, Base):
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     dob: Mapped[dt.date | None] = mapped_column(Date)
+    pms_patient_id: Mapped[str | None] = mapped_column(String(80))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(40))
+    zip: Mapped[str | None] = mapped_column(String(20))
 
     coverages: Mapped[list[Coverage]] = relationship(
         back_populates="patient", order_by="Coverage.rank"
@@ -128,13 +141,26 @@ class Coverage(Timestamped, Base):
     payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
     rank: Mapped[int] = mapped_column(Integer)
     member_id: Mapped[str | None] = mapped_column(String(80), index=True)  # ERA NM1*IL match
+    group_number: Mapped[str | None] = mapped_column(String(80))
+    subscriber_name: Mapped[str | None] = mapped_column(String(200))
+    subscriber_relationship: Mapped[str | None] = mapped_column(String(40))
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
 
     patient: Mapped[Patient] = relationship(back_populates="coverages")
     payer: Mapped[Payer] = relationship()
 
 
 class Appointment(Timestamped, Base):
+    """An appointment. `pms_appointment_id` is the PMS's id (the upsert key of pulls);
+    `pms_claim_id` the PMS claim made for it, which links it to that claim
+    (`claims.appointment_id`) once the claim is in."""
+
     __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "pms_appointment_id"),
+        Index("ix_appointments_practice_pms_claim_id", "practice_id", "pms_claim_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
@@ -142,6 +168,9 @@ class Appointment(Timestamped, Base):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(30), default="Scheduled")
+    pms_appointment_id: Mapped[str | None] = mapped_column(String(80))
+    provider: Mapped[str | None] = mapped_column(String(120))
+    pms_claim_id: Mapped[str | None] = mapped_column(String(80))
 
 
 class Connector(Timestamped, Base):

@@ -62,6 +62,7 @@ class Claim(Timestamped, Base):
         UniqueConstraint(
             "practice_id", "location_id", "source_vendor", "source_claim_id", "payer_rank"
         ),
+        UniqueConstraint("practice_id", "pms_claim_id", "payer_rank"),
         Index("ix_claims_patient_dos", "patient_id", "service_date_from"),
         Index("ix_claims_practice_billing_state", "practice_id", "billing_state"),
         Index("ix_claims_practice_source_claim_id", "practice_id", "source_claim_id"),
@@ -100,6 +101,9 @@ class Claim(Timestamped, Base):
     origin: Mapped[str] = mapped_column(
         String(10), default=ClaimOrigin.API, server_default=ClaimOrigin.API.value
     )
+    # the PMS's claim id when the claim came from a practice-data pull or import (the upsert
+    # key with payer_rank; `source_claim_id` holds the same number for matching)
+    pms_claim_id: Mapped[str | None] = mapped_column(String(80))
 
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.line_number"

@@ -9,6 +9,7 @@ aging bucket is an empty cell.
 from __future__ import annotations
 
 from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+from gateway.practice.layout import FileLayout, PracticeLayout
 
 PROFILE = Profile(
     vendor="compulink",
@@ -50,5 +51,75 @@ PROFILE = Profile(
         "Empty aging cells are zero; the buckets must add up to the insurance balance.",
         "\"Last Billed\" is kept in the raw row only.",
         "Service dates may be Excel serial numbers (e.g. 46000 = 2025-12-09).",
+    ),
+)
+
+
+# --- practice data: the scheduled exports Compulink's Report Scheduler drops (CSV) ---------
+
+PRACTICE_LAYOUT = PracticeLayout(
+    vendor="compulink",
+    files={
+        "patients": FileLayout("patients", "patients*", {
+            "pms_patient_id": ("Patient #", "Patient No", "Patient ID"),
+            "account_number": ("Acct #", "Account #", "Chart #"),
+            "last_name": ("Last Name", "Last"),
+            "first_name": ("First Name", "First"),
+            "dob": ("Birth Date", "DOB"),
+            "sex": ("Sex", "Gender"),
+            "address_line1": ("Address 1", "Address"),
+            "address_line2": ("Address 2",),
+            "city": ("City",),
+            "state": ("State", "ST"),
+            "zip": ("Zip", "Zip Code"),
+        }),
+        "coverages": FileLayout("coverages", "insurance*", {
+            "pms_patient_id": ("Patient #", "Patient No"),
+            "rank": ("Ins Order", "Priority", "Ins Level"),
+            "payer_name": ("Insurance Co", "Payor", "Insurance"),
+            "payer_id": ("Payor ID", "Payer ID"),
+            "member_id": ("Insured ID", "Policy #", "Member ID"),
+            "group_number": ("Group #", "Group No"),
+            "subscriber_name": ("Insured Name", "Insured"),
+            "subscriber_relationship": ("Relation to Insured", "Relationship"),
+            "effective_from": ("Eff Date", "Effective Date"),
+            "effective_to": ("Term Date", "Expiration Date"),
+        }),
+        "appointments": FileLayout("appointments", "appointments*", {
+            "pms_appointment_id": ("Appt ID", "Appt #"),
+            "pms_patient_id": ("Patient #", "Patient No"),
+            "starts_at": ("Appt Date", "Date"),
+            "appointment_time": ("Appt Time", "Time"),
+            "status": ("Appt Status", "Status"),
+            "location": ("Office", "Location", "Svc Loc"),
+            "provider": ("Doctor", "Provider"),
+            "pms_claim_id": ("Ticket #", "Ticket No"),
+        }),
+        "claims": FileLayout("claims", "charges*", {
+            "pms_claim_id": ("Ticket #", "Ticket No", "Claim #"),
+            "pms_patient_id": ("Patient #", "Patient No"),
+            "payer_rank": ("Ins Order", "Priority"),
+            "patient_control_number": ("Claim Ctrl #", "PCN"),
+            "service_date_from": ("Svc Date", "Service Date", "DOS"),
+            "service_date_to": ("Svc Date To", "To Date"),
+            "diagnosis_codes": ("Diag Codes", "ICD Codes", "Diagnosis"),
+            "billing": ("Billing Type", "Bill Type"),
+            "billed_by_pms": ("Billed", "Billed Y/N", "Claim Sent"),
+            "location": ("Svc Loc", "Office", "Location"),
+            "line_number": ("Line #", "Line"),
+            "procedure_code": ("CPT", "Procedure", "Service Code"),
+            "modifiers": ("Mod", "Modifiers"),
+            "units": ("Units", "Qty"),
+            "charge": ("Charge", "Fee", "Amount"),
+            "diagnosis_pointers": ("Diag Ptr", "Dx Pointer"),
+            "line_service_date": ("Line Svc Date",),
+        }),
+    },
+    notes=(
+        "Scheduled with Compulink's Report Scheduler as CSV into the drop folder: "
+        "patients*.csv, insurance*.csv, appointments*.csv, charges*.csv (one row per charge "
+        "line; a ticket's lines share its Ticket #).",
+        "Ins Order 1/2/3 (or P/S/T); Billed is Y when the ticket's claim was sent from "
+        "Compulink.",
     ),
 )

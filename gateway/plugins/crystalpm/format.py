@@ -9,6 +9,7 @@ imports only that location's rows. There are no aging-bucket columns: the bucket
 from __future__ import annotations
 
 from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+from gateway.practice.layout import FileLayout, PracticeLayout
 
 PROFILE = Profile(
     vendor="crystalpm",
@@ -40,5 +41,71 @@ PROFILE = Profile(
         "(the location's name or code must match the column).",
         "Buckets come from \"Days Past\"; without it from the date of service and the export date.",
         "Quoted fields may contain commas and line breaks.",
+    ),
+)
+
+
+# --- practice data: Crystal PM's scheduled data exports (CSV) ------------------------------
+
+PRACTICE_LAYOUT = PracticeLayout(
+    vendor="crystalpm",
+    files={
+        "patients": FileLayout("patients", "patients*", {
+            "pms_patient_id": ("Patient ID", "PatientID"),
+            "account_number": ("Chart Number", "Chart #"),
+            "last_name": ("Last", "Last Name"),
+            "first_name": ("First", "First Name"),
+            "dob": ("Birthdate", "Birth Date"),
+            "sex": ("Gender",),
+            "address_line1": ("Address", "Street"),
+            "address_line2": ("Address2",),
+            "city": ("City",),
+            "state": ("State",),
+            "zip": ("Zip", "Zipcode"),
+        }),
+        "coverages": FileLayout("coverages", "insurance*", {
+            "pms_patient_id": ("Patient ID", "PatientID"),
+            "rank": ("Insurance Order", "Order"),
+            "payer_name": ("Carrier", "Insurance Carrier"),
+            "payer_id": ("Carrier ID", "Payer ID"),
+            "member_id": ("Policy Number", "Member ID"),
+            "group_number": ("Group Number",),
+            "subscriber_name": ("Policy Holder",),
+            "subscriber_relationship": ("Relationship",),
+            "effective_from": ("Start Date",),
+            "effective_to": ("End Date",),
+        }),
+        "appointments": FileLayout("appointments", "appointments*", {
+            "pms_appointment_id": ("Appointment ID", "Appt ID"),
+            "pms_patient_id": ("Patient ID", "PatientID"),
+            "starts_at": ("Start", "Appointment Start"),
+            "status": ("Status",),
+            "location": ("Office",),
+            "provider": ("Doctor",),
+            "pms_claim_id": ("Claim ID",),
+        }),
+        "claims": FileLayout("claims", "claims*", {
+            "pms_claim_id": ("Claim ID",),
+            "pms_patient_id": ("Patient ID", "PatientID"),
+            "payer_rank": ("Insurance Order", "Order"),
+            "patient_control_number": ("Control Number",),
+            "service_date_from": ("Date of Service", "DOS"),
+            "service_date_to": ("Date of Service To",),
+            "diagnosis_codes": ("Diagnoses",),
+            "billing": ("Claim Type",),
+            "billed_by_pms": ("Submitted",),
+            "location": ("Office",),
+            "line_number": ("Line",),
+            "procedure_code": ("Code", "CPT"),
+            "modifiers": ("Modifiers",),
+            "units": ("Units",),
+            "charge": ("Fee", "Charge"),
+            "diagnosis_pointers": ("Pointers",),
+        }),
+    },
+    notes=(
+        "Crystal PM's scheduled data export writes one CSV per table: patients*.csv, "
+        "insurance*.csv, appointments*.csv, claims*.csv (one row per claim line).",
+        "Appointment Start holds date and time in one cell (\"12/01/2026 2:15 PM\").",
     ),
 )

@@ -1,6 +1,8 @@
-"""Data Media: patient statement ePayments.
+"""Data Media: patient statement ePayments (not implemented yet).
 
-Hook implementations only; the payment file layout lives in `format.py`.
+The connector can be configured, but the plugin declares no capability: the ePayment import
+(`gateway_import_statement_payments`) is not written yet, and a plugin declares only what it
+implements (the conformance suite checks it).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ def gateway_plugin_info() -> PluginInfo:
         name=NAME,
         vendor="Data Media",
         version=GATEWAY_VERSION,
-        capabilities=("statement_payments",),
+        capabilities=(),
         config_type=DataMediaConfig,
         secret_fields=("password", "api_key"),
-        description="Patient statement ePayments collected by Data Media.",
+        description="Patient statement ePayments collected by Data Media (import not "
+        "implemented yet).",
     )

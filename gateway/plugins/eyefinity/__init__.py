@@ -1,17 +1,28 @@
-"""Eyefinity Encompass: aging exports uploaded per location.
+"""Eyefinity Encompass:
+aging exports uploaded per location, practice data pulled from its scheduled exports.
 
-Hook implementations only: the report layout is the profile in `format.py`; the reading and
-the import rules live in the core (`gateway.aging`).
+Hook implementations only: the layouts are in `format.py`; the reading and the import rules
+live in the core (`gateway.aging`, `gateway.practice`).
 """
 
 from __future__ import annotations
 
 from gateway.aging.plugin import AgingExportHooks
+from gateway.core.hookspecs import hookimpl
+from gateway.core.records import PluginInfo
+from gateway.practice.plugin import PracticeDataHooks, pms_plugin_info
 
-from .format import PROFILE
+from .format import PRACTICE_LAYOUT, PROFILE
 
 NAME = "eyefinity"
+VENDOR = "Eyefinity Encompass"
 
-_hooks = AgingExportHooks(NAME, "Eyefinity Encompass", PROFILE)
-gateway_plugin_info = _hooks.gateway_plugin_info
-gateway_parse_aging_export = _hooks.gateway_parse_aging_export
+_aging = AgingExportHooks(NAME, VENDOR, PROFILE)
+_practice = PracticeDataHooks(NAME, PRACTICE_LAYOUT)
+gateway_parse_aging_export = _aging.gateway_parse_aging_export
+gateway_pull_practice_data = _practice.gateway_pull_practice_data
+
+
+@hookimpl
+def gateway_plugin_info() -> PluginInfo:
+    return pms_plugin_info(NAME, VENDOR)

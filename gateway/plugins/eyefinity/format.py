@@ -8,6 +8,7 @@ steps (0-30, 31-45, 46-60, 61-90, 91-120, >120); 31-45 and 46-60 fold into 31-60
 from __future__ import annotations
 
 from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+from gateway.practice.layout import FileLayout, PracticeLayout
 
 PROFILE = Profile(
     vendor="eyefinity",
@@ -46,5 +47,72 @@ PROFILE = Profile(
         "service and the export date.",
         "The carrier is the payer; the plan is kept as the plan name.",
         "Rows of other locations (Location column) are skipped on an upload to one location.",
+    ),
+)
+
+
+# --- practice data: Eyefinity Encompass report exports (Excel or CSV) ------------------------
+
+PRACTICE_LAYOUT = PracticeLayout(
+    vendor="eyefinity",
+    files={
+        "patients": FileLayout("patients", "patient*", {
+            "pms_patient_id": ("Patient Id",),
+            "account_number": ("Account Number",),
+            "last_name": ("Patient Last Name", "Last Name"),
+            "first_name": ("Patient First Name", "First Name"),
+            "dob": ("Date Of Birth",),
+            "sex": ("Gender",),
+            "address_line1": ("Address Line 1",),
+            "address_line2": ("Address Line 2",),
+            "city": ("City",),
+            "state": ("State",),
+            "zip": ("Postal Code", "Zip"),
+        }),
+        "coverages": FileLayout("coverages", "coverage*", {
+            "pms_patient_id": ("Patient Id",),
+            "rank": ("Coverage Order",),
+            "payer_name": ("Carrier Name", "Carrier"),
+            "payer_id": ("Carrier Code", "Payer Id"),
+            "member_id": ("Subscriber Id", "Member Id"),
+            "group_number": ("Group Id", "Group Number"),
+            "subscriber_name": ("Subscriber Name",),
+            "subscriber_relationship": ("Relationship To Subscriber",),
+            "effective_from": ("Effective Date",),
+            "effective_to": ("Termination Date",),
+        }),
+        "appointments": FileLayout("appointments", "appointment*", {
+            "pms_appointment_id": ("Appointment Id",),
+            "pms_patient_id": ("Patient Id",),
+            "starts_at": ("Appointment Date",),
+            "appointment_time": ("Start Time",),
+            "status": ("Appointment Status",),
+            "location": ("Location Name",),
+            "provider": ("Provider Name", "Resource"),
+            "pms_claim_id": ("Claim Id",),
+        }),
+        "claims": FileLayout("claims", "claim*", {
+            "pms_claim_id": ("Claim Id",),
+            "pms_patient_id": ("Patient Id",),
+            "payer_rank": ("Coverage Order",),
+            "patient_control_number": ("Patient Control Number",),
+            "service_date_from": ("From Date", "Service Date"),
+            "service_date_to": ("To Date",),
+            "diagnosis_codes": ("Diagnosis Codes",),
+            "billing": ("Claim Format",),
+            "billed_by_pms": ("Claim Billed",),
+            "location": ("Location Name",),
+            "line_number": ("Line Number",),
+            "procedure_code": ("Procedure Code",),
+            "modifiers": ("Modifiers",),
+            "units": ("Units",),
+            "charge": ("Billed Amount", "Charge Amount"),
+            "diagnosis_pointers": ("Diagnosis Pointers",),
+        }),
+    },
+    notes=(
+        "Encompass report exports, as Excel (.xlsx/.xls) or CSV: patient*, coverage*, "
+        "appointment*, claim* (one row per claim line).",
+        "Dates may be Excel date cells or serial numbers; Claim Billed is Y/N.",
     ),
 )

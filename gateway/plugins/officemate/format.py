@@ -9,6 +9,7 @@ ends with a grand total. The aging columns are named by their lower bound: "Curr
 from __future__ import annotations
 
 from gateway.aging.profile import COMMON_OPTIONAL, Profile, merge_aliases
+from gateway.practice.layout import FileLayout, PracticeLayout
 
 PROFILE = Profile(
     vendor="officemate",
@@ -45,5 +46,72 @@ PROFILE = Profile(
         "60 = 61-90, 90 = 91-120, 120+.",
         "\"Ins Balance\" is the balance; \"Total\" is used only when there is no Ins Balance "
         "column. The buckets must add up to the balance.",
+    ),
+)
+
+
+# --- practice data: OfficeMate's scheduled exports (CSV, Report Scheduler) ----------------
+
+PRACTICE_LAYOUT = PracticeLayout(
+    vendor="officemate",
+    files={
+        "patients": FileLayout("patients", "patient*", {
+            "pms_patient_id": ("Patient No", "Patient No."),
+            "account_number": ("Acct No", "Account No."),
+            "last_name": ("Last Name",),
+            "first_name": ("First Name",),
+            "dob": ("Birth Date", "DOB"),
+            "sex": ("Sex",),
+            "address_line1": ("Address 1",),
+            "address_line2": ("Address 2",),
+            "city": ("City",),
+            "state": ("State",),
+            "zip": ("Zip Code", "Zip"),
+        }),
+        "coverages": FileLayout("coverages", "insurance*", {
+            "pms_patient_id": ("Patient No", "Patient No."),
+            "rank": ("Ins Seq", "Sequence"),
+            "payer_name": ("Insurance Name", "Insurance"),
+            "payer_id": ("Payer ID", "Electronic Payer ID"),
+            "member_id": ("Subscriber ID", "Insured ID"),
+            "group_number": ("Group No", "Group #"),
+            "subscriber_name": ("Subscriber Name",),
+            "subscriber_relationship": ("Relationship to Subscriber", "Relationship"),
+            "effective_from": ("Effective Date",),
+            "effective_to": ("Expiration Date",),
+        }),
+        "appointments": FileLayout("appointments", "appointment*", {
+            "pms_appointment_id": ("Appt No", "Appointment No"),
+            "pms_patient_id": ("Patient No", "Patient No."),
+            "starts_at": ("Appt Date",),
+            "appointment_time": ("Appt Time",),
+            "status": ("Appt Status",),
+            "location": ("Office",),
+            "provider": ("Provider",),
+            "pms_claim_id": ("Fee Slip #", "Fee Slip No"),
+        }),
+        "claims": FileLayout("claims", "feeslip*", {
+            "pms_claim_id": ("Fee Slip #", "Fee Slip No"),
+            "pms_patient_id": ("Patient No", "Patient No."),
+            "payer_rank": ("Ins Seq", "Sequence"),
+            "patient_control_number": ("Claim #", "Claim No"),
+            "service_date_from": ("Service Date", "DOS"),
+            "service_date_to": ("Service Date To",),
+            "diagnosis_codes": ("Dx Codes", "Diagnosis Codes"),
+            "billing": ("Claim Format",),
+            "billed_by_pms": ("Billed",),
+            "location": ("Office",),
+            "line_number": ("Line No",),
+            "procedure_code": ("Service Code", "CPT"),
+            "modifiers": ("Modifier", "Modifiers"),
+            "units": ("Qty", "Units"),
+            "charge": ("Charge Amt", "Charge"),
+            "diagnosis_pointers": ("Dx Pointer",),
+        }),
+    },
+    notes=(
+        "OfficeMate's Report Scheduler writes patient*.csv, insurance*.csv, appointment*.csv "
+        "and feeslip*.csv (one row per fee-slip line; the fee slip number is the claim id).",
+        "Ins Seq is 1/2/3; Billed is Yes when the fee slip's claim was sent from OfficeMate.",
     ),
 )
