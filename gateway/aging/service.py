@@ -29,11 +29,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pluggy
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
@@ -50,6 +50,7 @@ from gateway.db.base import utcnow
 from gateway.db.models import Connector, ImportedFile, Location, Patient
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
+from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,11 @@ FILE_KIND = "aging"
 SOURCE_TYPE = "aging"
 LEVELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
 BUCKETS = ("bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_91_120", "bucket_120_plus")
+
+
+def _table(model: type) -> Table:
+    """A model's Table (SQLAlchemy types `__table__` as the wider FromClause)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # a mapped class has it
 
 
 # --- parsing (blocking: call from a worker thread) -----------------------------------------
@@ -294,11 +300,12 @@ async def import_export(
     problems: list[RowProblem] = list(export.problems)
     rows, skipped = await _rows_of_location(session, practice_id, loc, export.rows, problems)
     export_date = export.export_date or dt.date.today()
+    _refuse_future(export_date, name)
     await _refuse_stale(session, location_id, export_date)
 
     file_id = await insert_if_absent(
         session,
-        ImportedFile.__table__,  # type: ignore[arg-type]
+        _table(ImportedFile),
         {
             "practice_id": practice_id,
             "location_id": location_id,
@@ -313,9 +320,9 @@ async def import_export(
         ["practice_id", "kind", "sha256"],
     )
     if file_id is None:  # another process imported these bytes first
-        existing = await find_imported(session, practice_id, sha256)
-        assert existing is not None
-        return _duplicate_result(existing, location_id)
+        first = await find_imported(session, practice_id, sha256)
+        assert first is not None
+        return _duplicate_result(first, location_id)
 
     claims: dict[tuple[str, int], _Claim] = {}
     for row in rows:
@@ -351,7 +358,7 @@ async def import_export(
         creatable.append(c)
     patient_ids = await _patients(session, practice_id, creatable)
     if creatable:
-        await bulk_insert(session, Claim.__table__, [
+        await bulk_insert(session, _table(Claim), [
             {
                 "practice_id": practice_id,
                 "location_id": location_id,
@@ -365,6 +372,11 @@ async def import_export(
                 "diagnosis_codes": [],
                 "source_vendor": vendor,
                 "source_claim_id": c.key[0],
+                # a receivable in the PMS's aging: the PMS billed it, the gateway never does
+                "billing_state": BillingState.BILLED.value,
+                "billed_by": BilledBy.PMS.value,
+                "billed_at": now,
+                "origin": ClaimOrigin.AGING.value,
             }
             for c in creatable
         ])
@@ -379,7 +391,8 @@ async def import_export(
     for ids, values in ((reopened, {"completed_at": None, "status": "Open"}),
                         (completed, {"completed_at": now, "status": "Completed"})):
         for i in range(0, len(ids), 500):
-            await session.execute(update(Claim).where(Claim.id.in_(ids[i:i + 500])).values(**values))
+            await session.execute(
+                update(Claim).where(Claim.id.in_(ids[i:i + 500])).values(**values))
     payer_changed: set[int] = set()
     for k, c in claims.items():
         if k in existing and k not in created_keys:
@@ -401,7 +414,7 @@ async def import_export(
 
     # the snapshot's rows, for audit
     raw_dict = export.raw_dict
-    await bulk_insert(session, AgingSnapshotItem.__table__, [
+    await bulk_insert(session, _table(AgingSnapshotItem), [
         {
             "snapshot_id": snapshot.id,
             "claim_id": in_file.get((r.claim_id[:80], r.payer_rank)),
@@ -509,12 +522,29 @@ async def _rows_of_location(
             where="Location",
         )
     skipped = len(rows) - len(kept)
-    other_values = sorted({r.location for r in rows if r.location and _norm(r.location) not in mine})
+    other_values = sorted({r.location for r in rows
+                           if r.location and _norm(r.location) not in mine})
     problems.append(RowProblem(
         None, "Location",
         f"{skipped} rows of other locations ({', '.join(other_values[:6])}) skipped",
     ))
     return kept, skipped
+
+
+FUTURE_TOLERANCE = dt.timedelta(days=1)  # an export made "tomorrow" in another time zone
+
+
+def _refuse_future(export_date: dt.date, name: str) -> None:
+    """An export dated beyond tomorrow is a misread title ("As of 12/31/9999") or a typo:
+    importing it would make every real export after it look stale, locking the location."""
+    latest_allowed = dt.date.today() + FUTURE_TOLERANCE
+    if export_date > latest_allowed:
+        raise UserError(
+            f"{name}: the export is dated {export_date.isoformat()}, later than tomorrow "
+            f"({latest_allowed.isoformat()}): check the report's 'As of' title, or give the "
+            "real date (--export-date / export_date)",
+            where="export_date",
+        )
 
 
 async def _refuse_stale(session: AsyncSession, location_id: int, export_date: dt.date) -> None:
@@ -545,8 +575,8 @@ async def _payers(
             if row.payer_name:
                 norm = _payer_norm(row.payer_name)
                 if not norm:
-                    problems.append(RowProblem(row.source_row, None,
-                                               f"payer {row.payer_name!r} has no letters or digits"))
+                    problems.append(RowProblem(
+                        row.source_row, None, f"payer {row.payer_name!r} has no letters or digits"))
                     continue
                 wanted.setdefault(norm, row)
     payer_of: dict[str, int] = {}
@@ -600,13 +630,15 @@ async def _patients(
             first, last = _split_name(row.patient_name)
             values.append({"practice_id": practice_id, "account": account, "first_name": first,
                            "last_name": last, "dob": row.patient_dob})
-        await bulk_insert(session, Patient.__table__, values,  # type: ignore[arg-type]
+        await bulk_insert(session, _table(Patient), values,
                           on_conflict_do_nothing=["practice_id", "account"])
         found.update(await _patient_ids(session, practice_id, missing))
     return found
 
 
-async def _patient_ids(session: AsyncSession, practice_id: int, accounts: list[str]) -> dict[str, int]:
+async def _patient_ids(
+    session: AsyncSession, practice_id: int, accounts: list[str]
+) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(accounts), 500):
         chunk = accounts[i:i + 500]
@@ -614,7 +646,7 @@ async def _patient_ids(session: AsyncSession, practice_id: int, accounts: list[s
             select(Patient.account, Patient.id).where(
                 Patient.practice_id == practice_id, Patient.account.in_(chunk))
         )
-        out.update(dict(rows.all()))  # type: ignore[arg-type]
+        out.update({account: pid for account, pid in rows.all()})
     return out
 
 
@@ -658,6 +690,7 @@ async def _reconcile(
     # targets per (claim, line number): one line per row for claim-line reports, else one
     targets: list[tuple[int, int, AgingRow, list[AgingRow]]] = []
     new_lines: list[dict[str, Any]] = []
+    has_billed = "billed" in export.fields
     for c, cid in states:
         groups = [[r] for r in c.rows] if per_line else [c.rows]
         for number, group in enumerate(groups, start=1):
@@ -668,13 +701,14 @@ async def _reconcile(
                     "claim_id": cid, "line_number": number,
                     "procedure_code": (row.procedure_code or "AGING").strip().upper()[:20],
                     "modifiers": [], "units": Decimal("1"),
-                    "charge": max(sum((r.billed for r in group), ZERO), ZERO),
+                    "charge": _line_charge(group, has_billed),
                     "diagnosis_pointers": [], "copay": False,
                     "service_date": row.service_date,
                 })
     if new_lines:
-        await bulk_insert(session, ClaimLine.__table__, new_lines)  # type: ignore[arg-type]
+        await bulk_insert(session, _table(ClaimLine), new_lines)
         lines = await load_lines()
+    fresh = {lines[row["claim_id"]][row["line_number"]] for row in new_lines}
 
     # the ledger as it is, per line
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
@@ -686,9 +720,9 @@ async def _reconcile(
     for lid, kind, total in result:
         sums[lid][kind] = total or ZERO
 
-    has_billed = "billed" in export.fields
     has_paid = "paid" in export.fields
     entries: list[dict[str, Any]] = []
+    recharged: dict[int, Decimal] = {}  # existing line -> its charge after this snapshot
     changed: set[int] = set()
     covered: set[int] = set()
     for cid, number, row, group in targets:
@@ -700,6 +734,8 @@ async def _reconcile(
         paid = sum((r.paid for r in group), ZERO)
         for kind, amount in _moves(sums.get(lid, {}), balance, billed if has_billed else None,
                                    paid if has_paid else None):
+            if kind == "charge" and lid not in fresh:
+                recharged[lid] = sums.get(lid, {}).get("charge", ZERO) + amount
             entries.append({
                 "practice_id": practice_id, "claim_id": cid, "claim_line_id": lid, "kind": kind,
                 "amount": amount, "payer_id": payer, "source_type": SOURCE_TYPE,
@@ -707,7 +743,7 @@ async def _reconcile(
             })
             changed.add(cid)
     # lines of a claim that the file no longer shows: nothing left to collect on them
-    for c, cid in states:
+    for _c, cid in states:
         for lid in lines[cid].values():
             if lid in covered:
                 continue
@@ -718,8 +754,19 @@ async def _reconcile(
                     "source_id": snapshot_id, "reason": "aging", "reverses_id": None,
                 })
                 changed.add(cid)
-    await bulk_insert(session, LedgerEntry.__table__, entries)
+    await bulk_insert(session, _table(LedgerEntry), entries)
+    for lid, charge in recharged.items():  # the line's charge is what the ledger charged
+        await session.execute(update(ClaimLine).where(ClaimLine.id == lid).values(charge=charge))
     return changed
+
+
+def _line_charge(group: list[AgingRow], has_billed: bool) -> Decimal:
+    """What a synthetic line charges, as `_moves` will charge it in the ledger: the export's
+    billed amount when it has one, else the balance (so an ERA's billed total can match)."""
+    billed = sum((r.billed for r in group), ZERO)
+    if has_billed and billed > 0:
+        return billed
+    return max(sum((r.balance for r in group), ZERO), ZERO)
 
 
 def _moves(

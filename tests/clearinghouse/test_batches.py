@@ -189,3 +189,41 @@ async def test_control_numbers_unique_across_processes_on_postgres(pg_url: str):
             await e.dispose()
     values = [v for r in results for v in r]
     assert sorted(values) == list(range(1, 46))
+
+
+async def test_aging_and_pms_billed_claims_are_never_batched(
+    engine: AsyncEngine, session: AsyncSession, practice, local_remote: Remote
+):
+    from gateway.aging import service as aging
+    from gateway.core.records import AgingSource
+
+    pid = practice.practice_id
+    payer, _ = await get_or_add_payer(session, pid, "VSP", "VSP01")
+    await session.commit()
+    aging_csv = (b"As of 11/30/2026\nClaim #,Account,Patient,DOS,Insurance,Billed,Paid,Balance\n"
+                 b"AG1,A100,\"Test, Pat\",10/01/2026,VSP,100.00,0.00,100.00\n")
+    async with make_sessionmaker(engine)() as s:
+        async with s.begin():
+            await aging.import_upload(s, pid, practice.location_id,
+                                      AgingSource(name="aging.csv", content=aging_csv),
+                                      vendor="crystalpm")
+    patient = await get_or_create_patient(session, pid, PatientIn(account="A100"))
+    session.add(Coverage(patient_id=patient, payer_id=payer.id, rank=1, member_id="M1"))
+    (pms_claim,) = await create_claims(session, pid, [ClaimIn(
+        patient=PatientIn(account="A100"), service_date_from=dt.date(2026, 10, 2),
+        payer_id=payer.id, diagnosis_codes=["H52.13"], billed_by_pms=True,
+        lines=[ClaimLineIn(procedure_code="92014", charge=Decimal("165.00"),
+                           diagnosis_pointers=[1])])])
+    cid = await create_connector(session, pid, "clearinghouse_sftp", "ch",
+                                 local_remote.config_dict(edi=EDI))
+    await session.commit()
+    aging_claim = await session.scalar(select(Claim).where(Claim.source_claim_id == "AG1"))
+    assert aging_claim.status == "Open" and aging_claim.billing == "electronic"
+    aging_id = aging_claim.id
+
+    r = await run_connector_action(make_sessionmaker(engine), pid, cid, "submit-claims")
+    assert (r["seen"], r["submitted"], r["batches"], r["skipped"]) == (0, 0, [], [])
+    assert await session.scalar(select(ClaimBatchClaim)) is None
+    session.expire_all()
+    assert (await session.get(Claim, pms_claim)).billing_state == "billed"
+    assert (await session.get(Claim, aging_id)).billing_state == "billed"
