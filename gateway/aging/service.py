@@ -38,12 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.admin.notifications import notify_practice_users
-from gateway.admin.payers import get_or_add_payer, normalize_payer_name
+from gateway.admin.payers import get_or_add_payer
 from gateway.aging.bulk import bulk_insert
-from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
+from gateway.aging.models import AgingSnapshot, AgingSnapshotEffect, AgingSnapshotItem
 from gateway.aging.schemas import ImportResult, ParseSummary
 from gateway.core.errors import NotFound, UserError
 from gateway.core.money import ZERO, format_money
+from gateway.core.names import normalize_payer_name
 from gateway.core.plugins import get_plugin_manager, plugin_infos
 from gateway.core.records import AgingContext, AgingExport, AgingRow, AgingSource, RowProblem
 from gateway.db.base import utcnow
@@ -182,22 +183,6 @@ class _Claim:
     @property
     def first(self) -> AgingRow:
         return self.rows[0]
-
-
-_payer_norms: dict[str, str] = {}
-
-
-def _payer_norm(name: str | None) -> str:
-    """normalize_payer_name, remembered (a 100k-row file names a few dozen payers)."""
-    if not name:
-        return ""
-    try:
-        return _payer_norms[name]
-    except KeyError:
-        if len(_payer_norms) > 10_000:
-            _payer_norms.clear()
-        norm = _payer_norms[name] = normalize_payer_name(name)
-        return norm
 
 
 def _norm(text: str | None) -> str:
@@ -363,7 +348,7 @@ async def import_export(
                 "practice_id": practice_id,
                 "location_id": location_id,
                 "patient_id": patient_ids[c.first.patient_account[:80]],
-                "payer_id": payer_of.get(_payer_norm(c.first.payer_name)),
+                "payer_id": payer_of.get(normalize_payer_name(c.first.payer_name)),
                 "payer_rank": c.key[1],
                 "service_date_from": min(r.service_date for r in c.rows if r.service_date),
                 "level": LEVELS.get(c.key[1], "Primary"),
@@ -393,14 +378,17 @@ async def import_export(
         for i in range(0, len(ids), 500):
             await session.execute(
                 update(Claim).where(Claim.id.in_(ids[i:i + 500])).values(**values))
-    payer_changed: set[int] = set()
+    payer_before: dict[int, int | None] = {}
     for k, c in claims.items():
         if k in existing and k not in created_keys:
-            pid = payer_of.get(_payer_norm(c.first.payer_name))
+            pid = payer_of.get(normalize_payer_name(c.first.payer_name))
             if pid is not None and pid != existing[k]["payer_id"]:
                 await session.execute(update(Claim).where(Claim.id == existing[k]["id"])
                                       .values(payer_id=pid))
-                payer_changed.add(existing[k]["id"])
+                payer_before[existing[k]["id"]] = existing[k]["payer_id"]
+    payer_changed = set(payer_before)
+    await _record_effects(session, snapshot.id, existing, created_keys, reopened, completed,
+                          payer_before)
 
     # lines and money
     in_file = {k: existing[k]["id"] for k in claims if k in existing}
@@ -551,7 +539,7 @@ async def _refuse_stale(session: AsyncSession, location_id: int, export_date: dt
     latest = (
         await session.execute(
             select(AgingSnapshot.id, AgingSnapshot.export_date)
-            .where(AgingSnapshot.location_id == location_id)
+            .where(AgingSnapshot.location_id == location_id, AgingSnapshot.removed_at.is_(None))
             .order_by(AgingSnapshot.export_date.desc(), AgingSnapshot.id.desc()).limit(1)
         )
     ).first()
@@ -573,7 +561,7 @@ async def _payers(
     for c in claims.values():
         for row in c.rows:
             if row.payer_name:
-                norm = _payer_norm(row.payer_name)
+                norm = normalize_payer_name(row.payer_name)
                 if not norm:
                     problems.append(RowProblem(
                         row.source_row, None, f"payer {row.payer_name!r} has no letters or digits"))
@@ -602,14 +590,36 @@ async def _existing_claims(
 ) -> dict[tuple[str, int], dict[str, Any]]:
     rows = await session.execute(
         select(Claim.id, Claim.source_claim_id, Claim.payer_rank, Claim.completed_at,
-               Claim.payer_id)
+               Claim.payer_id, Claim.status)
         .where(Claim.practice_id == practice_id, Claim.location_id == location_id,
                Claim.source_vendor == vendor)
     )
     return {
-        (source_id, rank): {"id": cid, "completed_at": done, "payer_id": payer}
-        for cid, source_id, rank, done, payer in rows
+        (source_id, rank): {"id": cid, "completed_at": done, "payer_id": payer, "status": status}
+        for cid, source_id, rank, done, payer, status in rows
     }
+
+
+async def _record_effects(
+    session: AsyncSession, snapshot_id: int, existing: dict[tuple[str, int], dict[str, Any]],
+    created_keys: set[tuple[str, int]], reopened: list[int], completed: list[int],
+    payer_before: dict[int, int | None],
+) -> None:
+    """What this snapshot did to each claim, and what was there before, so that removing the
+    snapshot (gateway.aging.removal) can undo exactly that."""
+    by_id = {v["id"]: v for v in existing.values()}
+    rows: list[dict[str, Any]] = [
+        {"snapshot_id": snapshot_id, "claim_id": existing[k]["id"], "effect": "created",
+         "previous": {}} for k in created_keys]
+    for effect, ids in (("reopened", reopened), ("completed", completed)):
+        for cid in ids:
+            done = by_id[cid]["completed_at"]
+            rows.append({"snapshot_id": snapshot_id, "claim_id": cid, "effect": effect,
+                         "previous": {"status": by_id[cid]["status"],
+                                      "completed_at": done.isoformat() if done else None}})
+    rows.extend({"snapshot_id": snapshot_id, "claim_id": cid, "effect": "payer_changed",
+                 "previous": {"payer_id": before}} for cid, before in payer_before.items())
+    await bulk_insert(session, _table(AgingSnapshotEffect), rows)
 
 
 async def _patients(
@@ -728,7 +738,7 @@ async def _reconcile(
     for cid, number, row, group in targets:
         lid = lines[cid][number]
         covered.add(lid)
-        payer = payer_of.get(_payer_norm(row.payer_name))
+        payer = payer_of.get(normalize_payer_name(row.payer_name))
         balance = sum((r.balance for r in group), ZERO)
         billed = sum((r.billed for r in group), ZERO)
         paid = sum((r.paid for r in group), ZERO)

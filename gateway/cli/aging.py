@@ -13,7 +13,7 @@ from gateway.aging.schemas import ImportResult, ParseSummary
 from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
-from gateway.core.records import AgingContext, AgingSource
+from gateway.core.records import AgingContext, AgingSource, RowProblem
 from gateway.db.engine import session_scope
 
 ACTOR = "cli"
@@ -29,7 +29,7 @@ def _read(file: Path) -> AgingSource:
         raise UserError(f"cannot read the file ({exc.strerror})", where=str(file)) from exc
 
 
-def _problems_text(problems: list) -> list[str]:  # type: ignore[type-arg]
+def _problems_text(problems: list[RowProblem]) -> list[str]:
     out = []
     for p in problems[:20]:
         where = ", ".join(x for x in (f"row {p.row}" if p.row else "", p.column or "") if x)
@@ -87,10 +87,12 @@ def aging() -> None:
 
 
 @aging.command("parse")
-@click.option("--vendor", required=True, help="compulink, crystalpm, officemate, revolutionehr, eyefinity")
+@click.option("--vendor", required=True,
+              help="compulink, crystalpm, officemate, revolutionehr, eyefinity")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--export-date", callback=_date, default=None, metavar="YYYY-MM-DD",
-              help="Age rows without buckets as of this date (default: the report's date, or today).")
+              help="Age rows without buckets as of this date (default: the report's date, "
+              "or today).")
 @click.option("--json", "as_json", is_flag=True)
 def parse_cmd(vendor: str, file: Path, export_date: dt.date | None, as_json: bool) -> None:
     """Read FILE as VENDOR's aging report and say what it holds; nothing is written."""
@@ -120,6 +122,26 @@ def import_cmd(ctx: click.Context, practice_id: int, location_id: int, vendor: s
             )
 
     emit(run(go), as_json, _import_human)
+
+
+@aging.command("remove")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.argument("snapshot_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def remove_cmd(ctx: click.Context, practice_id: int, snapshot_id: int, as_json: bool) -> None:
+    """Remove a location's latest aging snapshot and undo what it did (audited)."""
+    from gateway.aging.removal import RemovalResult, remove_snapshot
+
+    async def go() -> RemovalResult:
+        async with session_scope(database_url(ctx)) as s:
+            return await remove_snapshot(s, practice_id, snapshot_id, actor=ACTOR)
+
+    emit(run(go), as_json, lambda r: (
+        f"snapshot {r.snapshot_id} removed: {r.ledger_rows_reversed} ledger rows reversed, "
+        f"{len(r.claims_marked_removed)} claims marked removed, {len(r.claims_reopened)} "
+        f"reopened, {len(r.claims_completed_again)} completed again, {len(r.kept)} kept "
+        "for review"))
 
 
 def register(root: click.Group) -> None:
