@@ -18,12 +18,12 @@ from gateway.admin.audit import audit
 from gateway.admin.models import AliasKind, PayerAlias
 from gateway.admin.payers import get_payer, normalize_alias, remember_alias
 from gateway.core.errors import UserError
-from gateway.db.metadata import metadata
 from gateway.db.models import Payer
 
 
 def payer_references() -> list[tuple[Table, Column[Any]]]:
     """Every (table, column) with a foreign key to payers.id, aliases last."""
+    from gateway.db.metadata import metadata  # all models; imported late: it imports every domain
     refs = [
         (table, col)
         for table in metadata.sorted_tables

@@ -31,11 +31,10 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
-from gateway.aging.bulk import bulk_insert
+from gateway.aging.bulk import bulk_insert, table_of
 from gateway.aging.models import AgingSnapshot, AgingSnapshotEffect
 from gateway.core.errors import NotFound, UserError
 from gateway.db.base import utcnow
-from gateway.db.metadata import metadata
 from gateway.db.models import AuditLog, ImportedFile
 from gateway.ledger.models import Claim, LedgerEntry
 
@@ -75,6 +74,7 @@ async def _removable(session: AsyncSession, practice_id: int, snapshot_id: int) 
 def _claim_references() -> list[tuple[Table, Any]]:
     """Every other table's column with a foreign key to claims.id (a deposit match, a batch
     link, an appointment...): found from the metadata so new domains count too."""
+    from gateway.db.metadata import metadata  # all models; imported late: it imports every domain
     return [(t, c) for t in metadata.sorted_tables if t.name not in _OWN_TABLES
             for c in t.columns
             if any(fk.column.table.name == "claims" for fk in c.foreign_keys)]
@@ -115,7 +115,7 @@ async def _reverse_money(session: AsyncSession, snap: AgingSnapshot,
          "reason": "aging removed"}
         for r in rows if r.claim_id not in kept
     ]
-    await bulk_insert(session, LedgerEntry.__table__, compensating)  # type: ignore[arg-type]  # __table__ is the Table
+    await bulk_insert(session, table_of(LedgerEntry), compensating)
     return len(compensating)
 
 

@@ -383,49 +383,63 @@ async def apply_acknowledgment(
     session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
 ) -> list[dict[str, Any]]:
     """Attach an acknowledgment to its batches and flag claims; what was attached where."""
-    attached: list[dict[str, Any]] = []
     if parsed.kind == "999":
-        for g in parsed.groups:
-            batch = await session.scalar(
-                select(ClaimBatch).where(
-                    ClaimBatch.practice_id == practice_id,
-                    ClaimBatch.group_control_number == g.group_control_number.lstrip("0"),
-                ).order_by(ClaimBatch.id.desc()).limit(1)
-            )
-            rejected_sets = [s for s in g.sets if not s.accepted]
-            mine = [s for s in rejected_sets if batch is not None and
-                    s.control_number.lstrip("0") == batch.transaction_control_number.lstrip("0")]
-            status = ("accepted" if g.accepted and not rejected_sets else
-                      "partially accepted" if g.status == "P" else "rejected")
-            links: list[ClaimBatchClaim] = []
-            if batch is not None:
-                links = list((await session.scalars(
-                    select(ClaimBatchClaim).where(ClaimBatchClaim.batch_id == batch.id))).all())
-                if mine or status == "rejected":
-                    codes = sorted({c for s in (mine or rejected_sets) for c in s.error_codes})
-                    for link in links:
-                        await _flag(session, link, "rejected", {
-                            "source": "999", "imported_file_id": imported_file_id,
-                            "group_status": g.status, "error_codes": codes})
-                    status = "rejected"
-                elif status == "accepted":
-                    for link in links:
-                        await mark_accepted(session, link.claim_id)
-                batch.status = status if batch.status in ("submitted", "built", "failed") \
-                    else batch.status
-            session.add(Acknowledgment(
-                practice_id=practice_id, imported_file_id=imported_file_id,
-                batch_id=batch.id if batch else None, kind="999", status=status,
-                accepted=0 if status == "rejected" else len(links),
-                rejected=len(links) if status == "rejected" else 0,
-                detail={"group_control_number": g.group_control_number,
-                        "ak9": g.status, "sets": [s.control_number for s in g.sets]},
-            ))
-            attached.append({"kind": "999", "group_control_number": g.group_control_number,
-                             "batch_id": batch.id if batch else None, "status": status})
-        await session.flush()
-        return attached
+        return await _apply_999(session, practice_id, imported_file_id, parsed)
+    return await _apply_277ca(session, practice_id, imported_file_id, parsed)
 
+
+async def _apply_999(
+    session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
+) -> list[dict[str, Any]]:
+    """A 999 by its group (AK102 = our GS06) and set (AK202 = our ST02) control numbers."""
+    attached: list[dict[str, Any]] = []
+    for g in parsed.groups:
+        batch = await session.scalar(
+            select(ClaimBatch).where(
+                ClaimBatch.practice_id == practice_id,
+                ClaimBatch.group_control_number == g.group_control_number.lstrip("0"),
+            ).order_by(ClaimBatch.id.desc()).limit(1)
+        )
+        rejected_sets = [s for s in g.sets if not s.accepted]
+        mine = [s for s in rejected_sets if batch is not None and
+                s.control_number.lstrip("0") == batch.transaction_control_number.lstrip("0")]
+        status = ("accepted" if g.accepted and not rejected_sets else
+                  "partially accepted" if g.status == "P" else "rejected")
+        links: list[ClaimBatchClaim] = []
+        if batch is not None:
+            links = list((await session.scalars(
+                select(ClaimBatchClaim).where(ClaimBatchClaim.batch_id == batch.id))).all())
+            if mine or status == "rejected":
+                codes = sorted({c for s in (mine or rejected_sets) for c in s.error_codes})
+                for link in links:
+                    await _flag(session, link, "rejected", {
+                        "source": "999", "imported_file_id": imported_file_id,
+                        "group_status": g.status, "error_codes": codes})
+                status = "rejected"
+            elif status == "accepted":
+                for link in links:
+                    await mark_accepted(session, link.claim_id)
+            batch.status = status if batch.status in ("submitted", "built", "failed") \
+                else batch.status
+        session.add(Acknowledgment(
+            practice_id=practice_id, imported_file_id=imported_file_id,
+            batch_id=batch.id if batch else None, kind="999", status=status,
+            accepted=0 if status == "rejected" else len(links),
+            rejected=len(links) if status == "rejected" else 0,
+            detail={"group_control_number": g.group_control_number,
+                    "ak9": g.status, "sets": [s.control_number for s in g.sets]},
+        ))
+        attached.append({"kind": "999", "group_control_number": g.group_control_number,
+                         "batch_id": batch.id if batch else None, "status": status})
+    await session.flush()
+    return attached
+
+
+async def _apply_277ca(
+    session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
+) -> list[dict[str, Any]]:
+    """A 277CA claim by its patient control number (our CLM01) in the batches it went in."""
+    attached: list[dict[str, Any]] = []
     by_batch: dict[int | None, dict[str, Any]] = {}
     for ack in parsed.acks:
         for c in ack.claims:
