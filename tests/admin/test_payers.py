@@ -158,3 +158,34 @@ async def test_payers_cli(session: AsyncSession, practice: PracticeKeys, gateway
     assert [p["name"] for p in json.loads(r.out)] == ["Davis Vision"]
     r = gateway("payers", "merge", str(a_id), str(b_id), "--practice", str(pid))
     assert r.code == 2 and f"no payer {b_id}" in r.err
+
+
+async def test_a_linked_era_payer_is_found_by_every_later_era(session: AsyncSession,
+                                                              practice: PracticeKeys):
+    """Linking once (name + payer id) ends Payer Mismatch for that payer's later ERAs."""
+    import datetime as _dt
+
+    from gateway.clearinghouse.demo_era import EraClaim, EraLine, EraPayment, demo_era_text
+    from gateway.posting.era_import import import_era_bytes
+    from gateway.posting.models import Deposit, PostingError
+
+    pid = practice.practice_id
+    bcbs, _ = await get_or_add_payer(session, pid, "Blue Cross Blue Shield", "BCBS1")
+
+    def era(trace: str, control: int) -> bytes:
+        claim = EraClaim("X1", "Doe", "Jo", "M1", _dt.date(2026, 10, 1),
+                         [EraLine("92014", [], Decimal("100.00"))])
+        return demo_era_text([EraPayment("BCBS OF ILLINOIS", "BCBSIL", trace, [claim])],
+                             _dt.date(2026, 11, 1), control).encode()
+
+    await import_era_bytes(session, pid, era("T1", 1), "one.835", auto_post=False)
+    first = (await session.scalars(select(PostingError.type))).all()
+    assert "Payer Mismatch" in first
+    await link_alias(session, pid, bcbs.id, actor="test", era_name="BCBS OF ILLINOIS",
+                     era_payer_id="BCBSIL")
+    await import_era_bytes(session, pid, era("T2", 2), "two.835", auto_post=False)
+    second = await session.scalar(select(Deposit).where(Deposit.check_trace_id == "T2"))
+    assert second.payer_id == bcbs.id
+    types = (await session.scalars(select(PostingError.type).where(
+        PostingError.deposit_id == second.id))).all()
+    assert "Payer Mismatch" not in types
