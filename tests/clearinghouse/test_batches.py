@@ -227,3 +227,24 @@ async def test_aging_and_pms_billed_claims_are_never_batched(
     session.expire_all()
     assert (await session.get(Claim, pms_claim)).billing_state == "billed"
     assert (await session.get(Claim, aging_id)).billing_state == "billed"
+
+
+async def test_a_999_acceptance_marks_the_batch_claims_accepted(
+    engine: AsyncEngine, session: AsyncSession, practice, local_remote: Remote
+):
+    claims = await _claims(session, practice.practice_id)
+    cid = await create_connector(session, practice.practice_id, "clearinghouse_sftp", "ch",
+                                 local_remote.config_dict(edi=EDI))
+    await session.commit()
+    sm = make_sessionmaker(engine)
+    await run_connector_action(sm, practice.practice_id, cid, "submit-claims")
+    batch = await session.scalar(select(ClaimBatch))
+    accepted = _ack_999(batch.group_control_number, batch.transaction_control_number) \
+        .replace(b"IK3*NM1*17**8~IK5*R*5~AK9*R*1*1*0~SE*7", b"IK5*A~AK9*A*1*1*1~SE*6")
+    local_remote.drop("ack", "ack999a.txt", accepted)
+    r = await run_connector_action(sm, practice.practice_id, cid, "fetch-acks")
+    assert (r["imported"], r["failed"]) == (1, [])
+    session.expire_all()
+    states = {pcn: (await session.get(Claim, claim_id)).billing_state
+              for pcn, claim_id in claims.items()}
+    assert states == {"PCN1": "accepted", "PCN2": "accepted", "PCN3": "unbilled"}
