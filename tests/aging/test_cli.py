@@ -44,7 +44,8 @@ def test_parse_reports_row_problems(tmp_path) -> None:
 
 
 def test_parse_bad_file_exits_2_with_one_line() -> None:
-    proc = run("aging", "parse", "--vendor", "officemate", str(FIXTURES / "revolutionehr_aging.csv"))
+    proc = run("aging", "parse", "--vendor", "officemate",
+               str(FIXTURES / "revolutionehr_aging.csv"))
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1
