@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Date, Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,4 +97,9 @@ async def bulk_insert(
 
     for start in range(0, len(rows), BATCH):
         params = [make(r) for r in rows[start : start + BATCH]]
-        await conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        await conn.exec_driver_sql(sql, params)
+
+
+def table_of(model: type) -> Table:
+    """A model's Table (SQLAlchemy types `__table__` as the wider FromClause)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # a mapped class has it

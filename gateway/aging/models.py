@@ -11,7 +11,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
@@ -39,6 +49,31 @@ class AgingSnapshot(Timestamped, Base):
     claims_reopened: Mapped[int] = mapped_column(Integer, default=0)
     payers_added: Mapped[list[str]] = mapped_column(JSON, default=list)
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # a biller removed this snapshot (gateway.aging.removal): its effects were undone
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# what an import did to a claim, so removing the snapshot can undo exactly that
+EFFECTS = ("created", "completed", "reopened", "payer_changed")
+
+
+class AgingSnapshotEffect(Base):
+    """One claim-level effect of a snapshot: a claim it created, completed or reopened, or
+    whose payer it changed (`previous` holds what to restore: the payer id, the completion
+    time)."""
+
+    __tablename__ = "aging_snapshot_effects"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "claim_id", "effect"),
+        CheckConstraint(
+            "effect IN ('created', 'completed', 'reopened', 'payer_changed')", name="effect"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("aging_snapshots.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    effect: Mapped[str] = mapped_column(String(20))  # EFFECTS
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class AgingSnapshotItem(Base):

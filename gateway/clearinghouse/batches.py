@@ -1,16 +1,19 @@
 """837P claim batches out, 999 / 277CA acknowledgments in.
 
-Building: the practice's electronic primary claims that are open, not in a batch already
-(submitted or accepted) and not flagged as rejected, become one 837P interchange written by
-`gateway.core.x12.writer837p` with control numbers allocated from the `control_numbers`
-table (one `UPDATE ... RETURNING` each: a row lock, so two processes never share a number).
-The batch is persisted (status "built", its bytes, its ISA13/GS06/ST02) before it is sent;
-an upload that fails leaves it "failed" and the next `submit-claims` sends the same bytes again.
+Building: the practice's electronic claims whose billing state is `unbilled` (never one the
+PMS or an aging export says is billed) and not in a batch already, become one 837P
+interchange written by `gateway.core.x12.writer837p` with control numbers allocated from the
+`control_numbers` table (one `UPDATE ... RETURNING` each: a row lock, so two processes never
+share a number). The batch is persisted (status "built", its bytes, its ISA13/GS06/ST02)
+before it is sent; an upload that fails leaves it "failed" and the next `submit-claims` sends
+the same bytes again.
 
 Acknowledgments attach by control numbers: a 999 by its AK102 (our GS06) and AK202 (our ST02),
 a 277CA claim by its patient control number (our CLM01) within the batches it was sent in.
-A rejected claim gets `Claim.sub_status = "Rejected by clearinghouse"`, and the codes on its
-`ClaimBatchClaim.detail`; it is not batched again until a biller clears that sub-status.
+Billing state (`gateway.ledger.billing`): built -> `in_batch`, uploaded -> `billed` by the
+gateway, acknowledged -> `accepted`, refused -> `rejected` with the codes in
+`Claim.rejection_reason` (and `sub_status = "Rejected by clearinghouse"`, the codes also on its
+`ClaimBatchClaim.detail`); it is not batched again until a biller releases it.
 """
 
 from __future__ import annotations
@@ -31,14 +34,16 @@ from gateway.core.records import ClaimBatch as ClaimBatchRecord
 from gateway.core.records import Connector
 from gateway.db.models import Coverage, Patient, Payer
 from gateway.db.upsert import insert_if_absent
+from gateway.ledger.billing import mark_accepted, mark_billed, mark_in_batch, mark_rejected
 from gateway.ledger.models import Claim, ClaimLine
+from gateway.ledger.states import REJECTED_SUB_STATUS, BillingState
 
 from .models import Acknowledgment, ClaimBatch, ClaimBatchClaim, ControlNumber
 
 log = logging.getLogger("gateway.clearinghouse.batches")
 
-REJECTED_SUB_STATUS = "Rejected by clearinghouse"
-READY_STATUS = "Open"
+__all__ = ["REJECTED_SUB_STATUS", "allocate_control_number", "build_claim_batch",
+           "submit_claims", "apply_acknowledgment", "read_acknowledgment", "ready_claims"]
 MAX_CLAIMS_PER_BATCH = 5000
 CONTROL_LIMIT = 999_999_999
 
@@ -96,7 +101,8 @@ def _edi(connector: Connector) -> dict[str, Any]:
 
 
 async def ready_claims(session: AsyncSession, practice_id: int) -> list[Claim]:
-    """Open electronic primary claims not yet sent (or whose rejection a biller cleared)."""
+    """Unbilled electronic claims not in a batch in flight (a released rejection is unbilled
+    again); a claim billed by the PMS or loaded from aging is never among them."""
     in_flight = (
         select(ClaimBatchClaim.claim_id)
         .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
@@ -110,8 +116,7 @@ async def ready_claims(session: AsyncSession, practice_id: int) -> list[Claim]:
         .where(
             Claim.practice_id == practice_id,
             Claim.billing == "electronic",
-            Claim.status == READY_STATUS,
-            (Claim.sub_status.is_(None)) | (Claim.sub_status != REJECTED_SUB_STATUS),
+            Claim.billing_state == BillingState.UNBILLED.value,
             Claim.id.not_in(in_flight),
         )
         .order_by(Claim.id)
@@ -230,6 +235,7 @@ async def build_claim_batch(
         session.add(ClaimBatchClaim(batch_id=batch.id, claim_id=claim.id,
                                     patient_control_number=ci.patient_control_number,
                                     status="submitted", detail={}))
+    await mark_in_batch(session, [claim.id for claim, _ in inputs])
     await session.flush()
     log.info("claim batch %s built: %d claims, ISA13 %s", batch.id, len(inputs),
              out.interchange_control_number)
@@ -288,6 +294,9 @@ async def submit_claims(
                         detail={"receipt": {"size": receipt.size, "sha256": receipt.sha256}},
                     )
                 )
+                sent = (await session.scalars(select(ClaimBatchClaim.claim_id).where(
+                    ClaimBatchClaim.batch_id == record.id))).all()
+                await mark_billed(session, sent, receipt.submitted_at or dt.datetime.now(dt.UTC))
         result.submitted += record.claim_count
         result.batches.append({"id": record.id, "name": record.name,
                                "claims": record.claim_count, "remote_name": receipt.remote_name,
@@ -347,78 +356,106 @@ def read_acknowledgment(path: str, name: str) -> ParsedAck:
     return ParsedAck("277CA", acks=read_277ca(path, name=name))
 
 
+def _rejection_reason(detail: dict) -> str:
+    """What the acknowledgment said, in a line a biller reads beside the claim."""
+    if detail.get("source") == "999":
+        codes = ", ".join(detail.get("error_codes") or []) or "no codes"
+        return f"999 rejected the transaction (AK9 {detail.get('group_status')}): {codes}"
+    statuses = "; ".join(f"{s['category']}:{s['code']}" + (f":{s['entity']}" if s.get("entity")
+                                                           else "")
+                         for s in detail.get("statuses") or []) or "no status codes"
+    return f"277CA rejected the claim: {statuses}"
+
+
 async def _flag(session: AsyncSession, link: ClaimBatchClaim, status: str, detail: dict) -> None:
     link.status = status
     link.detail = detail
     if status == "rejected":
-        claim = await session.get(Claim, link.claim_id)
-        if claim is not None:
-            claim.sub_status = REJECTED_SUB_STATUS
+        await mark_rejected(session, link.claim_id, _rejection_reason(detail))
+    elif status == "accepted":
+        await mark_accepted(session, link.claim_id)
 
 
 async def apply_acknowledgment(
     session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
 ) -> list[dict[str, Any]]:
     """Attach an acknowledgment to its batches and flag claims; what was attached where."""
-    attached: list[dict[str, Any]] = []
     if parsed.kind == "999":
-        for g in parsed.groups:
-            batch = await session.scalar(
-                select(ClaimBatch).where(
-                    ClaimBatch.practice_id == practice_id,
-                    ClaimBatch.group_control_number == g.group_control_number.lstrip("0"),
-                ).order_by(ClaimBatch.id.desc()).limit(1)
-            )
-            rejected_sets = [s for s in g.sets if not s.accepted]
-            mine = [s for s in rejected_sets if batch is not None and
-                    s.control_number.lstrip("0") == batch.transaction_control_number.lstrip("0")]
-            status = ("accepted" if g.accepted and not rejected_sets else
-                      "partially accepted" if g.status == "P" else "rejected")
-            links: list[ClaimBatchClaim] = []
-            if batch is not None:
-                links = list((await session.scalars(
-                    select(ClaimBatchClaim).where(ClaimBatchClaim.batch_id == batch.id))).all())
-                if mine or status == "rejected":
-                    codes = sorted({c for s in (mine or rejected_sets) for c in s.error_codes})
-                    for link in links:
-                        await _flag(session, link, "rejected", {
-                            "source": "999", "imported_file_id": imported_file_id,
-                            "group_status": g.status, "error_codes": codes})
-                    status = "rejected"
-                batch.status = status if batch.status in ("submitted", "built", "failed") \
-                    else batch.status
-            session.add(Acknowledgment(
-                practice_id=practice_id, imported_file_id=imported_file_id,
-                batch_id=batch.id if batch else None, kind="999", status=status,
-                accepted=0 if status == "rejected" else len(links),
-                rejected=len(links) if status == "rejected" else 0,
-                detail={"group_control_number": g.group_control_number,
-                        "ak9": g.status, "sets": [s.control_number for s in g.sets]},
-            ))
-            attached.append({"kind": "999", "group_control_number": g.group_control_number,
-                             "batch_id": batch.id if batch else None, "status": status})
-        await session.flush()
-        return attached
+        return await _apply_999(session, practice_id, imported_file_id, parsed)
+    return await _apply_277ca(session, practice_id, imported_file_id, parsed)
 
+
+async def _apply_999(
+    session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
+) -> list[dict[str, Any]]:
+    """A 999 by its group (AK102 = our GS06) and set (AK202 = our ST02) control numbers."""
+    attached: list[dict[str, Any]] = []
+    for g in parsed.groups:
+        batch = await session.scalar(
+            select(ClaimBatch).where(
+                ClaimBatch.practice_id == practice_id,
+                ClaimBatch.group_control_number == g.group_control_number.lstrip("0"),
+            ).order_by(ClaimBatch.id.desc()).limit(1)
+        )
+        rejected_sets = [s for s in g.sets if not s.accepted]
+        mine = [s for s in rejected_sets if batch is not None and
+                s.control_number.lstrip("0") == batch.transaction_control_number.lstrip("0")]
+        status = ("accepted" if g.accepted and not rejected_sets else
+                  "partially accepted" if g.status == "P" else "rejected")
+        links: list[ClaimBatchClaim] = []
+        if batch is not None:
+            links = list((await session.scalars(
+                select(ClaimBatchClaim).where(ClaimBatchClaim.batch_id == batch.id))).all())
+            if mine or status == "rejected":
+                codes = sorted({c for s in (mine or rejected_sets) for c in s.error_codes})
+                for link in links:
+                    await _flag(session, link, "rejected", {
+                        "source": "999", "imported_file_id": imported_file_id,
+                        "group_status": g.status, "error_codes": codes})
+                status = "rejected"
+            elif status == "accepted":
+                for link in links:
+                    await mark_accepted(session, link.claim_id)
+            batch.status = status if batch.status in ("submitted", "built", "failed") \
+                else batch.status
+        session.add(Acknowledgment(
+            practice_id=practice_id, imported_file_id=imported_file_id,
+            batch_id=batch.id if batch else None, kind="999", status=status,
+            accepted=0 if status == "rejected" else len(links),
+            rejected=len(links) if status == "rejected" else 0,
+            detail={"group_control_number": g.group_control_number,
+                    "ak9": g.status, "sets": [s.control_number for s in g.sets]},
+        ))
+        attached.append({"kind": "999", "group_control_number": g.group_control_number,
+                         "batch_id": batch.id if batch else None, "status": status})
+    await session.flush()
+    return attached
+
+
+async def _apply_277ca(
+    session: AsyncSession, practice_id: int, imported_file_id: int, parsed: ParsedAck
+) -> list[dict[str, Any]]:
+    """A 277CA claim by its patient control number (our CLM01) in the batches it went in."""
+    attached: list[dict[str, Any]] = []
     by_batch: dict[int | None, dict[str, Any]] = {}
     for ack in parsed.acks:
         for c in ack.claims:
-            link = await session.scalar(
+            found = await session.scalar(
                 select(ClaimBatchClaim)
                 .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
                 .where(ClaimBatch.practice_id == practice_id,
                        ClaimBatchClaim.patient_control_number == c.patient_control_number)
                 .order_by(ClaimBatchClaim.id.desc()).limit(1)
             )
-            key = link.batch_id if link else None
+            key = found.batch_id if found else None
             entry = by_batch.setdefault(key, {"accepted": 0, "rejected": 0, "pending": 0,
                                               "claims": []})
             entry[c.status] += 1
             entry["claims"].append({"patient_control_number": c.patient_control_number,
                                     "status": c.status})
-            if link is None or c.status == "pending":
+            if found is None or c.status == "pending":
                 continue
-            await _flag(session, link, c.status, {
+            await _flag(session, found, c.status, {
                 "source": "277CA", "imported_file_id": imported_file_id,
                 "payer_claim_number": c.payer_claim_number,
                 "statuses": [{"category": s.category, "code": s.code, "entity": s.entity}
@@ -428,11 +465,11 @@ async def apply_acknowledgment(
                   "partially accepted" if entry["rejected"] else
                   "accepted" if entry["accepted"] else "pending")
         if batch_id is not None:
-            links = (await session.scalars(
+            states = (await session.scalars(
                 select(ClaimBatchClaim.status).where(ClaimBatchClaim.batch_id == batch_id))).all()
-            overall = ("accepted" if all(s == "accepted" for s in links) else
-                       "rejected" if all(s == "rejected" for s in links) else
-                       "partially accepted" if any(s == "rejected" for s in links) else None)
+            overall = ("accepted" if all(s == "accepted" for s in states) else
+                       "rejected" if all(s == "rejected" for s in states) else
+                       "partially accepted" if any(s == "rejected" for s in states) else None)
             if overall:
                 await session.execute(update(ClaimBatch).where(ClaimBatch.id == batch_id)
                                       .values(status=overall))

@@ -16,9 +16,11 @@ DEMO_CONNECTOR = "Demo clearinghouse"
 PLUGIN = "clearinghouse_sftp"
 
 
-async def setup_demo_connector(session: AsyncSession, practice_id: int, base_dir: Path) -> int:
-    """Create `base_dir/{era,ack,claims,archive}`, drop a generated sample 835 into `era`
-    (when the folder has none), and create the connector once; its id."""
+async def setup_demo_connector(session: AsyncSession, practice_id: int, base_dir: Path,
+                               era_text: str | None = None) -> int:
+    """Create `base_dir/{era,ack,claims,archive}`, drop a sample 835 into `era` (when the
+    folders have none): `era_text` (the demo practice's own ERA, `gateway.demo`), else a
+    generated one; and create the connector once; its id."""
     from gateway.core.x12.generate835 import write_835
 
     base_dir = Path(base_dir).resolve()
@@ -26,7 +28,11 @@ async def setup_demo_connector(session: AsyncSession, practice_id: int, base_dir
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     if not any(folders["era"].iterdir()) and not any(folders["archive"].iterdir()):
-        write_835(str(folders["era"] / "demo-remittance-0001.835"), claims=12, seed=2024)
+        sample = folders["era"] / "demo-remittance-0001.835"
+        if era_text is not None:
+            sample.write_text(era_text, encoding="ascii")
+        else:
+            write_835(str(sample), claims=12, seed=2024)
     existing = await session.scalar(
         select(Connector.id).where(Connector.practice_id == practice_id,
                                    Connector.name == DEMO_CONNECTOR)

@@ -124,5 +124,25 @@ def import_cmd(ctx: click.Context, practice_id: int, location_id: int, vendor: s
     emit(run(go), as_json, _import_human)
 
 
+@aging.command("remove")
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.argument("snapshot_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def remove_cmd(ctx: click.Context, practice_id: int, snapshot_id: int, as_json: bool) -> None:
+    """Remove a location's latest aging snapshot and undo what it did (audited)."""
+    from gateway.aging.removal import RemovalResult, remove_snapshot
+
+    async def go() -> RemovalResult:
+        async with session_scope(database_url(ctx)) as s:
+            return await remove_snapshot(s, practice_id, snapshot_id, actor=ACTOR)
+
+    emit(run(go), as_json, lambda r: (
+        f"snapshot {r.snapshot_id} removed: {r.ledger_rows_reversed} ledger rows reversed, "
+        f"{len(r.claims_marked_removed)} claims marked removed, {len(r.claims_reopened)} "
+        f"reopened, {len(r.claims_completed_again)} completed again, {len(r.kept)} kept "
+        "for review"))
+
+
 def register(root: click.Group) -> None:
     root.add_command(aging)

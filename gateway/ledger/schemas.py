@@ -45,6 +45,29 @@ class ClaimIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: str = "Open"
     level: str = "Primary"
     invoice_date: dt.date | None = None
+    # the PMS's own claim / ticket number (CLM01 it billed with, CLP01 coming back)
+    source_claim_id: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+    # True when the PMS already sent this claim to the payer: it is `billed` and never batched
+    billed_by_pms: bool = False
+
+
+StatusText = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+
+
+class ClaimUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """PATCH /api/claims/{id}: the workflow fields a biller may change (omitted = unchanged;
+    `sub_status` and `invoice_date` may be set to null explicitly)."""
+
+    status: StatusText | msgspec.UnsetType = msgspec.UNSET
+    level: str | msgspec.UnsetType = msgspec.UNSET
+    sub_status: StatusText | None | msgspec.UnsetType = msgspec.UNSET
+    invoice_date: dt.date | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class ReleaseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """POST /api/claims/{id}/release: what the biller corrected (kept in the audit log)."""
+
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
 class ClaimLineOut(msgspec.Struct, kw_only=True):
@@ -73,7 +96,14 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     level: str
     status: str
     sub_status: str | None
+    invoice_date: dt.date | None
     diagnosis_codes: list[str]
+    source_claim_id: str | None
+    billing_state: str
+    billed_by: str | None
+    billed_at: dt.datetime | None
+    rejection_reason: str | None
+    origin: str
     charges: Decimal
     insurance_paid: Decimal
     adjustments: Decimal

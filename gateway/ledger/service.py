@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from gateway.db.upsert import insert_if_absent
 from gateway.ledger.balances import Balances, claim_balances, line_balances
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.ledger.schemas import ClaimIn, ClaimLineOut, ClaimOut, PatientIn
+from gateway.ledger.states import CLAIM_LEVELS, BilledBy, BillingState, ClaimOrigin
 
 
 async def get_or_create_patient(session: AsyncSession, practice_id: int, p: PatientIn) -> int:
@@ -35,7 +37,8 @@ async def get_or_create_patient(session: AsyncSession, practice_id: int, p: Pati
         return new_id
     return (
         await session.execute(
-            select(Patient.id).where(Patient.practice_id == practice_id, Patient.account == p.account)
+            select(Patient.id).where(Patient.practice_id == practice_id,
+                                     Patient.account == p.account)
         )
     ).scalar_one()
 
@@ -51,37 +54,54 @@ async def _check_owned(session: AsyncSession, model: type, obj_id: int | None, p
         raise UserError(f"no {model.__tablename__[:-1]} {obj_id} in this practice", where=where)  # type: ignore[attr-defined]
 
 
+async def _validate(session: AsyncSession, practice_id: int, c: ClaimIn, where: str) -> None:
+    """A located UserError for the first thing wrong with one claim to create."""
+    await _check_owned(session, Location, c.location_id, practice_id, f"{where}.location_id")
+    await _check_owned(session, Payer, c.payer_id, practice_id, f"{where}.payer_id")
+    await _check_owned(session, Appointment, c.appointment_id, practice_id,
+                       f"{where}.appointment_id")
+    if c.level not in CLAIM_LEVELS:
+        raise UserError(f"level must be one of {', '.join(CLAIM_LEVELS)}", where=f"{where}.level")
+    for n, line in enumerate(c.lines):
+        if line.charge != cents(line.charge) or line.charge < 0:
+            raise UserError("charge must be a non-negative amount in cents",
+                            where=f"{where}.lines[{n}].charge")
+        if any(p < 1 or p > max(len(c.diagnosis_codes), 1) for p in line.diagnosis_pointers):
+            raise UserError("diagnosis pointer out of range",
+                            where=f"{where}.lines[{n}].diagnosis_pointers")
+    if c.patient_control_number is not None:
+        taken = await session.scalar(
+            select(Claim.id).where(
+                Claim.practice_id == practice_id,
+                Claim.patient_control_number == c.patient_control_number,
+            )
+        )
+        if taken is not None:
+            raise UserError(
+                f"patient control number {c.patient_control_number!r} already used by claim "
+                f"{taken}",
+                where=f"{where}.patient_control_number",
+            )
+
+
+def _billing_fields(c: ClaimIn, origin: ClaimOrigin) -> dict[str, object]:
+    """A new claim is unbilled (ready to batch) unless the PMS says it billed it already."""
+    if c.billed_by_pms:
+        return {"billing_state": BillingState.BILLED.value, "billed_by": BilledBy.PMS.value,
+                "billed_at": dt.datetime.now(dt.UTC), "origin": origin.value}
+    return {"billing_state": BillingState.UNBILLED.value, "origin": origin.value}
+
+
 async def create_claims(
-    session: AsyncSession, practice_id: int, claims: Sequence[ClaimIn]
+    session: AsyncSession, practice_id: int, claims: Sequence[ClaimIn],
+    *, origin: ClaimOrigin = ClaimOrigin.API,
 ) -> list[int]:
-    """Create claims with their lines and charges, all or nothing (the caller's transaction)."""
+    """Create claims with their lines and charges, all or nothing (the caller's transaction).
+    `origin` records what brought them in; `ClaimIn.billed_by_pms` makes one `billed`."""
     ids: list[int] = []
     for index, c in enumerate(claims):
         where = f"claims[{index}]"
-        await _check_owned(session, Location, c.location_id, practice_id, f"{where}.location_id")
-        await _check_owned(session, Payer, c.payer_id, practice_id, f"{where}.payer_id")
-        await _check_owned(session, Appointment, c.appointment_id, practice_id,
-                           f"{where}.appointment_id")
-        for n, line in enumerate(c.lines):
-            if line.charge != cents(line.charge) or line.charge < 0:
-                raise UserError("charge must be a non-negative amount in cents",
-                                where=f"{where}.lines[{n}].charge")
-            if any(p < 1 or p > max(len(c.diagnosis_codes), 1) for p in line.diagnosis_pointers):
-                raise UserError("diagnosis pointer out of range",
-                                where=f"{where}.lines[{n}].diagnosis_pointers")
-        if c.patient_control_number is not None:
-            taken = await session.scalar(
-                select(Claim.id).where(
-                    Claim.practice_id == practice_id,
-                    Claim.patient_control_number == c.patient_control_number,
-                )
-            )
-            if taken is not None:
-                raise UserError(
-                    f"patient control number {c.patient_control_number!r} already used by claim "
-                    f"{taken}",
-                    where=f"{where}.patient_control_number",
-                )
+        await _validate(session, practice_id, c, where)
         patient_id = await get_or_create_patient(session, practice_id, c.patient)
         claim = Claim(
             practice_id=practice_id,
@@ -98,6 +118,8 @@ async def create_claims(
             level=c.level,
             status=c.status,
             diagnosis_codes=list(c.diagnosis_codes),
+            source_claim_id=c.source_claim_id,
+            **_billing_fields(c, origin),
         )
         session.add(claim)
         await session.flush()
@@ -151,11 +173,10 @@ async def claims_out(
     ids = [c.id for c in claims]
     totals = await claim_balances(session, ids)
     per_line = await line_balances(session, ids) if with_lines else {}
-    accounts = dict(
-        (await session.execute(
-            select(Patient.id, Patient.account).where(Patient.id.in_({c.patient_id for c in claims}))
-        )).all()
-    )
+    rows = (await session.execute(
+        select(Patient.id, Patient.account).where(Patient.id.in_({c.patient_id for c in claims}))
+    )).all()
+    accounts: dict[int, str] = {pid: account for pid, account in rows}
     out = []
     for c in claims:
         b = totals[c.id]
@@ -190,7 +211,14 @@ async def claims_out(
                 level=c.level,
                 status=c.status,
                 sub_status=c.sub_status,
+                invoice_date=c.invoice_date,
                 diagnosis_codes=list(c.diagnosis_codes),
+                source_claim_id=c.source_claim_id,
+                billing_state=c.billing_state,
+                billed_by=c.billed_by,
+                billed_at=c.billed_at,
+                rejection_reason=c.rejection_reason,
+                origin=c.origin,
                 lines=lines,
                 **{k: v for k, v in b.as_dict().items() if k != "patient_adjustments"},
             )
@@ -200,12 +228,19 @@ async def claims_out(
 
 async def list_claims(
     session: AsyncSession, practice_id: int, *, status: str | None = None,
-    patient_account: str | None = None, limit: int = 100, offset: int = 0,
+    patient_account: str | None = None, billing_state: str | None = None,
+    limit: int = 100, offset: int = 0,
 ) -> list[ClaimOut]:
     q = select(Claim).where(Claim.practice_id == practice_id).order_by(Claim.id)
     if status:
         q = q.where(Claim.status == status)
+    if billing_state:
+        if billing_state not in set(BillingState):
+            raise UserError(f"billing_state must be one of {', '.join(BillingState)}",
+                            where="billing_state")
+        q = q.where(Claim.billing_state == billing_state)
     if patient_account:
-        q = q.join(Patient, Patient.id == Claim.patient_id).where(Patient.account == patient_account)
+        q = q.join(Patient, Patient.id == Claim.patient_id).where(
+            Patient.account == patient_account)
     claims = (await session.scalars(q.limit(limit).offset(offset))).all()
     return await claims_out(session, claims)

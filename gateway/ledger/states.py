@@ -36,3 +36,11 @@ class ClaimOrigin(StrEnum):
 def sql_in(enum: type[StrEnum]) -> str:
     """The CHECK constraint text allowing exactly the enum's values."""
     return "IN (" + ", ".join(f"'{m.value}'" for m in enum) + ")"
+
+
+# The sub-status a clearinghouse rejection leaves on the claim beside `billing_state=rejected`
+# (billers' screens show it); releasing the claim clears it.
+REJECTED_SUB_STATUS = "Rejected by clearinghouse"
+
+# The workflow levels a claim may be at (the posting engine and receipts use these names).
+CLAIM_LEVELS = ("Primary", "Secondary", "Tertiary", "Patient", "Statement")

@@ -107,3 +107,24 @@ async def test_bad_files_are_400_and_write_nothing(client: AsyncTestClient,
         assert r.status_code == 400, r.text
         assert message in r.json()["detail"]
         assert await counts(session) == before
+
+
+async def test_remove_a_snapshot_through_the_api(client: AsyncTestClient, session: AsyncSession,
+                                                 practice: PracticeKeys,
+                                                 other_practice: PracticeKeys):
+    url = f"/api/locations/{practice.location_id}/aging"
+    r = await client.post(url, files=upload("eyefinity_ar_detail.xls"),
+                          data={"vendor": "eyefinity"}, headers=practice.headers("biller"))
+    snapshot_id = r.json()["snapshot_id"]
+    r = await client.delete(f"{url}/{snapshot_id}", headers=practice.headers("viewer"))
+    assert r.status_code == 403
+    other = f"/api/locations/{other_practice.location_id}/aging/{snapshot_id}"
+    r = await client.delete(other, headers=other_practice.headers("biller"))
+    assert r.status_code == 404
+    r = await client.delete(f"{url}/{snapshot_id}", headers=practice.headers("biller"))
+    assert r.status_code == 200, r.text
+    assert len(r.json()["claims_marked_removed"]) == 5 and r.json()["kept"] == []
+    r = await client.delete(f"{url}/{snapshot_id}", headers=practice.headers("biller"))
+    assert r.status_code == 400 and "already removed" in r.text
+    listed = (await client.get(url, headers=practice.headers("viewer"))).json()
+    assert listed[0]["removed_at"] is not None

@@ -44,7 +44,8 @@ def test_parse_reports_row_problems(tmp_path) -> None:
 
 
 def test_parse_bad_file_exits_2_with_one_line() -> None:
-    proc = run("aging", "parse", "--vendor", "officemate", str(FIXTURES / "revolutionehr_aging.csv"))
+    proc = run("aging", "parse", "--vendor", "officemate",
+               str(FIXTURES / "revolutionehr_aging.csv"))
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1
@@ -90,3 +91,19 @@ async def test_import_bad_file_writes_nothing(db_url: str, session: AsyncSession
                str(FIXTURES / "eyefinity_ar_detail.xls"))
     assert proc.returncode == 2 and "no location 999" in proc.stderr
     assert await counts(session) == before
+
+
+async def test_remove_snapshot_from_the_cli(db_url: str, session: AsyncSession,
+                                            practice: PracticeKeys) -> None:
+    base = ("--database-url", db_url, "aging")
+    proc = run(*base, "import", "--practice", str(practice.practice_id), "--location",
+               str(practice.location_id), "--vendor", "compulink",
+               str(FIXTURES / "compulink_ins_receivables.xls"), "--json")
+    snapshot_id = json.loads(proc.stdout)["snapshot_id"]
+    proc = run(*base, "remove", "--practice", str(practice.practice_id), str(snapshot_id),
+               "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["claims_marked_removed"]) == 4
+    again = run(*base, "remove", "--practice", str(practice.practice_id), str(snapshot_id))
+    assert again.returncode == 2 and "already removed" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1

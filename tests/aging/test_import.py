@@ -171,7 +171,7 @@ async def test_next_snapshot_updates_completes_and_reopens(
     # C1 partly paid, C2 unchanged, C3 gone, C4 new
     two = csv("C1,A1,\"Doe, Jane\",10/01/2026,VSP,100.00,60.00,40.00",
               "C2,A2,Roe,10/02/2026,VSP,50.00,0.00,50.00",
-              "C4,A4,Loe,10/04/2026,Aetna,30.00,0.00,30.00", title="As of 12/15/2026\n")
+              "C4,A4,Loe,10/04/2026,Aetna,30.00,0.00,30.00", title="As of 12/01/2026\n")
     r = await do_import(engine, pid, lid, "two.csv", two)
     assert (r.claims_created, r.claims_updated, r.claims_unchanged, r.claims_completed,
             r.claims_reopened) == (1, 1, 1, 1, 0)
@@ -189,7 +189,7 @@ async def test_next_snapshot_updates_completes_and_reopens(
     # C3 comes back with a higher balance: reopened, and the change is a ledger row
     three = csv("C2,A2,Roe,10/02/2026,VSP,50.00,0.00,50.00",
                 "C3,A3,Poe,10/03/2026,Aetna,80.00,0.00,95.00",
-                "C4,A4,Loe,10/04/2026,Aetna,30.00,0.00,30.00", title="As of 12/31/2026\n")
+                "C4,A4,Loe,10/04/2026,Aetna,30.00,0.00,30.00", title="As of 12/02/2026\n")
     r = await do_import(engine, pid, lid, "three.csv", three)
     assert (r.claims_created, r.claims_updated, r.claims_unchanged, r.claims_completed,
             r.claims_reopened) == (0, 0, 2, 1, 1)
@@ -271,15 +271,18 @@ async def test_rejected_files_write_nothing(engine: AsyncEngine, session: AsyncS
         ("a pdf", b"%PDF-1.4 ...", "crystalpm", "this is a PDF"),
         ("unknown vendor", csv("C1,A1,P,10/01/2026,VSP,1,0,1"), "medisoft", "no plugin reads"),
         ("the other location's rows",
-         "Claim #,Account,Patient,DOS,Insurance,Balance,Location\n"
-         "C5,A5,P,10/01/2026,VSP,5.00,Downtown\n".encode(), "crystalpm",
+         b"Claim #,Account,Patient,DOS,Insurance,Balance,Location\n"
+         b"C5,A5,P,10/01/2026,VSP,5.00,Downtown\n", "crystalpm",
          "upload it to that location"),
         ("none of several locations",
-         "Claim #,Account,Patient,DOS,Insurance,Balance,Location\n"
-         "C5,A5,P,10/01/2026,VSP,5.00,Uptown\nC6,A6,P,10/01/2026,VSP,5.00,Eastside\n".encode(),
+         b"Claim #,Account,Patient,DOS,Insurance,Balance,Location\n"
+         b"C5,A5,P,10/01/2026,VSP,5.00,Uptown\nC6,A6,P,10/01/2026,VSP,5.00,Eastside\n",
          "crystalpm", "none is this location"),
         ("an older export", csv("C1,A1,P,10/01/2026,VSP,10.00,0.00,10.00",
                                 title="As of 10/31/2026\n"), "crystalpm", "older than the last"),
+        ("a far-future title", csv("C1,A1,P,10/01/2026,VSP,10.00,0.00,10.00",
+                                   title="As of 12/31/9999\n"), "crystalpm",
+         r"a far-future title.csv: the export is dated 9999-12-31, later than tomorrow"),
     ]
     for what, content, vendor, message in cases:
         with pytest.raises(UserError, match=message):
@@ -372,3 +375,50 @@ async def test_import_on_postgres(pg_url: str):
             assert total == D("729.99")
     finally:
         await engine.dispose()
+
+
+async def test_a_future_title_never_locks_the_location(
+        engine: AsyncEngine, session: AsyncSession, practice: PracticeKeys):
+    """Issue 16: "As of 12/31/9999" is refused, so the real export still imports."""
+    pid, lid = practice.practice_id, practice.location_id
+    row = "C1,A1,P,10/01/2026,VSP,10.00,0.00,10.00"
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with pytest.raises(UserError) as caught:
+        await do_import(engine, pid, lid, "far.csv", csv(row, title="As of 12/31/9999\n"))
+    assert caught.value.where == "export_date"
+    # the title is wrong but the date given by hand wins; a day ahead is accepted
+    r = await do_import(engine, pid, lid, "far.csv", csv(row, title="As of 12/31/9999\n"),
+                        export_date=dt.date(2026, 11, 1))
+    assert r.export_date == dt.date(2026, 11, 1)
+    r = await do_import(engine, pid, lid, "next.csv", csv(row, title=(
+        f"As of {tomorrow:%m/%d/%Y}\n")))
+    assert r.export_date == tomorrow
+
+
+async def test_aging_claims_are_billed_by_the_pms_and_charge_what_the_file_says(
+        engine: AsyncEngine, session: AsyncSession, practice: PracticeKeys):
+    pid, lid = practice.practice_id, practice.location_id
+    no_billed = (b"As of 11/29/2026\nClaim #,Account,Patient,DOS,Insurance,Balance\n"
+                 b"N1,A1,P,10/01/2026,VSP,75.00\n")
+    await do_import(engine, pid, lid, "nobilled.csv", no_billed)
+    await do_import(engine, pid, lid, "billed.csv", csv(
+        "N1,A1,P,10/01/2026,VSP,,0.00,75.00", "B1,A2,Q,10/02/2026,VSP,140.00,20.00,120.00"))
+    claims = await claims_of(session, lid)
+    for c in claims.values():
+        assert (c.billing_state, c.billed_by, c.origin) == ("billed", "pms", "aging")
+        assert c.billed_at is not None
+    charges = dict((await session.execute(
+        select(Claim.source_claim_id, func.sum(ClaimLine.charge)).join(ClaimLine)
+        .where(Claim.location_id == lid).group_by(Claim.source_claim_id))).all())
+    # no Billed column: the balance is the charge; a Billed figure: that figure
+    assert charges == {"N1": D("75.00"), "B1": D("140.00")}
+    # a later export with a higher billed amount moves the line's charge with the ledger
+    await do_import(engine, pid, lid, "billed2.csv", csv(
+        "N1,A1,P,10/01/2026,VSP,,0.00,75.00", "B1,A2,Q,10/02/2026,VSP,150.00,20.00,130.00",
+        title="As of 12/01/2026\n"))
+    session.expire_all()
+    b1 = (await claims_of(session, lid))[("B1", 1)]
+    line = await session.scalar(select(ClaimLine).where(ClaimLine.claim_id == b1.id))
+    ledger = await session.scalar(select(func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.claim_line_id == line.id, LedgerEntry.kind == "charge"))
+    assert line.charge == ledger == D("150.00")

@@ -48,3 +48,74 @@ async def test_bad_claim_is_a_located_400(client: AsyncTestClient, practice: Pra
     r = await client.post("/api/claims", json=bad, headers=practice.headers("biller"))
     assert r.status_code == 400
     assert "lines[0].charge" in r.text
+
+
+async def test_new_claim_is_unbilled_unless_the_pms_billed_it(client: AsyncTestClient,
+                                                              practice: PracticeKeys):
+    r = await client.post("/api/claims", json=CLAIM, headers=practice.headers("biller"))
+    body = r.json()
+    assert (body["billing_state"], body["billed_by"], body["origin"]) == ("unbilled", None, "api")
+    pms = {**CLAIM, "patient_control_number": "PMS-1", "source_claim_id": "T-77",
+           "billed_by_pms": True}
+    r = await client.post("/api/claims", json=pms, headers=practice.headers("biller"))
+    body = r.json()
+    assert (body["billing_state"], body["billed_by"], body["source_claim_id"]) == (
+        "billed", "pms", "T-77")
+    assert body["billed_at"] is not None
+    r = await client.get("/api/claims?billing_state=billed", headers=practice.headers("viewer"))
+    assert [c["source_claim_id"] for c in r.json()] == ["T-77"]
+    r = await client.get("/api/claims?billing_state=sent", headers=practice.headers("viewer"))
+    assert r.status_code == 400 and "billing_state" in r.text
+
+
+async def test_patch_changes_workflow_fields_audited(client: AsyncTestClient,
+                                                     practice: PracticeKeys, session):
+    from sqlalchemy import select
+
+    from gateway.db.models import AuditLog
+
+    claim_id = (await client.post("/api/claims", json=CLAIM,
+                                  headers=practice.headers("biller"))).json()["id"]
+    change = {"status": "Pending", "level": "Secondary", "sub_status": "Waiting on EOB",
+              "invoice_date": "2026-10-05"}
+    r = await client.patch(f"/api/claims/{claim_id}", json=change,
+                           headers=practice.headers("biller"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["status"], body["level"], body["sub_status"], body["invoice_date"]) == (
+        "Pending", "Secondary", "Waiting on EOB", "2026-10-05")
+    r = await client.patch(f"/api/claims/{claim_id}", json={"sub_status": None},
+                           headers=practice.headers("biller"))
+    assert r.json()["sub_status"] is None and r.json()["status"] == "Pending"
+    row = await session.scalar(select(AuditLog).where(AuditLog.action == "claim.update")
+                               .order_by(AuditLog.id))
+    assert row.detail["before"]["level"] == "Primary"
+    assert row.detail["after"]["invoice_date"] == "2026-10-05"
+    for bad, where in (({"level": "Quaternary"}, "level"), ({"status": ""}, "status"),
+                       ({}, "body"), ({"billing_state": "unbilled"}, "billing_state")):
+        r = await client.patch(f"/api/claims/{claim_id}", json=bad,
+                               headers=practice.headers("biller"))
+        assert r.status_code == 400 and where in r.text, (bad, r.text)
+    r = await client.patch(f"/api/claims/{claim_id}", json={"status": "X"},
+                           headers=practice.headers("viewer"))
+    assert r.status_code == 403
+
+
+async def test_release_only_a_rejected_claim(client: AsyncTestClient, practice: PracticeKeys,
+                                            other_practice: PracticeKeys, session):
+    from gateway.ledger.billing import mark_in_batch, mark_rejected
+
+    claim_id = (await client.post("/api/claims", json=CLAIM,
+                                  headers=practice.headers("biller"))).json()["id"]
+    r = await client.post(f"/api/claims/{claim_id}/release", headers=practice.headers("biller"))
+    assert r.status_code == 400 and "not rejected" in r.text
+    await mark_in_batch(session, [claim_id])
+    await mark_rejected(session, claim_id, "277CA rejected the claim: A7:562")
+    await session.commit()
+    r = await client.post(f"/api/claims/{claim_id}/release",
+                          headers=other_practice.headers("biller"))
+    assert r.status_code == 404
+    r = await client.post(f"/api/claims/{claim_id}/release", json={"note": "fixed NPI"},
+                          headers=practice.headers("biller"))
+    assert r.status_code == 200, r.text
+    assert (r.json()["billing_state"], r.json()["rejection_reason"]) == ("unbilled", None)

@@ -1,4 +1,5 @@
-"""Aging uploads: a location's aging export becomes its new snapshot; past snapshots listed."""
+"""Aging uploads: a location's aging export becomes its new snapshot; past snapshots listed;
+a wrong snapshot removed (its effects undone)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 
 from gateway.aging import service
+from gateway.aging.models import AgingSnapshot
+from gateway.aging.removal import RemovalResult, remove_snapshot
 from gateway.aging.schemas import ImportResult
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.core.errors import UserError
+from gateway.core.errors import NotFound, UserError
 from gateway.core.records import AgingSource
 
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -44,6 +47,7 @@ class SnapshotOut(msgspec.Struct, kw_only=True):
     claims_reopened: int
     payers_added: list[str]
     created_at: dt.datetime
+    removed_at: dt.datetime | None = None
 
 
 class AgingController(Controller):
@@ -89,10 +93,22 @@ class AgingController(Controller):
                 balance_total=f"{s.balance_total:.2f}", claims_created=s.claims_created,
                 claims_updated=s.claims_updated, claims_completed=s.claims_completed,
                 claims_reopened=s.claims_reopened, payers_added=list(s.payers_added),
-                created_at=s.created_at,
+                created_at=s.created_at, removed_at=s.removed_at,
             )
             for s in rows
         ]
+
+    @delete("/{snapshot_id:int}", guards=[requires("biller")], status_code=200)
+    async def remove(self, location_id: FromPath[int], snapshot_id: FromPath[int], db: DB,
+                     principal: Me) -> RemovalResult:
+        """Remove the location's latest snapshot and undo its effects (compensating ledger
+        rows; claims it created that nothing else touched are marked, never deleted)."""
+        await service.get_location(db, principal.practice_id, location_id)
+        snap = await db.get(AgingSnapshot, snapshot_id)
+        if snap is None or snap.location_id != location_id:
+            raise NotFound(f"no aging snapshot {snapshot_id} at location {location_id}")
+        return await remove_snapshot(db, principal.practice_id, snapshot_id,
+                                     actor=principal.actor, user_id=principal.user_id)
 
 
 ROUTES = [AgingController]

@@ -1,14 +1,15 @@
-"""Claims: create with lines (charges go to the ledger), list, show with balances."""
+"""Claims: create with lines (charges go to the ledger), list, show with balances; a biller
+changes workflow fields (PATCH) and releases a corrected rejected claim for the next batch."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.ledger import service
-from gateway.ledger.schemas import ClaimIn, ClaimOut
+from gateway.ledger import billing, service
+from gateway.ledger.schemas import ClaimIn, ClaimOut, ClaimUpdate, ReleaseIn
 
 
 class ClaimController(Controller):
@@ -17,24 +18,42 @@ class ClaimController(Controller):
 
     @post("/", guards=[requires("biller")])
     async def create(self, data: JSONBody[ClaimIn], db: DB, principal: Me) -> ClaimOut:
-        """Create a claim with its lines; each line's charge becomes a ledger row."""
+        """Create a claim with its lines; each line's charge becomes a ledger row. It is
+        unbilled (the next batch takes it) unless `billed_by_pms` says the PMS billed it."""
         (claim_id,) = await service.create_claims(db, principal.practice_id, [data])
         return await service.show_claim(db, principal.practice_id, claim_id)
 
     @get("/", guards=[requires("viewer")])
     async def list_claims(
         self, db: DB, principal: Me, status: FromQuery[str | None] = None,
-        patient_account: FromQuery[str | None] = None, limit: FromQuery[int] = 100,
+        patient_account: FromQuery[str | None] = None,
+        billing_state: FromQuery[str | None] = None, limit: FromQuery[int] = 100,
         offset: FromQuery[int] = 0,
     ) -> list[ClaimOut]:
         return await service.list_claims(
             db, principal.practice_id, status=status, patient_account=patient_account,
-            limit=min(limit, 1000), offset=offset,
+            billing_state=billing_state, limit=min(limit, 1000), offset=offset,
         )
 
     @get("/{claim_id:int}", guards=[requires("viewer")])
     async def show(self, claim_id: FromPath[int], db: DB, principal: Me) -> ClaimOut:
         """A claim with its lines and balances derived from the ledger."""
+        return await service.show_claim(db, principal.practice_id, claim_id)
+
+    @patch("/{claim_id:int}", guards=[requires("biller")])
+    async def update(self, claim_id: FromPath[int], data: JSONBody[ClaimUpdate], db: DB,
+                     principal: Me) -> ClaimOut:
+        """Change status, level, sub-status or invoice date (audited)."""
+        await billing.update_claim(db, principal.practice_id, claim_id, data,
+                                   actor=principal.actor, user_id=principal.user_id)
+        return await service.show_claim(db, principal.practice_id, claim_id)
+
+    @post("/{claim_id:int}/release", guards=[requires("biller")], status_code=200)
+    async def release(self, claim_id: FromPath[int], db: DB, principal: Me,
+                      data: JSONBody[ReleaseIn | None] = None) -> ClaimOut:
+        """A corrected rejected claim becomes unbilled, for the next batch (audited)."""
+        await billing.release_claim(db, principal.practice_id, claim_id, actor=principal.actor,
+                                    user_id=principal.user_id, note=data.note if data else None)
         return await service.show_claim(db, principal.practice_id, claim_id)
 
 

@@ -1,4 +1,5 @@
-"""Payers of the caller's practice."""
+"""Payers of the caller's practice: create, update, aliases (what an ERA or aging export calls
+them, once linked), merge a duplicate into a survivor."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 
 from gateway.admin.audit import audit
-from gateway.admin.payers import get_or_add_payer, get_payer
+from gateway.admin.models import PayerAlias
+from gateway.admin.payer_merge import merge_payers
+from gateway.admin.payers import get_or_add_payer, get_payer, link_alias, list_aliases
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import UserError
@@ -39,6 +42,29 @@ class PayerOut(msgspec.Struct, kw_only=True):
     status: str
     accepts_electronic_claims: bool
     source: str
+
+
+class AliasIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What an ERA (N1*PR name, payer id) or an aging export (insurance column) calls it."""
+
+    era_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    era_payer_id: Annotated[str, msgspec.Meta(max_length=80)] | None = None
+    aging_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class AliasOut(msgspec.Struct, kw_only=True):
+    id: int
+    kind: str
+    alias: str
+    payer_id: int
+
+
+class MergeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    duplicate_id: int
+
+
+def _alias_out(a: PayerAlias) -> AliasOut:
+    return AliasOut(id=a.id, kind=a.kind, alias=a.alias, payer_id=a.payer_id)
 
 
 def _out(p: Payer) -> PayerOut:
@@ -86,6 +112,28 @@ class PayerController(Controller):
                     user_id=principal.user_id, action="payer.update", object_type="payer",
                     object_id=payer.id, detail={"fields": sorted(changes)})
         return _out(payer)
+
+    @get("/{payer_pk:int}/aliases", guards=[requires("viewer")])
+    async def aliases(self, payer_pk: FromPath[int], db: DB, principal: Me) -> list[AliasOut]:
+        await get_payer(db, principal.practice_id, payer_pk)
+        return [_alias_out(a) for a in await list_aliases(db, principal.practice_id, payer_pk)]
+
+    @post("/{payer_pk:int}/aliases", guards=[requires("biller")], status_code=200)
+    async def link(self, payer_pk: FromPath[int], data: JSONBody[AliasIn], db: DB,
+                   principal: Me) -> list[AliasOut]:
+        """Remember that this ERA payer / aging name is this payer (audited)."""
+        linked = await link_alias(db, principal.practice_id, payer_pk, actor=principal.actor,
+                                  user_id=principal.user_id, era_name=data.era_name,
+                                  era_payer_id=data.era_payer_id, aging_name=data.aging_name)
+        return [_alias_out(a) for a in linked]
+
+    @post("/{payer_pk:int}/merge", guards=[requires("admin")], status_code=200)
+    async def merge(self, payer_pk: FromPath[int], data: JSONBody[MergeIn], db: DB,
+                    principal: Me) -> dict[str, object]:
+        """Fold payer `duplicate_id` into this one: its claims, deposits, rules, coverages and
+        aliases follow; its name and payer id become aliases (audited)."""
+        return await merge_payers(db, principal.practice_id, payer_pk, data.duplicate_id,
+                                  actor=principal.actor, user_id=principal.user_id)
 
 
 ROUTES = [PayerController]

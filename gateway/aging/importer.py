@@ -1,0 +1,358 @@
+"""Aging imports: a vendor's aging file becomes a snapshot of one location's insurance A/R.
+
+In one transaction (the caller's):
+
+- the file is claimed in the `ImportedFile` ledger by its SHA-256 (a unique constraint decides):
+  the same bytes again change nothing and answer the first import's summary;
+- claims of *this location* are matched by (vendor, claim/invoice id, payer rank); rows with a
+  new key create a claim (patient by account, created on first sight) that is `billed` by the
+  PMS (a receivable: never batched by the gateway); existing claims absent from the file are
+  marked completed; a completed claim that reappears is reopened; each of these effects is
+  recorded (`AgingSnapshotEffect`) so a wrong snapshot can be removed (gateway.aging.removal);
+- payers not yet in the practice are added (matched through aliases, then by normalised name
+  and payer id, never duplicated, never overwritten) as Active, and each one notifies every
+  active user (gateway.aging.parties);
+- money: gateway.aging.reconcile. Completing a claim writes no money (why it left the A/R is
+  unknown).
+
+A file that cannot be read, whose rows belong to another location, or whose export date is in
+the future or older than the last snapshot, is rejected whole (`UserError`) and nothing is
+written (gateway.aging.checks). Logs carry ids and counts only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pluggy
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.admin.audit import audit
+from gateway.aging.bulk import bulk_insert, table_of
+from gateway.aging.checks import refuse_future, refuse_stale, rows_of_location
+from gateway.aging.models import AgingSnapshot, AgingSnapshotEffect, AgingSnapshotItem
+from gateway.aging.parties import patients_of, resolve_payers
+from gateway.aging.reconcile import reconcile
+from gateway.aging.run import ClaimKey, FileClaim, ImportRun
+from gateway.aging.schemas import ImportResult
+from gateway.aging.vendors import aging_vendors, get_location, read_all, vendor_for_location
+from gateway.core.errors import UserError
+from gateway.core.money import ZERO, format_money
+from gateway.core.names import normalize_payer_name
+from gateway.core.records import AgingContext, AgingExport, AgingSource, RowProblem
+from gateway.db.base import utcnow
+from gateway.db.models import ImportedFile
+from gateway.db.upsert import insert_if_absent
+from gateway.ledger.models import Claim
+from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin
+
+log = logging.getLogger("gateway.aging.service")
+
+FILE_KIND = "aging"
+LEVELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
+_CHUNK = 500
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+async def find_imported(
+    session: AsyncSession, practice_id: int, sha256: str
+) -> ImportedFile | None:
+    return await session.scalar(
+        select(ImportedFile).where(
+            ImportedFile.practice_id == practice_id,
+            ImportedFile.kind == FILE_KIND,
+            ImportedFile.sha256 == sha256,
+        )
+    )
+
+
+def _duplicate_result(file: ImportedFile, location_id: int) -> ImportResult:
+    if file.location_id != location_id:
+        raise UserError(
+            f"this file was already imported for location {file.location_id} (file "
+            f"{file.id}); the same export cannot be the snapshot of location {location_id}",
+            where="file",
+        )
+    summary = dict(file.summary or {})
+    summary.update(duplicate=True, file_id=file.id)
+    return msgspec.convert(summary, ImportResult, strict=False)
+
+
+async def import_upload(
+    session: AsyncSession,
+    practice_id: int,
+    location_id: int,
+    source: AgingSource,
+    *,
+    vendor: str | None = None,
+    export_date: dt.date | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
+    pm: pluggy.PluginManager | None = None,
+) -> ImportResult:
+    """Parse (in a worker thread) and import an uploaded aging file for one location.
+    `export_date` overrides the report's own date."""
+    loc = await get_location(session, practice_id, location_id)
+    vendor = vendor or await vendor_for_location(session, practice_id, location_id, pm)
+    if vendor not in aging_vendors(pm):
+        raise UserError(
+            f"no plugin reads aging exports of vendor {vendor!r}; known: "
+            f"{', '.join(aging_vendors(pm))}",
+            where="vendor",
+        )
+    digest = sha256_of(source.content)
+    existing = await find_imported(session, practice_id, digest)
+    if existing is not None:
+        return _duplicate_result(existing, location_id)
+    context = AgingContext(
+        practice_id=practice_id, location_id=location_id, location_name=loc.name,
+        export_date=export_date,
+    )
+    export = await asyncio.to_thread(read_all, vendor, source, context, pm)
+    return await import_export(
+        session, practice_id, location_id, export, name=source.name, sha256=digest,
+        size=len(source.content), actor=actor, user_id=user_id,
+    )
+
+
+async def import_export(
+    session: AsyncSession,
+    practice_id: int,
+    location_id: int,
+    export: AgingExport,
+    *,
+    name: str,
+    sha256: str,
+    size: int = 0,
+    actor: str = "cli",
+    user_id: int | None = None,
+) -> ImportResult:
+    """Import parsed rows as the new snapshot of a location (see the module docstring)."""
+    started = await _start(session, practice_id, location_id, export, name, sha256, size)
+    if isinstance(started, ImportResult):
+        return started
+    run = started
+    await resolve_payers(run)
+    run.existing = await _existing_claims(run)
+    await _create_claims(run)
+    reopened, completed, payer_before = await _status_changes(run)
+    await _record_effects(run, reopened, completed, payer_before)
+    in_file = {k: run.existing[k]["id"] for k in run.claims if k in run.existing}
+    changed = await reconcile(run, in_file)
+    updated = {
+        cid for k, cid in in_file.items()
+        if k not in run.created_keys and (cid in changed or cid in payer_before)
+    } - set(reopened)
+    await _snapshot_items(run, in_file)
+    n_created = len(run.created_keys)
+    result = ImportResult(
+        file_id=run.file_id, snapshot_id=run.snapshot.id, location_id=location_id,
+        vendor=run.vendor, export_date=run.snapshot.export_date, rows=len(run.rows),
+        rows_skipped=run.rows_skipped,
+        balance_total=run.snapshot.balance_total, claims_created=n_created,
+        claims_updated=len(updated),
+        claims_unchanged=len(in_file) - n_created - len(updated) - len(reopened),
+        claims_completed=len(completed), claims_reopened=len(reopened),
+        payers_added=run.payers_added, problems=run.problems,
+    )
+    await _finish(run, result, actor, user_id)
+    return result
+
+
+async def _start(
+    session: AsyncSession, practice_id: int, location_id: int, export: AgingExport, name: str,
+    sha256: str, size: int,
+) -> ImportRun | ImportResult:
+    """The checks, then the file row (the unique constraint decides) and the snapshot; an
+    ImportResult when another process imported these bytes first."""
+    loc = await get_location(session, practice_id, location_id)
+    export.materialize()
+    problems: list[RowProblem] = list(export.problems)
+    rows, skipped = await rows_of_location(session, practice_id, loc, export.rows, problems)
+    export_date = export.export_date or dt.date.today()
+    refuse_future(export_date, name)
+    await refuse_stale(session, location_id, export_date)
+    file_id = await insert_if_absent(
+        session, table_of(ImportedFile),
+        {"practice_id": practice_id, "location_id": location_id, "kind": FILE_KIND,
+         "name": name[:400], "sha256": sha256, "size": size, "status": "imported",
+         "summary": {}, "created_at": utcnow()},
+        ["practice_id", "kind", "sha256"],
+    )
+    if file_id is None:  # another process imported these bytes first
+        first = await find_imported(session, practice_id, sha256)
+        assert first is not None
+        return _duplicate_result(first, location_id)
+    snapshot = AgingSnapshot(
+        practice_id=practice_id, location_id=location_id, imported_file_id=file_id,
+        vendor=export.vendor, grain=export.grain, export_date=export_date, rows=len(rows),
+        balance_total=sum((r.balance for r in rows), ZERO),
+    )
+    session.add(snapshot)
+    await session.flush()
+    run = ImportRun(session=session, practice_id=practice_id, location=loc, export=export,
+                    file_id=file_id, snapshot=snapshot, rows=rows, problems=problems,
+                    now=utcnow(), rows_skipped=skipped)
+    for row in rows:
+        key = (row.claim_id[:80], row.payer_rank)
+        run.claims.setdefault(key, FileClaim(key)).rows.append(row)
+    run.unreadable = {(c[:80], r) for c, r in export.unreadable} - set(run.claims)
+    return run
+
+
+async def _create_claims(run: ImportRun) -> None:
+    """Claims for the file's new keys (a row without account or date of service is a
+    problem, not a claim); billed by the PMS, from aging."""
+    creatable: list[FileClaim] = []
+    for key, c in run.claims.items():
+        if key in run.existing:
+            continue
+        row = c.first
+        missing = [w for w, ok in (("patient account", row.patient_account),
+                                   ("date of service", row.service_date)) if not ok]
+        if missing:
+            run.problems.append(RowProblem(
+                row.source_row, None,
+                f"claim {row.claim_id} not created: no {' and no '.join(missing)}"))
+            continue
+        creatable.append(c)
+    if not creatable:
+        return
+    patient_ids = await patients_of(run.session, run.practice_id, creatable)
+    await bulk_insert(run.session, table_of(Claim), [
+        {
+            "practice_id": run.practice_id, "location_id": run.location_id,
+            "patient_id": patient_ids[c.first.patient_account[:80]],
+            "payer_id": run.payer_of.get(normalize_payer_name(c.first.payer_name)),
+            "payer_rank": c.key[1],
+            "service_date_from": min(r.service_date for r in c.rows if r.service_date),
+            "level": LEVELS.get(c.key[1], "Primary"), "status": "Open",
+            "billing": "electronic", "diagnosis_codes": [], "source_vendor": run.vendor,
+            "source_claim_id": c.key[0],
+            # a receivable in the PMS's aging: the PMS billed it, the gateway never does
+            "billing_state": BillingState.BILLED.value, "billed_by": BilledBy.PMS.value,
+            "billed_at": run.now, "origin": ClaimOrigin.AGING.value,
+        }
+        for c in creatable
+    ])
+    run.existing = await _existing_claims(run)
+    run.created_keys = {c.key for c in creatable}
+
+
+async def _status_changes(run: ImportRun) -> tuple[list[int], list[int], dict[int, int | None]]:
+    """Reopen claims back in the file, complete those gone from it, follow payer changes:
+    (reopened ids, completed ids, claim id -> payer before)."""
+    existing, claims = run.existing, run.claims
+    reopened = [existing[k]["id"] for k in claims if k in existing
+                and k not in run.created_keys and existing[k]["completed_at"] is not None]
+    completed = [v["id"] for k, v in existing.items()
+                 if k not in claims and k not in run.unreadable and v["completed_at"] is None]
+    for ids, values in ((reopened, {"completed_at": None, "status": "Open"}),
+                        (completed, {"completed_at": run.now, "status": "Completed"})):
+        for i in range(0, len(ids), _CHUNK):
+            await run.session.execute(
+                update(Claim).where(Claim.id.in_(ids[i:i + _CHUNK])).values(**values))
+    payer_before: dict[int, int | None] = {}
+    for k, c in claims.items():
+        if k in existing and k not in run.created_keys:
+            pid = run.payer_of.get(normalize_payer_name(c.first.payer_name))
+            if pid is not None and pid != existing[k]["payer_id"]:
+                await run.session.execute(update(Claim).where(Claim.id == existing[k]["id"])
+                                          .values(payer_id=pid))
+                payer_before[existing[k]["id"]] = existing[k]["payer_id"]
+    return reopened, completed, payer_before
+
+
+async def _snapshot_items(run: ImportRun, in_file: dict[ClaimKey, int]) -> None:
+    """The snapshot's rows as the file had them, for audit."""
+    raw_dict = run.export.raw_dict
+    await bulk_insert(run.session, table_of(AgingSnapshotItem), [
+        {
+            "snapshot_id": run.snapshot.id,
+            "claim_id": in_file.get((r.claim_id[:80], r.payer_rank)),
+            "source_row": r.source_row, "source_claim_id": r.claim_id[:80],
+            "payer_rank": r.payer_rank, "billed": r.billed, "paid": r.paid,
+            "balance": r.balance, "bucket_0_30": r.bucket_0_30, "bucket_31_60": r.bucket_31_60,
+            "bucket_61_90": r.bucket_61_90, "bucket_91_120": r.bucket_91_120,
+            "bucket_120_plus": r.bucket_120_plus, "raw": raw_dict(r),
+        }
+        for r in run.rows
+    ])
+
+
+async def _finish(run: ImportRun, result: ImportResult, actor: str, user_id: int | None) -> None:
+    """Counts on the snapshot, the summary on the file row, the audit row, one log line."""
+    snap = run.snapshot
+    snap.claims_created = result.claims_created
+    snap.claims_updated = result.claims_updated
+    snap.claims_completed = result.claims_completed
+    snap.claims_reopened = result.claims_reopened
+    snap.payers_added = result.payers_added
+    snap.problems = [{"row": p.row, "column": p.column, "why": p.why} for p in run.problems]
+    summary = msgspec.to_builtins(result, enc_hook=_enc)
+    await run.session.execute(
+        update(ImportedFile).where(ImportedFile.id == run.file_id).values(summary=summary))
+    await audit(
+        run.session, practice_id=run.practice_id, actor=actor, user_id=user_id,
+        action="aging.import", object_type="aging_snapshot", object_id=snap.id,
+        detail={"location_id": run.location_id, "vendor": run.vendor, "file_id": run.file_id,
+                "rows": result.rows, "created": result.claims_created,
+                "completed": result.claims_completed},
+    )
+    await run.session.flush()
+    log.info(
+        "aging import practice=%s location=%s vendor=%s file=%s snapshot=%s rows=%s created=%s "
+        "updated=%s completed=%s reopened=%s payers_added=%s problems=%s",
+        run.practice_id, run.location_id, run.vendor, run.file_id, snap.id, result.rows,
+        result.claims_created, result.claims_updated, result.claims_completed,
+        result.claims_reopened, len(result.payers_added), len(run.problems),
+    )
+
+
+def _enc(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return format_money(obj)
+    raise NotImplementedError(type(obj).__name__)
+
+
+async def _existing_claims(run: ImportRun) -> dict[ClaimKey, dict[str, Any]]:
+    rows = await run.session.execute(
+        select(Claim.id, Claim.source_claim_id, Claim.payer_rank, Claim.completed_at,
+               Claim.payer_id, Claim.status)
+        .where(Claim.practice_id == run.practice_id, Claim.location_id == run.location_id,
+               Claim.source_vendor == run.vendor)
+    )
+    return {
+        (source_id, rank): {"id": cid, "completed_at": done, "payer_id": payer, "status": status}
+        for cid, source_id, rank, done, payer, status in rows
+    }
+
+
+async def _record_effects(run: ImportRun, reopened: list[int], completed: list[int],
+                          payer_before: dict[int, int | None]) -> None:
+    """What this snapshot did to each claim, and what was there before, so that removing the
+    snapshot (gateway.aging.removal) can undo exactly that."""
+    sid, existing = run.snapshot.id, run.existing
+    by_id = {v["id"]: v for v in existing.values()}
+    rows: list[dict[str, Any]] = [
+        {"snapshot_id": sid, "claim_id": existing[k]["id"], "effect": "created",
+         "previous": {}} for k in run.created_keys]
+    for effect, ids in (("reopened", reopened), ("completed", completed)):
+        for cid in ids:
+            done = by_id[cid]["completed_at"]
+            rows.append({"snapshot_id": sid, "claim_id": cid, "effect": effect,
+                         "previous": {"status": by_id[cid]["status"],
+                                      "completed_at": done.isoformat() if done else None}})
+    rows.extend({"snapshot_id": sid, "claim_id": cid, "effect": "payer_changed",
+                 "previous": {"payer_id": before}} for cid, before in payer_before.items())
+    await bulk_insert(run.session, table_of(AgingSnapshotEffect), rows)

@@ -1,0 +1,79 @@
+"""`gateway claims release|update`: a biller's billing-state and workflow changes from the shell
+(the same audited services as `POST /api/claims/{id}/release` and `PATCH /api/claims/{id}`).
+The commands join the `claims` group the foundation module defines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+import msgspec
+
+from gateway.cli._util import database_url, emit, iso_date, run
+from gateway.core.errors import UserError
+from gateway.db.engine import session_scope
+from gateway.ledger import billing
+from gateway.ledger import service as claim_svc
+from gateway.ledger.schemas import ClaimOut, ClaimUpdate
+
+
+def _human(c: ClaimOut) -> str:
+    return (f"claim {c.id} ({c.patient_control_number}) {c.level}/{c.status}"
+            f"{' / ' + c.sub_status if c.sub_status else ''}: billing state {c.billing_state}")
+
+
+@click.command("release")
+@click.argument("claim_id", type=int)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--note", default=None, help="What was corrected (kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def claims_release(ctx: click.Context, claim_id: int, practice_id: int, note: str | None,
+                   as_json: bool) -> None:
+    """Release a corrected rejected claim: unbilled again, so the next batch sends it."""
+
+    async def go() -> ClaimOut:
+        async with session_scope(database_url(ctx)) as s:
+            await billing.release_claim(s, practice_id, claim_id, actor="cli", note=note)
+            return await claim_svc.show_claim(s, practice_id, claim_id)
+
+    emit(run(go), as_json, _human)
+
+
+@click.command("update")
+@click.argument("claim_id", type=int)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--status", default=None)
+@click.option("--level", default=None)
+@click.option("--sub-status", default=None, help="Text, or '' to clear it.")
+@click.option("--invoice-date", default=None, callback=iso_date, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def claims_update(ctx: click.Context, claim_id: int, practice_id: int, status: str | None,
+                  level: str | None, sub_status: str | None, invoice_date: dt.date | None,
+                  as_json: bool) -> None:
+    """Change a claim's status, level, sub-status or invoice date (audited)."""
+    fields: dict[str, object] = {k: v for k, v in (("status", status), ("level", level),
+                                                   ("invoice_date", invoice_date)) if v is not None}
+    if sub_status is not None:
+        fields["sub_status"] = sub_status or None
+    try:
+        changes = msgspec.convert(fields, ClaimUpdate)
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where="options") from exc
+
+    async def go() -> ClaimOut:
+        async with session_scope(database_url(ctx)) as s:
+            await billing.update_claim(s, practice_id, claim_id, changes, actor="cli")
+            return await claim_svc.show_claim(s, practice_id, claim_id)
+
+    emit(run(go), as_json, _human)
+
+
+def register(root: click.Group) -> None:
+    group = root.commands.get("claims")
+    if not isinstance(group, click.Group):  # the foundation's `claims` group is missing
+        group = click.Group("claims", help="Claims and their balances.")
+        root.add_command(group)
+    group.add_command(claims_release)
+    group.add_command(claims_update)
