@@ -520,7 +520,7 @@ def _parse(  # noqa: C901 - hot loop
                                     segment=n, segment_id=t, element=1, file=file,
                                 )
                             rem, claims, problems = None, [], []
-                            notes: list[str] = []
+                            notes = []
                             claim = line = None
                             paid_sum = plb_sum = ZERO
                             header_ctx = header_number = ""
@@ -817,6 +817,6 @@ def remittance_json(rem: Remittance) -> dict[str, Any]:
 
 
 try:  # the compiled fast path (built with the package; see setup.py)
-    from gateway.core.x12 import _fast835  # type: ignore[attr-defined]  # compiled, no stub
+    from gateway.core.x12 import _fast835
 except ImportError:  # pragma: no cover - an unbuilt source tree reads with the pure reader
-    _fast835 = None
+    _fast835 = None  # type: ignore[assignment]  # the pure reader alone
