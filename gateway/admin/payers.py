@@ -8,8 +8,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.errors import NotFound, UserError
+from gateway.core.errors import UserError
 from gateway.db.models import Payer
+from gateway.db.scoped import get_scoped
 from gateway.db.upsert import insert_if_absent
 
 _SUFFIXES = re.compile(r"\b(inc|llc|co|corp|corporation|company|ltd)\b")
@@ -79,7 +80,4 @@ async def get_or_add_payer(
 
 
 async def get_payer(session: AsyncSession, practice_id: int, payer_pk: int) -> Payer:
-    payer = await session.get(Payer, payer_pk)
-    if payer is None or payer.practice_id != practice_id:
-        raise NotFound(f"no payer {payer_pk}")
-    return payer
+    return await get_scoped(session, Payer, practice_id, payer_pk, what="payer")

@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("1e13")
+"""Larger than any amount an eye-care practice sees, small enough for a 64-bit cents column."""
 
 
 class MoneyError(ValueError):
@@ -20,7 +22,10 @@ def cents(value: Decimal | int | str) -> Decimal:
     """Quantize to cents, rounding half up (the way statements and EOBs round)."""
     if isinstance(value, float):  # pragma: no cover - defensive: floats are a bug
         raise TypeError("money must not be float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = Decimal(value)
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(f"not a finite amount below {MAX_AMOUNT:,.0f}: {str(value)[:40]!r}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_money(text: object) -> Decimal:

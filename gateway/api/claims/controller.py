@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId
 from gateway.ledger import service
 from gateway.ledger.schemas import ClaimIn, ClaimOut
 
@@ -23,17 +24,17 @@ class ClaimController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def list_claims(
-        self, db: DB, principal: Me, status: FromQuery[str | None] = None,
-        patient_account: FromQuery[str | None] = None, limit: FromQuery[int] = 100,
-        offset: FromQuery[int] = 0,
+        self, db: DB, principal: Me, page: Paging, status: FromQuery[str | None] = None,
+        patient_account: FromQuery[str | None] = None,
     ) -> list[ClaimOut]:
+        """The practice's claims, filtered by status or patient account, a page at a time."""
         return await service.list_claims(
             db, principal.practice_id, status=status, patient_account=patient_account,
-            limit=min(limit, 1000), offset=offset,
+            limit=page.limit, offset=page.offset,
         )
 
     @get("/{claim_id:int}", guards=[requires("viewer")])
-    async def show(self, claim_id: FromPath[int], db: DB, principal: Me) -> ClaimOut:
+    async def show(self, claim_id: PathId, db: DB, principal: Me) -> ClaimOut:
         """A claim with its lines and balances derived from the ledger."""
         return await service.show_claim(db, principal.practice_id, claim_id)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId, QueryId
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError, parse_money
 from gateway.receipts import service
@@ -39,6 +41,7 @@ from gateway.receipts.schemas import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 20 * 1024 * 1024
+ExportLimit = Annotated[int, QueryParameter(ge=1, le=100_000, description="Rows, 1..100000.")]
 
 
 class ReverseOut(msgspec.Struct, kw_only=True):
@@ -87,16 +90,15 @@ class ReceiptController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def search(
-        self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
+        self, db: DB, principal: Me, page: Paging, status: FromQuery[list[str] | None] = None,
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
         chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
         payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
+        receipt_id: QueryId = None, type: FromQuery[str | None] = None,  # noqa: A002
     ) -> list[ReceiptOut]:
         """Search receipts; with no status the Error queue, `status=all` for every status."""
         f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
-                     receipt_id, type, min(limit, 1000), offset)
+                     receipt_id, type, page.limit, page.offset)
         return await service.search(db, principal.practice_id, f)
 
     @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX)
@@ -105,18 +107,18 @@ class ReceiptController(Controller):
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
         chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
         payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: FromQuery[int | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        limit: FromQuery[int] = 100_000,
+        receipt_id: QueryId = None, type: FromQuery[str | None] = None,  # noqa: A002
+        limit: ExportLimit = 100_000,
     ) -> Response[bytes]:
         """The same search as a workbook."""
         f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
-                     receipt_id, type, min(limit, 100_000), 0)
+                     receipt_id, type, limit, 0)
         data = await service.export_xlsx(db, principal.practice_id, f)
         return Response(data, media_type=XLSX, headers={
             "Content-Disposition": 'attachment; filename="receipts.xlsx"'})
 
     @get("/{receipt_id:int}", guards=[requires("viewer")])
-    async def show(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReceiptDetail:
+    async def show(self, receipt_id: PathId, db: DB, principal: Me) -> ReceiptDetail:
         """A receipt with its applications and what the engine did and why."""
         return await service.show(db, principal.practice_id, receipt_id)
 
@@ -139,11 +141,12 @@ class ReceiptController(Controller):
 
     @post("/ignore", guards=[requires("biller")], status_code=200)
     async def ignore(self, data: JSONBody[IdsIn], db: DB, principal: Me) -> ChangedOut:
+        """Set the given receipts to Ignore."""
         return ChangedOut(changed=await service.ignore(db, principal.practice_id, data.ids,
                                                        actor=principal.actor))
 
     @post("/{receipt_id:int}/hold", guards=[requires("biller")], status_code=200)
-    async def hold(self, receipt_id: FromPath[int], data: JSONBody[HoldIn], db: DB,
+    async def hold(self, receipt_id: PathId, data: JSONBody[HoldIn], db: DB,
                    principal: Me) -> ReceiptDetail:
         """Hold until a date, or until the patient's next appointment."""
         await service.hold(db, principal.practice_id, receipt_id, actor=principal.actor,
@@ -151,7 +154,7 @@ class ReceiptController(Controller):
         return await service.show(db, principal.practice_id, receipt_id)
 
     @post("/{receipt_id:int}/apply", guards=[requires("biller")], status_code=200)
-    async def apply(self, receipt_id: FromPath[int], data: JSONBody[ApplyIn], db: DB,
+    async def apply(self, receipt_id: PathId, data: JSONBody[ApplyIn], db: DB,
                     principal: Me) -> ReceiptDetail:
         """Apply parts of the receipt to chosen claim lines."""
         await service.apply_by_hand(db, principal.practice_id, receipt_id, data.applications,
@@ -159,7 +162,7 @@ class ReceiptController(Controller):
         return await service.show(db, principal.practice_id, receipt_id)
 
     @post("/{receipt_id:int}/reverse", guards=[requires("biller")], status_code=200)
-    async def reverse(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReverseOut:
+    async def reverse(self, receipt_id: PathId, db: DB, principal: Me) -> ReverseOut:
         """Undo the receipt's applications and add the equal negative receipt."""
         neg = await service.reverse(db, principal.practice_id, receipt_id,
                                     actor=principal.actor)
