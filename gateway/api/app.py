@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import gateway.api as api_pkg
 from gateway.api.auth import ApiKeyAuth, provide_principal
+from gateway.api.logs import install_access_log_filter
 from gateway.api.openapi import document_errors, document_routes, openapi_config
 from gateway.api.params import PAGE_DEPENDENCY
 from gateway.api.problems import EXCEPTION_HANDLERS, RequestIdMiddleware, problem_plugin
@@ -56,6 +57,7 @@ def create_app(
     """The app on the given database (or GATEWAY_DATABASE_URL / ./gateway.db); with
     `scheduler`, this process also ticks the job scheduler (`gateway serve` does)."""
     own_engine = engine is None
+    install_access_log_filter()
     eng = engine or make_engine(database_url)
 
     async def _startup(app: Litestar) -> None:

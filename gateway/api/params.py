@@ -29,6 +29,13 @@ PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="An object id
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID,
                                                description="An object id (1..2^63-1).")]
 
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+QueryText = Annotated[str | None, QueryParameter(max_length=200, pattern=_PRINTABLE,
+                                                 description="Text, at most 200 characters.")]
+"""A free-text filter: bounded, no control characters (they reach workbooks and the database)."""
+
+QueryTexts = Annotated[list[str] | None, QueryParameter(description="Repeatable text filter.")]
+
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size, 1..1000.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip, >= 0.")]
 

@@ -24,21 +24,13 @@ from litestar.plugins.problem_details import (
 )
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.core.errors import Failure, NotFound, UserError
+from gateway.core.errors import Failure, LimitExceeded, NotFound, UserError, raised_at
 from gateway.core.money import MoneyError
 
 log = logging.getLogger("gateway.api")
 
 REQUEST_ID_HEADER = "x-request-id"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-class LimitExceeded(UserError):
-    """Input over one of our size limits: 413 (bytes) or 422 (rows, columns, cells...)."""
-
-    def __init__(self, message: str, *, where: str | None = None, status: int = 422) -> None:
-        self.status = status
-        super().__init__(message, where=where)
 
 
 def request_id(scope: Scope | Request[Any, Any, Any]) -> str:
@@ -116,7 +108,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 def _user_error(request: Request[Any, Any, Any], exc: UserError) -> Response[Any]:
     status = 404 if isinstance(exc, NotFound) else 400
     if isinstance(exc, LimitExceeded):
-        status = exc.status
+        status = 413 if exc.size else 422
     return problem(request, status, str(exc), where=exc.where)
 
 
@@ -146,14 +138,18 @@ def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[
     return _unexpected(request, exc)
 
 
+def _too_large(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    """A body integer past 64 bits reached the SQLite driver, which refuses to bind it."""
+    if _raised_in(exc, "sqlite"):
+        return problem(request, 400, "a number in the request is too large (over 2^63-1)",
+                       where="body")
+    return _unexpected(request, exc)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     rid = request_id(request)
     # the type and where it was raised, never the message: it may carry values
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    at = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"
-    log.error("unexpected %s at %s (request %s, %s %s)", type(exc).__name__, at, rid,
+    log.error("unexpected %s at %s (request %s, %s %s)", type(exc).__name__, raised_at(exc), rid,
               request.method, request.url.path)
     return problem(request, 500, f"internal error; quote request id {rid}")
 
@@ -168,6 +164,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Failure: _failure,
     MoneyError: _bad_amount,
     RecursionError: _too_deep,
+    OverflowError: _too_large,
     Exception: _unexpected,
 }
 """For `Litestar(exception_handlers=...)`: every error becomes one problem-details shape."""

@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import DateTime, event
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
 
@@ -39,17 +47,39 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return name == "sqlite"
 
 
+class _UTCDateTime(SQLITE_DATETIME):
+    """SQLite keeps no offset: a `DateTime(timezone=True)` value (always written in UTC) comes
+    back naive. Read it back as UTC, as PostgreSQL answers, so both databases hand out the
+    same aware datetimes (and the API's RFC 3339 timestamps carry their offset)."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], Any] | None:
+        parse = super().result_processor(dialect, coltype)
+        if not self.timezone:
+            return parse
+
+        def process(value: Any) -> Any:
+            value = parse(value) if parse is not None else value
+            if isinstance(value, dt.datetime) and value.tzinfo is None:
+                return value.replace(tzinfo=dt.UTC)
+            return value
+
+        return process
+
+
 def make_engine(url: str | None = None, **kwargs: object) -> AsyncEngine:
     """An async engine; on SQLite with foreign keys on, WAL, and a busy timeout so several
     processes on one file wait for each other instead of failing."""
     url = database_url(url)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {"timeout": 30})
-    engine = create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("hide_parameters", True)  # SQL echo and errors never carry values
+    engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        dialect = engine.sync_engine.dialect
+        dialect.colspecs = {**dialect.colspecs, DateTime: _UTCDateTime}
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")

@@ -138,3 +138,10 @@ async def test_unexpected_error_is_logged_by_type_with_request_id(
     assert any("KeyError" in line and "req-12345678" in line for line in lines), lines
     assert not any("Planted" in rec.getMessage() or "1961" in rec.getMessage()
                    for rec in caplog.records)
+
+
+async def test_body_ids_beyond_63_bits_are_4xx(client: AsyncTestClient,
+                                               practice: PracticeKeys) -> None:
+    r = await client.post("/api/receipts/ignore", json={"ids": [2**64]},
+                          headers=practice.headers("biller"))
+    assert _is_problem(r, 400)["where"] == "body"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromQuery, JSONBody
+from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId
+from gateway.api.params import Paging, PathId, QueryText
 from gateway.ledger import service
 from gateway.ledger.schemas import ClaimIn, ClaimOut
 
@@ -24,8 +24,8 @@ class ClaimController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def list_claims(
-        self, db: DB, principal: Me, page: Paging, status: FromQuery[str | None] = None,
-        patient_account: FromQuery[str | None] = None,
+        self, db: DB, principal: Me, page: Paging, status: QueryText = None,
+        patient_account: QueryText = None,
     ) -> list[ClaimOut]:
         """The practice's claims, filtered by status or patient account, a page at a time."""
         return await service.list_claims(

@@ -14,7 +14,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Offset, Paging, PathId, QueryId, parse_amount
+from gateway.api.params import Offset, Paging, PathId, QueryId, QueryText, parse_amount
 from gateway.core.errors import UserError
 from gateway.posting import engine, report, reset, search
 from gateway.posting.eob import create_eob_deposit
@@ -28,6 +28,8 @@ class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: Literal["New", "Ignore"]
 
 
+FileName = Annotated[str, QueryParameter(min_length=1, max_length=200,
+                                         pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
 ClaimLimit = Annotated[int, QueryParameter(ge=1, le=5000, description="Claims per page.")]
 
 
@@ -39,10 +41,10 @@ class DepositController(Controller):
     async def search_deposits(
         self, db: DB, principal: Me, page: Paging, id: QueryId = None,  # noqa: A002
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        check_trace_id: FromQuery[str | None] = None, payer: FromQuery[str | None] = None,
-        amount: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
-        posted_status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        era_id: FromQuery[str | None] = None, file_name: FromQuery[str | None] = None,
+        check_trace_id: QueryText = None, payer: QueryText = None,
+        amount: QueryText = None, status: QueryText = None,
+        posted_status: QueryText = None, type: QueryText = None,  # noqa: A002
+        era_id: QueryText = None, file_name: QueryText = None,
         errors: FromQuery[Literal["any", "deposit", "claim", "procedure", "none"] | None] = None,
     ) -> list[DepositOut]:
         """Deposit search; `errors` = any / deposit / claim / procedure / none."""
@@ -63,7 +65,7 @@ class DepositController(Controller):
 
     @post("/era", guards=[requires("biller")])
     async def import_era(self, request: Request, db: DB, principal: Me,
-                         name: FromQuery[str] = "upload.835") -> EraImportResult:
+                         name: FileName = "upload.835") -> EraImportResult:
         """Upload an 835 as the request body (any content type)."""
         data = await request.body()
         if not data:
@@ -120,8 +122,8 @@ class DepositController(Controller):
     @get("/report.xlsx", guards=[requires("viewer")], media_type=XLSX)
     async def reconciliation(
         self, db: DB, principal: Me, date_from: FromQuery[dt.date],
-        date_to: FromQuery[dt.date], owner: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
+        date_to: FromQuery[dt.date], owner: QueryText = None,
+        status: QueryText = None, type: QueryText = None,  # noqa: A002
         imported_file_id: QueryId = None,
     ) -> Response[bytes]:
         """The Deposit Reconciliation workbook."""

@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import FromQuery, JSONBody
+from litestar.params import JSONBody
 from sqlalchemy import select
 
 from gateway.admin.audit import audit
 from gateway.admin.payers import get_or_add_payer, get_payer
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId
+from gateway.api.params import Paging, PathId, QueryText
 from gateway.core.errors import UserError
 from gateway.db.models import Payer
 
@@ -55,7 +55,7 @@ class PayerController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def list_payers(self, db: DB, principal: Me, page: Paging,
-                          status: FromQuery[str | None] = None) -> OffsetPagination[PayerOut]:
+                          status: QueryText = None) -> OffsetPagination[PayerOut]:
         """The practice's payers by name (`status`: Active or Inactive only)."""
         q = select(Payer).where(Payer.practice_id == principal.practice_id).order_by(
             Payer.name, Payer.id)

@@ -9,7 +9,7 @@ from litestar.params import FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId, QueryId
+from gateway.api.params import Paging, PathId, QueryId, QueryText
 from gateway.posting import queue
 from gateway.posting.schemas import PostingErrorOut, ResolveIn, ResolveOut
 
@@ -22,7 +22,7 @@ class PostingErrorController(Controller):
     async def list_errors(
         self, db: DB, principal: Me, page: Paging,
         level: FromQuery[Literal["deposit", "claim", "procedure"] | None] = None,
-        type: FromQuery[str | None] = None,  # noqa: A002
+        type: QueryText = None,  # noqa: A002
         deposit_id: QueryId = None, include_resolved: FromQuery[bool] = False,
     ) -> list[PostingErrorOut]:
         """Open errors (the queue), oldest first; each lists the actions that resolve it."""

@@ -4,11 +4,11 @@ overrides (admins edit them: a rule decides money for every future deposit)."""
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromQuery, JSONBody
+from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import PathId, QueryId
+from gateway.api.params import PathId, QueryId, QueryText
 from gateway.posting import rules
 from gateway.posting.schemas import RuleIn, RuleOut
 
@@ -18,7 +18,7 @@ class PostingRuleController(Controller):
     tags = ["posting"]
 
     @get("/", guards=[requires("viewer")])
-    async def list_rules(self, db: DB, principal: Me, kind: FromQuery[str | None] = None,
+    async def list_rules(self, db: DB, principal: Me, kind: QueryText = None,
                          payer_id: QueryId = None) -> list[RuleOut]:
         """The shipped defaults and the practice's rules (filter by kind or payer)."""
         return await rules.list_rules(db, principal.practice_id, kind, payer_id)

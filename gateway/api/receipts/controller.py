@@ -18,7 +18,7 @@ from litestar.params import FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId, QueryId
+from gateway.api.params import Paging, PathId, QueryId, QueryText
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError, parse_money
 from gateway.receipts import service
@@ -92,9 +92,9 @@ class ReceiptController(Controller):
     async def search(
         self, db: DB, principal: Me, page: Paging, status: FromQuery[list[str] | None] = None,
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
-        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: QueryId = None, type: FromQuery[str | None] = None,  # noqa: A002
+        chart_number: QueryText = None, patient: QueryText = None,
+        payer: QueryText = None, amount: QueryText = None,
+        receipt_id: QueryId = None, type: QueryText = None,  # noqa: A002
     ) -> list[ReceiptOut]:
         """Search receipts; with no status the Error queue, `status=all` for every status."""
         f = _filters(status, date_from, date_to, chart_number, patient, payer, amount,
@@ -105,9 +105,9 @@ class ReceiptController(Controller):
     async def export(
         self, db: DB, principal: Me, status: FromQuery[list[str] | None] = None,
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        chart_number: FromQuery[str | None] = None, patient: FromQuery[str | None] = None,
-        payer: FromQuery[str | None] = None, amount: FromQuery[str | None] = None,
-        receipt_id: QueryId = None, type: FromQuery[str | None] = None,  # noqa: A002
+        chart_number: QueryText = None, patient: QueryText = None,
+        payer: QueryText = None, amount: QueryText = None,
+        receipt_id: QueryId = None, type: QueryText = None,  # noqa: A002
         limit: ExportLimit = 100_000,
     ) -> Response[bytes]:
         """The same search as a workbook."""
