@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
+
+# aiosqlite's DEBUG lines repeat every statement with its bound values (patient data): keep
+# that logger at INFO even when an operator turns everything else to debug.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -53,7 +53,7 @@ def test_cli_verbose_import_logs_no_patient_data(gateway, practice,  # type: ign
     wb = load_workbook(io.BytesIO(receipts_workbook(0)))
     ws = wb.active
     ws["E1"] = "Comment"
-    ws.append(["2026-11-02", MEMBER, "10.00", "Patient Payment", f"{NAME} {SURNAME} {DOB}"])
+    ws.append(["2026-11-02", MEMBER, "10.00", "General Payment", f"{NAME} {SURNAME} {DOB}"])
     path = tmp_path / "r.xlsx"
     wb.save(path)
     r = gateway("-v", "receipts", "import", "--practice", str(practice.practice_id), str(path))

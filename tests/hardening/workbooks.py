@@ -16,7 +16,7 @@ def receipts_workbook(rows: int = 1) -> bytes:
     ws = wb.active
     ws.append(["Date", "Chart Number", "Amount", "Type"])
     for n in range(rows):
-        ws.append(["2026-11-02", f"C{n}", "10.00", "Patient Payment"])
+        ws.append(["2026-11-02", f"C{n}", "10.00", "General Payment"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -74,7 +74,7 @@ def many_rows_workbook(rows: int, amount_title: bytes = b"Amount") -> bytes:
             batch.append(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>2026-11-02</t></is></c>'
                          b'<c r="B%d" t="inlineStr"><is><t>ZZ%d</t></is></c>'
                          b'<c r="C%d"><v>10</v></c>'
-                         b'<c r="D%d" t="inlineStr"><is><t>Patient Payment</t></is></c></row>'
+                         b'<c r="D%d" t="inlineStr"><is><t>General Payment</t></is></c></row>'
                          % (n, n, n, n, n, n))
             if len(batch) == 5000:
                 yield b"".join(batch)
