@@ -23,6 +23,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.exc import DBAPIError
 
 from gateway.core.errors import Failure, LimitExceeded, NotFound, UserError, raised_at
 from gateway.core.money import MoneyError
@@ -146,6 +147,25 @@ def _too_large(request: Request[Any, Any, Any], exc: OverflowError) -> Response[
     return _unexpected(request, exc)
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
+
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """PostgreSQL's class 22 (data exception: a NUL byte, a value too long or out of range)
+    is the caller's value, a 400; its text (statement and values) is never shown or logged."""
+    if _sqlstate(exc).startswith("22"):
+        log.info("refused a value the database cannot store (SQLSTATE %s, request %s)",
+                 _sqlstate(exc), request_id(request))
+        return problem(request, 400, "a value cannot be stored: too long, out of range, or "
+                       "holding a NUL character", where="body")
+    return _unexpected(request, exc)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     rid = request_id(request)
     # the type and where it was raised, never the message: it may carry values
@@ -165,6 +185,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     MoneyError: _bad_amount,
     RecursionError: _too_deep,
     OverflowError: _too_large,
+    DBAPIError: _database_error,
     Exception: _unexpected,
 }
 """For `Litestar(exception_handlers=...)`: every error becomes one problem-details shape."""

@@ -26,9 +26,18 @@ def _scan(text: str) -> list[str]:
     return [line for line in text.splitlines() if any(p in line for p in PLANTED)]
 
 
-def test_api_flow_at_debug_level_logs_no_patient_data(migrated_sqlite_template: Path,
-                                                      tmp_path: Path) -> None:
-    db_url = fresh_database(migrated_sqlite_template, tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, migrated_sqlite_template: Path,
+               tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return fresh_database(migrated_sqlite_template, tmp_path)
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_api_flow_at_debug_level_logs_no_patient_data(any_db_url: str, tmp_path: Path) -> None:
+    """Bad input too: a NUL byte and an over-long account, which PostgreSQL refuses in the
+    driver (its error text holds the statement and values) and SQLite would store."""
+    db_url = any_db_url
     (p,) = seed_practices(db_url, "Clearview Eye")
     log = tmp_path / "server.log"
     with live_server(db_url, log_to=log) as base, httpx.Client(
