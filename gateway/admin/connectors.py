@@ -1,5 +1,6 @@
 """Connectors: a practice's configured plugins. Configs are validated against the plugin's
-Struct; secret fields are split off into `ConnectorSecret` and never returned."""
+Struct; secret fields are split off into `ConnectorSecret`, encrypted there
+(`gateway.core.secrets`), and never returned."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core import records
 from gateway.core.errors import NotFound, UserError
 from gateway.core.plugins import plugin_info
+from gateway.core.secrets import seal, seal_all, unseal, unseal_all
 from gateway.db.models import Connector, ConnectorSecret
 
 
@@ -47,7 +49,7 @@ async def create_connector(
     conn = Connector(practice_id=practice_id, plugin=plugin, name=name, config=public)
     session.add(conn)
     await session.flush()
-    session.add(ConnectorSecret(connector_id=conn.id, secrets=secrets))
+    session.add(ConnectorSecret(connector_id=conn.id, secrets=seal_all(secrets)))
     await session.flush()
     return conn.id
 
@@ -77,16 +79,16 @@ async def update_connector(
     """Merge `changes` into the config; a secret given as null is removed, omitted is kept."""
     conn = await get_connector_row(session, practice_id, ref)
     secret_row = await session.get(ConnectorSecret, conn.id)
-    current = {**conn.config, **(secret_row.secrets if secret_row else {})}
+    current = {**conn.config, **(unseal_all(secret_row.secrets) if secret_row else {})}
     merged = {**current, **changes}
     merged = {k: v for k, v in merged.items() if v is not None}
     validate_config(conn.plugin, merged)
     public, secrets = _split(conn.plugin, merged)
     conn.config = public
     if secret_row is None:
-        session.add(ConnectorSecret(connector_id=conn.id, secrets=secrets))
+        session.add(ConnectorSecret(connector_id=conn.id, secrets=seal_all(secrets)))
     else:
-        secret_row.secrets = secrets
+        secret_row.secrets = seal_all(secrets)
     await session.flush()
     return conn
 
@@ -97,7 +99,8 @@ async def load_connector(
     """What a hook receives: the connector with its config Struct, secrets filled in."""
     conn = await get_connector_row(session, practice_id, ref)
     secret_row = await session.get(ConnectorSecret, conn.id)
-    config = validate_config(conn.plugin, {**conn.config, **(secret_row.secrets if secret_row else {})})
+    secrets = unseal_all(secret_row.secrets) if secret_row else {}
+    config = validate_config(conn.plugin, {**conn.config, **secrets})
     return records.Connector(
         id=conn.id, practice_id=conn.practice_id, plugin=conn.plugin, name=conn.name, config=config
     )
@@ -107,3 +110,13 @@ async def secret_names(session: AsyncSession, connector_id: int) -> list[str]:
     """Which secrets are set (names only: the values are write-only)."""
     row = await session.get(ConnectorSecret, connector_id)
     return sorted(row.secrets) if row else []
+
+
+async def reseal_all(session: AsyncSession, old: list[bytes], new: list[bytes]) -> int:
+    """Every stored secret decrypted with `old` keys and encrypted with the first of `new`
+    (plain values from before encryption are sealed too); the number of connectors."""
+    rows = (await session.scalars(select(ConnectorSecret))).all()
+    for row in rows:
+        row.secrets = {name: seal(unseal(value, old), new) for name, value in row.secrets.items()}
+    await session.flush()
+    return len(rows)

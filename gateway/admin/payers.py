@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.admin.models import AliasKind, PayerAlias
-from gateway.core.errors import NotFound, UserError
+from gateway.core.errors import UserError
 from gateway.core.names import normalize_payer_id, normalize_payer_name
 from gateway.db.models import Payer
+from gateway.db.scoped import get_scoped
 from gateway.db.upsert import insert_if_absent
 
 __all__ = ["normalize_payer_name", "find_payer", "resolve_payer", "get_or_add_payer",
@@ -123,10 +124,7 @@ async def get_or_add_payer(
 
 
 async def get_payer(session: AsyncSession, practice_id: int, payer_pk: int) -> Payer:
-    payer = await session.get(Payer, payer_pk)
-    if payer is None or payer.practice_id != practice_id:
-        raise NotFound(f"no payer {payer_pk}")
-    return payer
+    return await get_scoped(session, Payer, practice_id, payer_pk, what="payer")
 
 
 async def remember_alias(session: AsyncSession, practice_id: int, payer: Payer, kind: AliasKind,

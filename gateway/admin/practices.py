@@ -11,6 +11,7 @@ from gateway.admin.keys import new_key
 from gateway.core.errors import NotFound, UserError
 from gateway.core.practice_settings import PracticeSettings, decode_settings, encode_settings
 from gateway.db.models import ROLES, ApiKey, Location, Practice, User
+from gateway.db.scoped import get_scoped
 
 
 async def create_practice(session: AsyncSession, name: str) -> int:
@@ -66,10 +67,7 @@ async def create_location(session: AsyncSession, practice_id: int, name: str,
 
 
 async def get_location(session: AsyncSession, practice_id: int, location_id: int) -> Location:
-    loc = await session.get(Location, location_id)
-    if loc is None or loc.practice_id != practice_id:
-        raise NotFound(f"no location {location_id}")
-    return loc
+    return await get_scoped(session, Location, practice_id, location_id, what="location")
 
 
 async def create_user(session: AsyncSession, practice_id: int, email: str, role: str,

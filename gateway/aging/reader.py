@@ -47,6 +47,7 @@ from gateway.core.records import (
     AgingSource,
     RowProblem,
 )
+from gateway.core.spreadsheet import check_workbook
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MIN_HEADER_SCORE = 3
@@ -304,6 +305,7 @@ def read_aging(profile: Profile, source: AgingSource, context: AgingContext) -> 
     The header is found before this returns (a file the profile cannot read raises
     `UserError` here); the rows stream from `AgingExport.iter_rows()`.
     """
+    check_workbook(source.content, source.name)
     kind = sniff(source.content)
     today = context.export_date or dt.date.today()
     seen: list[tuple[str, list[tuple[int, list[Cell]]]]] = []

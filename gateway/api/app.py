@@ -1,23 +1,24 @@
-"""The Litestar application: auth, a session per request, errors as clear JSON."""
+"""The Litestar application: auth, a session per request, errors as RFC 9457 problems."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import gateway.api as api_pkg
 from gateway.api.auth import ApiKeyAuth, provide_principal
+from gateway.api.logs import install_access_log_filter
+from gateway.api.openapi import document_errors, document_routes, openapi_config
+from gateway.api.params import PAGE_DEPENDENCY
+from gateway.api.problems import EXCEPTION_HANDLERS, RequestIdMiddleware, problem_plugin
 from gateway.core.discovery import domain_modules
-from gateway.core.errors import Failure, NotFound, UserError
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.web.render import template_config
 from gateway.web.routes import web_routes
@@ -27,6 +28,9 @@ from gateway.web.routes import web_routes
 def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
+
+
+document_errors(health, public=True)
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -40,18 +44,10 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
             raise
 
 
-def _user_error(_: Request[Any, Any, Any], exc: UserError) -> Response[dict[str, Any]]:
-    status = 404 if isinstance(exc, NotFound) else 400
-    return Response({"status_code": status, "detail": str(exc)}, status_code=status)
-
-
-def _failure(_: Request[Any, Any, Any], exc: Failure) -> Response[dict[str, Any]]:
-    return Response({"status_code": 502, "detail": str(exc)}, status_code=502)
-
-
 def collect_routes() -> list[Any]:
     """Every `gateway.api.<domain>.controller.ROUTES`, in name order."""
-    return [r for m in domain_modules(api_pkg, "controller") for r in getattr(m, "ROUTES", [])]
+    routes = [r for m in domain_modules(api_pkg, "controller") for r in getattr(m, "ROUTES", [])]
+    return document_routes(routes)
 
 
 def create_app(
@@ -63,6 +59,7 @@ def create_app(
     """The app on the given database (or GATEWAY_DATABASE_URL / ./gateway.db); with
     `scheduler`, this process also ticks the job scheduler (`gateway serve` does)."""
     own_engine = engine is None
+    install_access_log_filter()
     eng = engine or make_engine(database_url)
 
     async def _startup(app: Litestar) -> None:
@@ -87,16 +84,14 @@ def create_app(
         dependencies={
             "db": Provide(provide_session),
             "principal": Provide(provide_principal),
+            **PAGE_DEPENDENCY,
         },
-        middleware=[DefineMiddleware(ApiKeyAuth, exclude=["^/schema", "^/health$"])],
+        middleware=[RequestIdMiddleware,
+                    DefineMiddleware(ApiKeyAuth, exclude=["^/schema", "^/health$"])],
         template_config=template_config(),
-        exception_handlers={UserError: _user_error, Failure: _failure},  # type: ignore[dict-item]
-        openapi_config=OpenAPIConfig(
-            title="Eye-care integration gateway",
-            version="0.1.0",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[problem_plugin()],
+        openapi_config=openapi_config(),
         debug=False,
     )
 

@@ -6,6 +6,7 @@ same as one that does not exist, so ids cannot be probed across practices.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -33,7 +34,9 @@ class Principal(msgspec.Struct, frozen=True):
 
 
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -57,13 +60,14 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal)
 
 
-def requires(role: str):  # type: ignore[no-untyped-def]
+def requires(role: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     """Guard: the key's role must be at least `role` (viewer < biller < admin)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if ROLE_RANK.get(principal.role, -1) < ROLE_RANK[role]:
-            raise PermissionDeniedException(f"role {principal.role!r} may not do this; needs {role}")
+            raise PermissionDeniedException(
+                f"role {principal.role!r} may not do this; needs {role}")
 
     guard.__name__ = f"requires_{role}"
     return guard

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
+import stat
 import sys
+from typing import Any
 
 import click
 
-from gateway.core.errors import Failure, UserError
+from gateway.core.errors import Failure, UserError, raised_at
 
 log = logging.getLogger("gateway.cli")
 
@@ -34,6 +37,8 @@ def root(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # SQL statements at -v, never their values (the engine hides parameters too)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if verbose else logging.WARNING)
     ctx.obj = {"database_url": database_url}
 
 
@@ -47,7 +52,40 @@ def _load_commands() -> None:
             register(root)
 
 
+class RegularFile(click.Path):
+    """A `click.Path` that refuses an existing path that is not a regular file (a device such
+    as /dev/zero, a FIFO, a socket) at once, instead of hanging or reading forever."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if path == "-" and self.allow_dash:
+            return path
+        try:
+            mode = os.stat(os.fsdecode(path)).st_mode
+        except OSError:
+            return path  # missing: the command's own check (exists=...) decides
+        if not stat.S_ISREG(mode):
+            self.fail(f"{os.fsdecode(path)!r} is not a regular file", param, ctx)
+        return path
+
+
+def _regular_files_only(command: click.Command) -> None:
+    """Every file argument of every command (not folders) becomes a `RegularFile`."""
+    for param in command.params:
+        kind = param.type
+        if isinstance(kind, click.Path) and not isinstance(kind, RegularFile) and not kind.dir_okay:
+            regular = RegularFile(exists=kind.exists, dir_okay=False, writable=kind.writable,
+                                  readable=kind.readable, resolve_path=kind.resolve_path,
+                                  allow_dash=kind.allow_dash, path_type=kind.type)
+            param.type = regular
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _regular_files_only(sub)
+
+
 _load_commands()
+_regular_files_only(root)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,8 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # last resort: still one line; the traceback goes to debug logs
-        log.debug("unexpected error", exc_info=True)
-        click.echo(f"failed: {type(exc).__name__}: {exc}", err=True)
+    except Exception as exc:  # last resort: one line naming the type, never the values
+        log.debug("unexpected %s at %s", type(exc).__name__, raised_at(exc))
+        click.echo(f"failed: {type(exc).__name__} (run with -v for where)", err=True)
         sys.exit(1)
     sys.exit(0)

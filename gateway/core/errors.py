@@ -22,7 +22,26 @@ class NotFound(UserError):
     """An object that does not exist, or belongs to another practice (same answer for both)."""
 
 
+class LimitExceeded(UserError):
+    """Input over one of our limits; `limit` names it. A limit on bytes (`size=True`) is a
+    413 in the API, a limit on rows, columns or cells a 422; exit 2 in the CLI either way."""
+
+    def __init__(self, message: str, *, where: str | None = None, limit: str,
+                 size: bool = False) -> None:
+        self.limit = limit
+        self.size = size
+        super().__init__(message, where=where)
+
+
 class Failure(Exception):
     """Something outside the user's input failed: a remote server, a broken plugin."""
 
     exit_code = 1
+
+
+def raised_at(exc: BaseException) -> str:
+    """`file:line` where `exc` was raised: enough to find a bug, with none of its values."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"

@@ -37,7 +37,10 @@ def cents(value: Decimal | int | str) -> Decimal:
     """Quantize to cents, rounding half up (the way statements and EOBs round)."""
     if isinstance(value, float):  # pragma: no cover - defensive: floats are a bug
         raise TypeError("money must not be float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = Decimal(value)
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(f"not a finite amount below {MAX_AMOUNT:,.0f}: {str(value)[:40]!r}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def checked(value: Decimal, raw: object, where: str | None = None) -> Decimal:

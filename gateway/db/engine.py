@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import DateTime, event
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
+
+# aiosqlite's DEBUG lines repeat every statement with its bound values (patient data): keep
+# that logger at INFO even when an operator turns everything else to debug.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -45,14 +52,36 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return name == "sqlite"
 
 
+class _UTCDateTime(SQLITE_DATETIME):
+    """SQLite keeps no offset: a `DateTime(timezone=True)` value (always written in UTC) comes
+    back naive. Read it back as UTC, as PostgreSQL answers, so both databases hand out the
+    same aware datetimes (and the API's RFC 3339 timestamps carry their offset)."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], Any] | None:
+        parse = super().result_processor(dialect, coltype)
+        if not self.timezone:
+            return parse
+
+        def process(value: Any) -> Any:
+            value = parse(value) if parse is not None else value
+            if isinstance(value, dt.datetime) and value.tzinfo is None:
+                return value.replace(tzinfo=dt.UTC)
+            return value
+
+        return process
+
+
 def make_engine(url: str | None = None, **kwargs: object) -> AsyncEngine:
     """An async engine; on SQLite with foreign keys on, WAL, and a busy timeout so several
     processes on one file wait for each other instead of failing."""
     url = database_url(url)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    kwargs.setdefault("hide_parameters", True)  # SQL echo and errors never carry values
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        dialect = engine.sync_engine.dialect
+        dialect.colspecs = {**dialect.colspecs, DateTime: _UTCDateTime}
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

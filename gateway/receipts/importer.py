@@ -18,6 +18,7 @@ Date and Amount are required.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from gateway.admin.audit import audit
 from gateway.admin.practices import get_practice
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError
+from gateway.core.spreadsheet import check_workbook
 from gateway.db.models import Patient
 from gateway.db.upsert import insert_if_absent
 from gateway.receipts.amounts import exact_cents, range_problem
@@ -91,6 +93,7 @@ def read_rows(data: bytes, filename: str) -> tuple[dict[str, int], list[tuple[in
     is not a readable workbook or lacks a required column."""
     from python_calamine import CalamineWorkbook
 
+    check_workbook(data, filename)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not wb.sheet_names:
@@ -202,7 +205,7 @@ async def import_receipts(
 ) -> ImportResult:
     """Import a receipts workbook (see the module docstring for what happens to what)."""
     await get_practice(session, practice_id)
-    columns, body = read_rows(data, filename)
+    columns, body = await asyncio.to_thread(read_rows, data, filename)  # off the event loop
     sheet = _Sheet(columns, await type_table(session, practice_id))
     result = ImportResult(rows=len(body))
     parsed: list[tuple[int, dict[str, Any]]] = []

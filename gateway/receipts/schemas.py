@@ -85,20 +85,24 @@ class ReceiptDetail(ReceiptOut, kw_only=True):
     messages: list[MessageOut] = []
 
 
+# a search filter as typed by a person: bounded, no control characters
+FilterText = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
 class ReceiptSearch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Search filters. With no `status` the Error queue is shown; `["all"]` shows every status."""
 
-    status: list[str] | None = None
+    status: Annotated[list[FilterText], msgspec.Meta(max_length=20)] | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    chart_number: str | None = None
-    patient: str | None = None  # part of the patient's first or last name
-    payer: str | None = None  # part of who paid
+    chart_number: FilterText | None = None
+    patient: FilterText | None = None  # part of the patient's first or last name
+    payer: FilterText | None = None  # part of who paid
     amount: Decimal | None = None
-    receipt_id: int | None = None
-    type: str | None = None
+    receipt_id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None
+    type: FilterText | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 100
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 0
 
 
 class ReconcileIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -61,10 +61,12 @@ async def test_other_practice_objects_are_404(client, practice, other_practice):
     assert r.status_code == 404
     for listing in ("/api/payers", "/api/connectors", "/api/claims", "/api/locations"):
         r = await client.get(listing, headers=other_practice.headers("admin"))
-        got = {row["id"] for row in r.json()}
+        body = r.json()
+        got = {row["id"] for row in (body["items"] if isinstance(body, dict) else body)}
         assert not got & set(ids.values()) or listing == "/api/locations", listing
     r = await client.get("/api/locations", headers=other_practice.headers("admin"))
-    assert [row["id"] for row in r.json()] == [other_practice.location_id]
+    assert [row["id"] for row in r.json()["items"]] == [other_practice.location_id]
+    assert r.json()["total"] == 1
 
 
 @pytest.mark.parametrize("url", ["/api/payers", "/api/claims", "/api/connectors",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, MultipartBody
+from litestar.params import MultipartBody, QueryParameter
 
 from gateway.aging import service
 from gateway.aging.models import AgingSnapshot
@@ -17,10 +18,12 @@ from gateway.aging.removal import RemovalResult, remove_snapshot
 from gateway.aging.schemas import ImportResult
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import PathId
 from gateway.core.errors import NotFound, UserError
 from gateway.core.records import AgingSource
 
 MAX_UPLOAD = 50 * 1024 * 1024
+SnapshotLimit = Annotated[int, QueryParameter(ge=1, le=500, description="Snapshots, 1..500.")]
 
 
 @dataclass
@@ -56,7 +59,7 @@ class AgingController(Controller):
 
     @post("/", guards=[requires("biller")], request_max_body_size=MAX_UPLOAD + 1024 * 1024)
     async def upload(
-        self, location_id: FromPath[int], data: MultipartBody[AgingUpload], db: DB, principal: Me
+        self, location_id: PathId, data: MultipartBody[AgingUpload], db: DB, principal: Me
     ) -> Response[ImportResult]:
         """Import an aging export as the location's new snapshot, all or nothing. 201 when
         imported; 200 with `duplicate: true` when the same file was imported before."""
@@ -81,11 +84,11 @@ class AgingController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def snapshots(
-        self, location_id: FromPath[int], db: DB, principal: Me, limit: FromQuery[int] = 50
+        self, location_id: PathId, db: DB, principal: Me, limit: SnapshotLimit = 50
     ) -> list[SnapshotOut]:
         """The location's imported snapshots, newest first."""
         rows = await service.list_snapshots(db, principal.practice_id, location_id,
-                                            limit=min(max(limit, 1), 500))
+                                            limit=limit)
         return [
             SnapshotOut(
                 id=s.id, location_id=s.location_id, imported_file_id=s.imported_file_id,
@@ -99,7 +102,7 @@ class AgingController(Controller):
         ]
 
     @delete("/{snapshot_id:int}", guards=[requires("biller")], status_code=200)
-    async def remove(self, location_id: FromPath[int], snapshot_id: FromPath[int], db: DB,
+    async def remove(self, location_id: PathId, snapshot_id: PathId, db: DB,
                      principal: Me) -> RemovalResult:
         """Remove the location's latest snapshot and undo its effects (compensating ledger
         rows; claims it created that nothing else touched are marked, never deleted)."""

@@ -4,10 +4,11 @@ changes workflow fields (PATCH) and releases a corrected rejected claim for the 
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId, QueryText
 from gateway.ledger import billing, service
 from gateway.ledger.schemas import ClaimIn, ClaimOut, ClaimUpdate, ReleaseIn
 
@@ -25,23 +26,22 @@ class ClaimController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def list_claims(
-        self, db: DB, principal: Me, status: FromQuery[str | None] = None,
-        patient_account: FromQuery[str | None] = None,
-        billing_state: FromQuery[str | None] = None, limit: FromQuery[int] = 100,
-        offset: FromQuery[int] = 0,
+        self, db: DB, principal: Me, page: Paging, status: QueryText = None,
+        patient_account: QueryText = None, billing_state: QueryText = None,
     ) -> list[ClaimOut]:
+        """The practice's claims, filtered by status or patient account, a page at a time."""
         return await service.list_claims(
             db, principal.practice_id, status=status, patient_account=patient_account,
-            billing_state=billing_state, limit=min(limit, 1000), offset=offset,
+            billing_state=billing_state, limit=page.limit, offset=page.offset,
         )
 
     @get("/{claim_id:int}", guards=[requires("viewer")])
-    async def show(self, claim_id: FromPath[int], db: DB, principal: Me) -> ClaimOut:
+    async def show(self, claim_id: PathId, db: DB, principal: Me) -> ClaimOut:
         """A claim with its lines and balances derived from the ledger."""
         return await service.show_claim(db, principal.practice_id, claim_id)
 
     @patch("/{claim_id:int}", guards=[requires("biller")])
-    async def update(self, claim_id: FromPath[int], data: JSONBody[ClaimUpdate], db: DB,
+    async def update(self, claim_id: PathId, data: JSONBody[ClaimUpdate], db: DB,
                      principal: Me) -> ClaimOut:
         """Change status, level, sub-status or invoice date (audited)."""
         await billing.update_claim(db, principal.practice_id, claim_id, data,
@@ -49,7 +49,7 @@ class ClaimController(Controller):
         return await service.show_claim(db, principal.practice_id, claim_id)
 
     @post("/{claim_id:int}/release", guards=[requires("biller")], status_code=200)
-    async def release(self, claim_id: FromPath[int], db: DB, principal: Me,
+    async def release(self, claim_id: PathId, db: DB, principal: Me,
                       data: JSONBody[ReleaseIn | None] = None) -> ClaimOut:
         """A corrected rejected claim becomes unbilled, for the next batch (audited)."""
         await billing.release_claim(db, principal.practice_id, claim_id, actor=principal.actor,

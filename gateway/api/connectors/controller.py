@@ -7,13 +7,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.pagination import OffsetPagination
+from litestar.params import JSONBody
 from sqlalchemy import select
 
 from gateway.admin import connectors as svc
 from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId
 from gateway.db.models import Connector
 
 
@@ -47,15 +49,16 @@ class ConnectorController(Controller):
     tags = ["connectors"]
 
     @get("/", guards=[requires("viewer")])
-    async def list_connectors(self, db: DB, principal: Me) -> list[ConnectorOut]:
-        rows = await db.scalars(
-            select(Connector).where(Connector.practice_id == principal.practice_id)
-            .order_by(Connector.id)
-        )
-        return [await _out(db, c) for c in rows]
+    async def list_connectors(self, db: DB, principal: Me,
+                              page: Paging) -> OffsetPagination[ConnectorOut]:
+        """The practice's connectors (secrets named, never shown)."""
+        rows, total = await page.run(db, select(Connector).where(
+            Connector.practice_id == principal.practice_id).order_by(Connector.id))
+        return page.of([await _out(db, c) for c in rows], total)
 
     @post("/", guards=[requires("admin")])
     async def create(self, data: JSONBody[ConnectorIn], db: DB, principal: Me) -> ConnectorOut:
+        """Add a connector; its config is checked against the plugin's config."""
         conn_id = await svc.create_connector(db, principal.practice_id, data.plugin, data.name,
                                              data.config)
         await audit(db, practice_id=principal.practice_id, actor=principal.actor,
@@ -64,11 +67,12 @@ class ConnectorController(Controller):
         return await _out(db, await svc.get_connector_row(db, principal.practice_id, conn_id))
 
     @get("/{connector_id:int}", guards=[requires("viewer")])
-    async def show(self, connector_id: FromPath[int], db: DB, principal: Me) -> ConnectorOut:
+    async def show(self, connector_id: PathId, db: DB, principal: Me) -> ConnectorOut:
+        """One connector (secrets named, never shown)."""
         return await _out(db, await svc.get_connector_row(db, principal.practice_id, connector_id))
 
     @patch("/{connector_id:int}", guards=[requires("admin")])
-    async def update(self, connector_id: FromPath[int], data: JSONBody[ConnectorUpdate], db: DB,
+    async def update(self, connector_id: PathId, data: JSONBody[ConnectorUpdate], db: DB,
                      principal: Me) -> ConnectorOut:
         """Change config keys (a secret set to null is removed; an omitted one is kept)."""
         conn = await svc.update_connector(db, principal.practice_id, connector_id, data.config)

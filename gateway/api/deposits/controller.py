@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Offset, Paging, PathId, QueryId, QueryText, parse_amount
 from gateway.core.errors import UserError
-from gateway.core.money import parse_money
 from gateway.posting import engine, report, reset, search
 from gateway.posting.deposit_filter import DepositFilter
 from gateway.posting.deposit_status import set_deposit_status
@@ -31,8 +30,9 @@ class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: Literal["New", "Ignore"]
 
 
-def _amount(text: str | None) -> Decimal | None:
-    return parse_money(text, where="amount") if text is not None else None
+FileName = Annotated[str, QueryParameter(min_length=1, max_length=200,
+                                         pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
+ClaimLimit = Annotated[int, QueryParameter(ge=1, le=5000, description="Claims per page.")]
 
 
 class DepositController(Controller):
@@ -41,34 +41,35 @@ class DepositController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def search_deposits(
-        self, db: DB, principal: Me, id: FromQuery[int | None] = None,  # noqa: A002
+        self, db: DB, principal: Me, page: Paging, id: QueryId = None,  # noqa: A002
         date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        check_trace_id: FromQuery[str | None] = None, payer: FromQuery[str | None] = None,
-        amount: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
-        posted_status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        era_id: FromQuery[str | None] = None, file_name: FromQuery[str | None] = None,
+        check_trace_id: QueryText = None, payer: QueryText = None,
+        amount: QueryText = None, status: QueryText = None,
+        posted_status: QueryText = None, type: QueryText = None,  # noqa: A002
+        era_id: QueryText = None, file_name: QueryText = None,
         errors: FromQuery[Literal["any", "deposit", "claim", "procedure", "none"] | None] = None,
-        limit: FromQuery[int] = 100, offset: FromQuery[int] = 0,
     ) -> list[DepositOut]:
         """Deposit search; `errors` = any / deposit / claim / procedure / none."""
         filters = DepositFilter(
             id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id,
-            payer=payer, amount=_amount(amount), status=status, posted_status=posted_status,
-            type=type, era_id=era_id, file_name=file_name, errors=errors)
+            payer=payer, amount=parse_amount(amount), status=status,
+            posted_status=posted_status, type=type, era_id=era_id, file_name=file_name,
+            errors=errors)
         return await search.search_deposits(db, principal.practice_id, filters,
-                                            limit=min(limit, 1000), offset=offset)
+                                            limit=page.limit, offset=page.offset)
 
     @get("/{deposit_id:int}", guards=[requires("viewer")])
-    async def show(self, deposit_id: FromPath[int], db: DB, principal: Me,
-                   claim_limit: FromQuery[int] = 1000,
-                   claim_offset: FromQuery[int] = 0) -> DepositDetail:
+    async def show(self, deposit_id: PathId, db: DB, principal: Me,
+                   claim_limit: ClaimLimit = 1000,
+                   claim_offset: Offset = 0) -> DepositDetail:
+        """A deposit with its claims (a page of them) and their procedures."""
         return await search.show_deposit(db, principal.practice_id, deposit_id,
-                                         claim_limit=min(claim_limit, 5000),
+                                         claim_limit=claim_limit,
                                          claim_offset=claim_offset)
 
     @post("/era", guards=[requires("biller")])
     async def import_era(self, request: Request, db: DB, principal: Me,
-                         name: FromQuery[str] = "upload.835") -> EraImportResult:
+                         name: FileName = "upload.835") -> EraImportResult:
         """Upload an 835 as the request body (any content type)."""
         data = await request.body()
         if not data:
@@ -84,7 +85,7 @@ class DepositController(Controller):
         return await search.show_deposit(db, principal.practice_id, dep_id)
 
     @post("/{deposit_id:int}/post", guards=[requires("biller")], status_code=200)
-    async def post_deposit(self, deposit_id: FromPath[int], db: DB,
+    async def post_deposit(self, deposit_id: PathId, db: DB,
                            principal: Me) -> engine.PostResult:
         """Send to posting: every claim that can post posts; the rest go to the queue."""
         result = await engine.post_deposit(db, principal.practice_id, deposit_id,
@@ -96,13 +97,14 @@ class DepositController(Controller):
         return result
 
     @post("/{deposit_id:int}/reset", guards=[requires("biller")], status_code=200)
-    async def reset_deposit(self, deposit_id: FromPath[int], db: DB,
+    async def reset_deposit(self, deposit_id: PathId, db: DB,
                             principal: Me) -> reset.ResetResult:
+        """Undo a posted deposit's ledger rows (compensating rows) and take it back to New."""
         return await reset.reset_deposit(db, principal.practice_id, deposit_id,
                                          actor=principal.actor, user_id=principal.user_id)
 
     @post("/{deposit_id:int}/status", guards=[requires("biller")], status_code=200)
-    async def set_status(self, deposit_id: FromPath[int], data: JSONBody[StatusIn], db: DB,
+    async def set_status(self, deposit_id: PathId, data: JSONBody[StatusIn], db: DB,
                          principal: Me) -> DepositOut:
         """Ignore a deposit, or take it back to New (while nothing of it is posted)."""
         dep = await set_deposit_status(db, principal.practice_id, deposit_id, data.status,
@@ -110,7 +112,7 @@ class DepositController(Controller):
         return (await search.deposits_out(db, [dep]))[0]
 
     @delete("/{deposit_id:int}", guards=[requires("biller")])
-    async def remove(self, deposit_id: FromPath[int], db: DB, principal: Me) -> None:
+    async def remove(self, deposit_id: PathId, db: DB, principal: Me) -> None:
         """Remove a deposit that never posted."""
         await reset.remove_deposit(db, principal.practice_id, deposit_id,
                                    actor=principal.actor, user_id=principal.user_id)
@@ -118,9 +120,9 @@ class DepositController(Controller):
     @get("/report.xlsx", guards=[requires("viewer")], media_type=XLSX)
     async def reconciliation(
         self, db: DB, principal: Me, date_from: FromQuery[dt.date],
-        date_to: FromQuery[dt.date], owner: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None, type: FromQuery[str | None] = None,  # noqa: A002
-        imported_file_id: FromQuery[int | None] = None,
+        date_to: FromQuery[dt.date], owner: QueryText = None,
+        status: QueryText = None, type: QueryText = None,  # noqa: A002
+        imported_file_id: QueryId = None,
     ) -> Response[bytes]:
         """The Deposit Reconciliation workbook."""
         with tempfile.TemporaryDirectory() as tmp:

@@ -6,14 +6,16 @@ import datetime as dt
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.pagination import OffsetPagination
+from litestar.params import FromQuery
 from sqlalchemy import select
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.core.errors import NotFound
+from gateway.api.params import Paging, PathId
 from gateway.db.base import utcnow
 from gateway.db.models import Notification
+from gateway.db.scoped import get_scoped
 
 
 class NotificationOut(msgspec.Struct, kw_only=True):
@@ -32,22 +34,25 @@ class NotificationController(Controller):
     guards = [requires("viewer")]
 
     @get("/")
-    async def list_notifications(self, db: DB, principal: Me,
-                                 unread: FromQuery[bool] = False) -> list[NotificationOut]:
+    async def list_notifications(self, db: DB, principal: Me, page: Paging,
+                                 unread: FromQuery[bool] = False
+                                 ) -> OffsetPagination[NotificationOut]:
+        """The caller's notifications, newest first (`unread=true`: only unread ones)."""
         q = select(Notification).where(
             Notification.practice_id == principal.practice_id,
             Notification.user_id == principal.user_id,
         ).order_by(Notification.id.desc())
         if unread:
             q = q.where(Notification.read_at.is_(None))
-        return [_out(n) for n in await db.scalars(q.limit(500))]
+        rows, total = await page.run(db, q)
+        return page.of([_out(n) for n in rows], total)
 
     @post("/{notification_id:int}/read")
-    async def mark_read(self, notification_id: FromPath[int], db: DB,
+    async def mark_read(self, notification_id: PathId, db: DB,
                         principal: Me) -> NotificationOut:
-        n = await db.get(Notification, notification_id)
-        if n is None or n.user_id != principal.user_id or n.practice_id != principal.practice_id:
-            raise NotFound(f"no notification {notification_id}")
+        """Mark one of the caller's notifications read (again: no change)."""
+        n = await get_scoped(db, Notification, principal.practice_id, notification_id,
+                             what="notification", user_id=principal.user_id)
         n.read_at = n.read_at or utcnow()
         return _out(n)
 

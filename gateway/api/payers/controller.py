@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.pagination import OffsetPagination
+from litestar.params import JSONBody
 from sqlalchemy import select
 
 from gateway.admin.audit import audit
@@ -16,6 +17,7 @@ from gateway.admin.payer_merge import merge_payers
 from gateway.admin.payers import get_or_add_payer, get_payer, link_alias, list_aliases
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId, QueryText
 from gateway.core.errors import UserError
 from gateway.db.models import Payer
 
@@ -78,15 +80,19 @@ class PayerController(Controller):
     tags = ["payers"]
 
     @get("/", guards=[requires("viewer")])
-    async def list_payers(self, db: DB, principal: Me,
-                          status: FromQuery[str | None] = None) -> list[PayerOut]:
-        q = select(Payer).where(Payer.practice_id == principal.practice_id).order_by(Payer.name)
+    async def list_payers(self, db: DB, principal: Me, page: Paging,
+                          status: QueryText = None) -> OffsetPagination[PayerOut]:
+        """The practice's payers by name (`status`: Active or Inactive only)."""
+        q = select(Payer).where(Payer.practice_id == principal.practice_id).order_by(
+            Payer.name, Payer.id)
         if status:
             q = q.where(Payer.status == status)
-        return [_out(p) for p in await db.scalars(q)]
+        rows, total = await page.run(db, q)
+        return page.of([_out(p) for p in rows], total)
 
     @post("/", guards=[requires("biller")])
     async def create(self, data: JSONBody[PayerIn], db: DB, principal: Me) -> PayerOut:
+        """Add a payer; a name that matches an existing payer is refused."""
         payer, created = await get_or_add_payer(db, principal.practice_id, data.name, data.payer_id)
         if not created:
             raise UserError(f"payer {data.name!r} already exists (id {payer.id})", where="name")
@@ -98,12 +104,14 @@ class PayerController(Controller):
         return _out(payer)
 
     @get("/{payer_pk:int}", guards=[requires("viewer")])
-    async def show(self, payer_pk: FromPath[int], db: DB, principal: Me) -> PayerOut:
+    async def show(self, payer_pk: PathId, db: DB, principal: Me) -> PayerOut:
+        """One payer of the practice."""
         return _out(await get_payer(db, principal.practice_id, payer_pk))
 
     @patch("/{payer_pk:int}", guards=[requires("biller")])
-    async def update(self, payer_pk: FromPath[int], data: JSONBody[PayerUpdate], db: DB,
+    async def update(self, payer_pk: PathId, data: JSONBody[PayerUpdate], db: DB,
                      principal: Me) -> PayerOut:
+        """Change a payer's id, financial class, status or electronic-claims flag."""
         payer = await get_payer(db, principal.practice_id, payer_pk)
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         for key, value in changes.items():
@@ -114,12 +122,13 @@ class PayerController(Controller):
         return _out(payer)
 
     @get("/{payer_pk:int}/aliases", guards=[requires("viewer")])
-    async def aliases(self, payer_pk: FromPath[int], db: DB, principal: Me) -> list[AliasOut]:
+    async def aliases(self, payer_pk: PathId, db: DB, principal: Me) -> list[AliasOut]:
+        """The ERA names, ERA payer ids and aging names remembered for this payer."""
         await get_payer(db, principal.practice_id, payer_pk)
         return [_alias_out(a) for a in await list_aliases(db, principal.practice_id, payer_pk)]
 
     @post("/{payer_pk:int}/aliases", guards=[requires("biller")], status_code=200)
-    async def link(self, payer_pk: FromPath[int], data: JSONBody[AliasIn], db: DB,
+    async def link(self, payer_pk: PathId, data: JSONBody[AliasIn], db: DB,
                    principal: Me) -> list[AliasOut]:
         """Remember that this ERA payer / aging name is this payer (audited)."""
         linked = await link_alias(db, principal.practice_id, payer_pk, actor=principal.actor,
@@ -128,7 +137,7 @@ class PayerController(Controller):
         return [_alias_out(a) for a in linked]
 
     @post("/{payer_pk:int}/merge", guards=[requires("admin")], status_code=200)
-    async def merge(self, payer_pk: FromPath[int], data: JSONBody[MergeIn], db: DB,
+    async def merge(self, payer_pk: PathId, data: JSONBody[MergeIn], db: DB,
                     principal: Me) -> dict[str, object]:
         """Fold payer `duplicate_id` into this one: its claims, deposits, rules, coverages and
         aliases follow; its name and payer id become aliases (audited)."""

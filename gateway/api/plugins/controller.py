@@ -16,6 +16,7 @@ class PluginController(Controller):
 
     @get("/", sync_to_thread=False)
     def list_plugins(self) -> list[PluginSummary]:
+        """Every loaded plugin: name, vendor, version, capabilities, built-in or not."""
         return plugin_summaries()
 
 

@@ -5,10 +5,11 @@ write."""
 from __future__ import annotations
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId, QueryId, QueryText
 from gateway.ledger import service as claims
 from gateway.ledger.schemas import ClaimOut
 from gateway.practice import records_service as svc
@@ -22,8 +23,6 @@ from gateway.practice.schemas import (
     PmsClaimIn,
 )
 
-MAX_PAGE = 1000
-
 
 class PatientController(Controller):
     path = "/api/patients"
@@ -35,16 +34,17 @@ class PatientController(Controller):
         return await svc.save_patient(db, principal.practice_id, data)
 
     @put("/{patient_id:int}", guards=[requires("biller")])
-    async def update(self, patient_id: FromPath[int], data: JSONBody[PatientIn], db: DB,
+    async def update(self, patient_id: PathId, data: JSONBody[PatientIn], db: DB,
                      principal: Me) -> PatientOut:
+        """Update the patient with this id (404 when another practice's)."""
         return await svc.save_patient(db, principal.practice_id, data, patient_id)
 
     @get("/", guards=[requires("viewer")])
-    async def list_patients(self, db: DB, principal: Me, account: FromQuery[str | None] = None,
-                            limit: FromQuery[int] = 100,
-                            offset: FromQuery[int] = 0) -> list[PatientOut]:
+    async def list_patients(self, db: DB, principal: Me, page: Paging,
+                            account: QueryText = None) -> list[PatientOut]:
+        """Patients of the practice, by account when given; paginated."""
         return await svc.list_patients(db, principal.practice_id, account=account,
-                                       limit=min(limit, MAX_PAGE), offset=offset)
+                                       limit=page.limit, offset=page.offset)
 
 
 class CoverageController(Controller):
@@ -57,17 +57,17 @@ class CoverageController(Controller):
         return await svc.save_coverage(db, principal.practice_id, data)
 
     @put("/{coverage_id:int}", guards=[requires("biller")])
-    async def update(self, coverage_id: FromPath[int], data: JSONBody[CoverageIn], db: DB,
+    async def update(self, coverage_id: PathId, data: JSONBody[CoverageIn], db: DB,
                      principal: Me) -> CoverageOut:
+        """Update the coverage with this id (404 when another practice's)."""
         return await svc.save_coverage(db, principal.practice_id, data, coverage_id)
 
     @get("/", guards=[requires("viewer")])
     async def list_coverages(self, db: DB, principal: Me,
-                             patient_id: FromQuery[int | None] = None,
-                             limit: FromQuery[int] = 100,
-                             offset: FromQuery[int] = 0) -> list[CoverageOut]:
+                             page: Paging, patient_id: QueryId = None) -> list[CoverageOut]:
+        """Coverages of the practice (of one patient when given); paginated."""
         return await svc.list_coverages(db, principal.practice_id, patient_id=patient_id,
-                                        limit=min(limit, MAX_PAGE), offset=offset)
+                                        limit=page.limit, offset=page.offset)
 
 
 class AppointmentController(Controller):
@@ -81,17 +81,17 @@ class AppointmentController(Controller):
         return await svc.save_appointment(db, principal.practice_id, data)
 
     @put("/{appointment_id:int}", guards=[requires("biller")])
-    async def update(self, appointment_id: FromPath[int], data: JSONBody[AppointmentIn],
+    async def update(self, appointment_id: PathId, data: JSONBody[AppointmentIn],
                      db: DB, principal: Me) -> AppointmentOut:
+        """Update the appointment with this id (404 when another practice's)."""
         return await svc.save_appointment(db, principal.practice_id, data, appointment_id)
 
     @get("/", guards=[requires("viewer")])
     async def list_appointments(self, db: DB, principal: Me,
-                                patient_id: FromQuery[int | None] = None,
-                                limit: FromQuery[int] = 100,
-                                offset: FromQuery[int] = 0) -> list[AppointmentOut]:
+                                page: Paging, patient_id: QueryId = None) -> list[AppointmentOut]:
+        """Appointments of the practice (of one patient when given); paginated."""
         return await svc.list_appointments(db, principal.practice_id, patient_id=patient_id,
-                                           limit=min(limit, MAX_PAGE), offset=offset)
+                                           limit=page.limit, offset=page.offset)
 
 
 class PmsClaimController(Controller):

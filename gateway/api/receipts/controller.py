@@ -8,17 +8,18 @@ practice and another practice's receipt answers 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict, UploadFile
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Schema
 from litestar.openapi.spec import Parameter as OpenAPIParameter
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import JSONBody, MultipartBody, QueryParameter
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.params import Paging, PathId
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError
 from gateway.receipts import service
@@ -42,6 +43,7 @@ from gateway.receipts.schemas import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 20 * 1024 * 1024
+ExportLimit = Annotated[int, QueryParameter(ge=1, le=100_000, description="Rows, 1..100000.")]
 
 
 class ReverseOut(msgspec.Struct, kw_only=True):
@@ -123,23 +125,23 @@ class ReceiptController(Controller):
 
     @get("/", guards=[requires("viewer")], operation_class=_SearchOperation)
     async def search(self, request: Request[Any, Any, Any], db: DB, principal: Me,
-                     limit: FromQuery[int] = 100, offset: FromQuery[int] = 0) -> list[ReceiptOut]:
+                     page: Paging) -> list[ReceiptOut]:
         """Search receipts; with no status the Error queue, `status=all` for every status."""
-        f = _filters(request.query_params, limit=min(limit, 1000), offset=offset)
+        f = _filters(request.query_params, limit=page.limit, offset=page.offset)
         return await service.search(db, principal.practice_id, f)
 
     @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX,
          operation_class=_SearchOperation)
     async def export(self, request: Request[Any, Any, Any], db: DB, principal: Me,
-                     limit: FromQuery[int] = 100_000) -> Response[bytes]:
+                     limit: ExportLimit = 100_000) -> Response[bytes]:
         """The same search as a workbook."""
-        f = _filters(request.query_params, limit=min(limit, 100_000), offset=0)
+        f = _filters(request.query_params, limit=limit, offset=0)
         data = await service.export_xlsx(db, principal.practice_id, f)
         return Response(data, media_type=XLSX, headers={
             "Content-Disposition": 'attachment; filename="receipts.xlsx"'})
 
     @get("/{receipt_id:int}", guards=[requires("viewer")])
-    async def show(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReceiptDetail:
+    async def show(self, receipt_id: PathId, db: DB, principal: Me) -> ReceiptDetail:
         """A receipt with its applications and what the engine did and why."""
         return await service.show(db, principal.practice_id, receipt_id)
 
@@ -162,11 +164,12 @@ class ReceiptController(Controller):
 
     @post("/ignore", guards=[requires("biller")], status_code=200)
     async def ignore(self, data: JSONBody[IdsIn], db: DB, principal: Me) -> ChangedOut:
+        """Set the given receipts to Ignore."""
         return ChangedOut(changed=await service.ignore(db, principal.practice_id, data.ids,
                                                        actor=principal.actor))
 
     @post("/{receipt_id:int}/hold", guards=[requires("biller")], status_code=200)
-    async def hold(self, receipt_id: FromPath[int], data: JSONBody[HoldIn], db: DB,
+    async def hold(self, receipt_id: PathId, data: JSONBody[HoldIn], db: DB,
                    principal: Me) -> ReceiptDetail:
         """Hold until a date, or until the patient's next appointment."""
         await service.hold(db, principal.practice_id, receipt_id, actor=principal.actor,
@@ -174,7 +177,7 @@ class ReceiptController(Controller):
         return await service.show(db, principal.practice_id, receipt_id)
 
     @post("/{receipt_id:int}/apply", guards=[requires("biller")], status_code=200)
-    async def apply(self, receipt_id: FromPath[int], data: JSONBody[ApplyIn], db: DB,
+    async def apply(self, receipt_id: PathId, data: JSONBody[ApplyIn], db: DB,
                     principal: Me) -> ReceiptDetail:
         """Apply parts of the receipt to chosen claim lines."""
         await service.apply_by_hand(db, principal.practice_id, receipt_id, data.applications,
@@ -182,7 +185,7 @@ class ReceiptController(Controller):
         return await service.show(db, principal.practice_id, receipt_id)
 
     @post("/{receipt_id:int}/reverse", guards=[requires("biller")], status_code=200)
-    async def reverse(self, receipt_id: FromPath[int], db: DB, principal: Me) -> ReverseOut:
+    async def reverse(self, receipt_id: PathId, db: DB, principal: Me) -> ReverseOut:
         """Undo the receipt's applications and add the equal negative receipt."""
         neg = await service.reverse(db, principal.practice_id, receipt_id,
                                     actor=principal.actor)

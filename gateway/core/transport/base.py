@@ -17,7 +17,7 @@ import logging
 import os
 import posixpath
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,6 +96,56 @@ def wanted(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(name.lower(), pattern.lower())
 
 
+MAX_NAME_BYTES = 255
+
+
+def plain_name(name: str) -> bool:
+    """A remote name we act on: one path component (no `/`, `\\`, `.` or `..`), no control
+    characters, at most 255 bytes. Anything else could point outside the folder."""
+    return (bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
+            and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+            and len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES)
+
+
+def safe_entries(entries: Iterable[Entry], where: str) -> list[Entry]:
+    """`entries` without those whose name is not `plain_name` (each skipped with a warning)."""
+    kept = []
+    for entry in entries:
+        if plain_name(entry.name):
+            kept.append(entry)
+        else:
+            log.warning("skipped a file on %s with an unsafe name: %r", where, entry.name[:80])
+    return kept
+
+
+def inside(path: str, folder: str) -> bool:
+    """`path` is directly in `folder` (after-download actions touch nothing else)."""
+    return posixpath.dirname(posixpath.normpath(path)) == posixpath.normpath(folder)
+
+
+def may_finish(file: RemoteFile, folders: Iterable[str] | None) -> bool:
+    """Whether an after-download action may touch `file`: a plain name, a path without `..`
+    whose last part is that name and (when `folders` are known) directly in one of them."""
+    path = file.remote_path or ""
+    if not plain_name(file.name) or ".." in path.split("/"):
+        return False
+    if posixpath.basename(path) != file.name:
+        return False
+    return folders is None or any(inside(path, folder) for folder in folders)
+
+
+def read_folders(cfg: object) -> list[str]:
+    """The folders a connector reads (labels from `folder_patterns`, values on the config)."""
+    labels: dict[str, str] = getattr(cfg, "folder_patterns", dict)()
+    return [str(getattr(cfg, label)) for label in labels if getattr(cfg, label, None)]
+
+
+def check_size(entry: Entry, max_bytes: int) -> None:
+    """Refuses (skips) a file listed larger than the configured maximum, before download."""
+    if entry.size > max_bytes:
+        raise FileSkipped(f"listed {entry.size} bytes, over max_file_bytes ({max_bytes})")
+
+
 def check_name(name: str) -> None:
     """A batch name we are willing to upload: one plain path component."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
@@ -116,9 +166,12 @@ def spool(
         size = 0
         with os.fdopen(fd, "wb") as out:
             while True:
-                chunk = source.read(CHUNK)
+                chunk = source.read(min(CHUNK, entry.size + 1 - size))
                 if not chunk:
                     break
+                if size + len(chunk) > entry.size:  # the server sends more than it listed
+                    raise FileSkipped(f"the server sent more than the {entry.size} bytes it "
+                                      "listed; stopped there")
                 out.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)

@@ -41,6 +41,8 @@ class RemoteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     confirm_upload: bool = True
     timeout_seconds: float = 30.0
     operation_timeout_seconds: float = 120.0
+    max_file_bytes: int = 256 * 1024 * 1024
+    """A remote file listed larger than this is skipped (with a warning), never downloaded."""
 
     def __post_init__(self) -> None:
         if self.transport == "sftp":
@@ -53,6 +55,8 @@ class RemoteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("after_download 'move' needs archive_dir")
         if not 1 <= self.port <= 65535:
             raise ValueError(f"port {self.port} out of range")
+        if self.max_file_bytes < 1:
+            raise ValueError("max_file_bytes must be at least 1")
         if self.timeout_seconds <= 0 or self.operation_timeout_seconds <= 0:
             raise ValueError("timeouts must be positive")
         if self.known_hosts:

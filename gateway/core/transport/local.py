@@ -25,6 +25,9 @@ from gateway.core.transport.base import (
     TransportError,
     archive_name,
     check_name,
+    check_size,
+    may_finish,
+    safe_entries,
     spool,
     wanted,
 )
@@ -66,9 +69,10 @@ class LocalTransport:
         except PermissionError as exc:
             raise TransportError(f"folder {folder!r}: permission denied") from exc
         entries.sort(key=lambda e: (e.mtime or 0, e.name))
-        return entries
+        return safe_entries(entries, f"folder {folder!r}")
 
     def download(self, entry: Entry, kind: str) -> RemoteFile:
+        check_size(entry, self.cfg.max_file_bytes)
         try:
             with open(entry.path, "rb") as fh:
                 return spool(fh, entry, kind, self.progress)
@@ -78,6 +82,9 @@ class LocalTransport:
             raise FileSkipped("permission denied") from exc
 
     def finish(self, file: RemoteFile, action: str, archive_dir: str | None) -> None:
+        if action != "leave" and not may_finish(file, None):
+            log.warning("left %r: not a plain name in its folder", file.name[:80])
+            return
         if action == "leave":
             return
         try:

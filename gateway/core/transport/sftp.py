@@ -45,6 +45,11 @@ from gateway.core.transport.base import (
     TransportError,
     archive_name,
     check_name,
+    check_size,
+    inside,
+    may_finish,
+    read_folders,
+    safe_entries,
     spool,
     wanted,
 )
@@ -276,7 +281,7 @@ class SftpTransport:
             raise TransportError(f"folder {folder!r} on {self.where}: permission denied") from exc
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise self._lost(exc, f"listing {folder!r}") from exc
-        entries = [
+        entries = safe_entries([
             Entry(
                 name=a.filename,
                 path=posixpath.join(folder, a.filename),
@@ -285,11 +290,12 @@ class SftpTransport:
             )
             for a in attrs
             if a.st_mode is not None and stat.S_ISREG(a.st_mode) and wanted(a.filename, pattern)
-        ]
+        ], self.where)
         entries.sort(key=lambda e: (e.mtime or 0, e.name))
         return entries
 
     def download(self, entry: Entry, kind: str) -> RemoteFile:
+        check_size(entry, self.cfg.max_file_bytes)
         sftp = self._client()
         try:
             with sftp.open(entry.path, "rb") as remote:
@@ -310,13 +316,26 @@ class SftpTransport:
     def finish(self, file: RemoteFile, action: str, archive_dir: str | None) -> None:
         if action == "leave":
             return
+        if not may_finish(file, read_folders(self.cfg)):
+            log.warning("left %r on %s: not a plain name in a configured folder",
+                        file.name[:80], self.where)
+            return
+        if action == "move" and archive_dir and not inside(
+                posixpath.join(archive_dir, file.name), archive_dir):
+            log.warning("left %r on %s: the archive path leaves %r", file.name[:80],
+                        self.where, archive_dir)
+            return
         sftp = self._client()
         try:
             if action == "delete":
                 sftp.remove(file.remote_path)
             elif action == "move":
                 assert archive_dir
-                target = archive_name(file.name, self._exists, archive_dir)
+                try:
+                    target = archive_name(file.name, self._exists, archive_dir)
+                except FileSkipped as exc:  # one odd file never fails the run
+                    log.warning("left %r on %s: %s", file.name[:80], self.where, exc)
+                    return
                 self._rename(file.remote_path, target)
         except FileNotFoundError:
             log.info("%s already gone from %s", file.name, self.where)
