@@ -30,3 +30,9 @@ async def insert_if_absent(
         .returning(table.c.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for many rows at once (executemany; add
+    `.returning(...)` to learn which rows this transaction inserted)."""
+    return _insert_for(session, table).on_conflict_do_nothing()

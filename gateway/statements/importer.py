@@ -25,7 +25,7 @@ from gateway.core.errors import UserError
 from gateway.core.money import ZERO
 from gateway.core.records import StatementPayment, StatementPaymentFile
 from gateway.db.models import ImportedFile, Patient
-from gateway.db.upsert import insert_if_absent
+from gateway.db.upsert import insert_if_absent, insert_ignoring_conflicts
 from gateway.receipts import service as receipts
 from gateway.receipts.schemas import ReceiptTypeIn
 from gateway.statements import posting
@@ -110,50 +110,80 @@ def _payment_values(practice_id: int, connector_id: int | None,
     }
 
 
-async def _payment(session: AsyncSession, practice_id: int, connector_id: int | None,
-                   p: StatementPayment) -> tuple[StatementPaymentRecord, bool]:
-    """The payment's row (inserted when first seen, locked for this transaction) and
-    whether this file is the first to report it."""
-    new_id = await insert_if_absent(session, P, _payment_values(practice_id, connector_id, p),
-                                    ["practice_id", "transaction_id"])
-    rec = (await session.execute(
+async def _records(session: AsyncSession, practice_id: int, connector_id: int | None,
+                   chunk: list[StatementPayment]) -> tuple[dict[str, Any], set[str]]:
+    """The chunk's payments (inserted when first seen; the unique constraint decides) locked
+    for this transaction, by transaction id, and the ids this transaction inserted."""
+    seen: dict[str, dict[str, Any]] = {}
+    for p in chunk:
+        seen.setdefault(p.transaction_id, _payment_values(practice_id, connector_id, p))
+    inserted = await session.execute(
+        insert_ignoring_conflicts(session, P).returning(P.c.transaction_id), list(seen.values()))
+    first = {tx for (tx,) in inserted}
+    recs = (await session.scalars(
         select(StatementPaymentRecord).where(
             StatementPaymentRecord.practice_id == practice_id,
-            StatementPaymentRecord.transaction_id == p.transaction_id)
-        .with_for_update().execution_options(populate_existing=True)
-    )).scalar_one()
-    return rec, new_id is not None
+            StatementPaymentRecord.transaction_id.in_(list(seen)))
+        .with_for_update().execution_options(populate_existing=True))).all()
+    return {r.transaction_id: r for r in recs}, first
+
+
+async def _new_events(session: AsyncSession, practice_id: int, file_id: int,
+                      reported_on: dt.date, chunk: list[StatementPayment],
+                      recs: dict[str, Any]) -> dict[tuple[int, str], int]:
+    """Insert each (payment, status) not known yet; the ones this transaction inserted."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for p in chunk:
+        key = (recs[p.transaction_id].id, p.status)
+        rows.setdefault(key, {
+            "practice_id": practice_id, "statement_payment_id": key[0], "status": p.status,
+            "imported_file_id": file_id, "file_row": p.row, "reported_on": reported_on,
+            "outcome": ""})
+    inserted = await session.execute(
+        insert_ignoring_conflicts(session, E)
+        .returning(E.c.id, E.c.statement_payment_id, E.c.status),
+        list(rows.values()))
+    return {(pid, status): event_id for event_id, pid, status in inserted}
 
 
 async def _apply_rows(session: AsyncSession, practice_id: int, file_id: int,
                       spf: StatementPaymentFile, connector_id: int | None,
                       look: posting.Lookups, result: FileResult) -> list[dict[str, Any]]:
-    """Each row's payment and status; returns the new events' outcome updates."""
+    """Each row's payment and status, a chunk at a time (a few statements per chunk, the
+    changes flushed together); returns the new events' outcome updates."""
     reported_on = spf.file_date or look.today
     events: list[dict[str, Any]] = []
-    for n, p in enumerate(spf.payments, 1):
-        rec, first = await _payment(session, practice_id, connector_id, p)
-        result.new_payments += first
-        event_id = await insert_if_absent(session, E, {
-            "practice_id": practice_id, "statement_payment_id": rec.id, "status": p.status,
-            "imported_file_id": file_id, "file_row": p.row, "reported_on": reported_on,
-            "outcome": "",
-        }, ["statement_payment_id", "status"])
-        if event_id is None:
-            continue  # this status of this payment is known: nothing changes
-        result.new_statuses += 1
-        outcome = await posting.apply_status(session, practice_id, rec, p, look, first)
-        money = p.status in posting.MONEY_IN or p.status in posting.REVERSALS
-        events.append({"_id": event_id, "_outcome": outcome,
-                       "_amount": (-p.amount if p.debit else p.amount) if money else None})
-        result.posted += rec.state == "posted" and outcome.startswith("posted")
-        result.reversed += rec.state == "reversed" and outcome.startswith("receipt")
-        result.unprocessed += rec.state == "unprocessed" and outcome == rec.reason
-        if n % FLUSH_EVERY == 0:
-            await session.flush()
-            session.expunge_all()  # memory stays flat: the rows are written
-    await session.flush()
+    for start in range(0, len(spf.payments), FLUSH_EVERY):
+        chunk = spf.payments[start:start + FLUSH_EVERY]
+        recs, first_seen = await _records(session, practice_id, connector_id, chunk)
+        result.new_payments += len(first_seen)
+        new = await _new_events(session, practice_id, file_id, reported_on, chunk, recs)
+        with session.no_autoflush:
+            for p in chunk:
+                rec = recs[p.transaction_id]
+                event_id = new.pop((rec.id, p.status), None)
+                if event_id is None:
+                    continue  # this status of this payment is known: nothing changes
+                first = p.transaction_id in first_seen
+                first_seen.discard(p.transaction_id)
+                await _apply_one(session, practice_id, rec, p, look, first, event_id,
+                                 events, result)
+        await session.flush()
+        session.expunge_all()  # memory stays flat: the rows are written
     return events
+
+
+async def _apply_one(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
+                     p: StatementPayment, look: posting.Lookups, first: bool, event_id: int,
+                     events: list[dict[str, Any]], result: FileResult) -> None:
+    result.new_statuses += 1
+    outcome = await posting.apply_status(session, practice_id, rec, p, look, first)
+    money = p.status in posting.MONEY_IN or p.status in posting.REVERSALS
+    events.append({"_id": event_id, "_outcome": outcome,
+                   "_amount": (-p.amount if p.debit else p.amount) if money else None})
+    result.posted += rec.state == "posted" and outcome.startswith("posted")
+    result.reversed += rec.state == "reversed" and outcome.startswith("receipt")
+    result.unprocessed += rec.state == "unprocessed" and outcome == rec.reason
 
 
 async def import_payment_file(
