@@ -65,7 +65,9 @@ def fill(path: str, n_payments: int, n_claims: int, seed: int = 11) -> None:
     cur.executemany("INSERT INTO patient_statements (practice_id, statement_id, patient_id)"
                     " VALUES (1, ?, ?)", ((f"S{i:07d}", i) for i in range(1, n_payments + 1)))
     per_patient = max(1, n_claims // n_payments)
-    claims, lines, ledger = [], [], []
+    claims: list[tuple[int, int, str]] = []
+    lines: list[tuple[int, int, int, int, str]] = []
+    ledger: list[tuple[int, int, str, int, str, int | None]] = []
     claim_id = line_id = 0
     for p in range(1, n_payments + 1):
         for _ in range(per_patient):
