@@ -151,6 +151,25 @@ def mark_reviewed(ctx: click.Context, payment_ids: tuple[int, ...], practice_id:
                                      f"{len(r.already_reviewed)}")
 
 
+@statement_payments.command("retry")
+@click.argument("payment_ids", type=int, nargs=-1, required=True)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retry_payments(ctx: click.Context, payment_ids: tuple[int, ...], practice_id: int,
+                   actor: str, as_json: bool) -> None:
+    """Post again unprocessed payments once what stopped them is fixed (audited)."""
+    from gateway.statements.retry import retry
+
+    async def go() -> object:
+        async with session_scope(database_url(ctx)) as s:
+            return await retry(s, practice_id, list(payment_ids), actor=actor)
+
+    emit(run(go), as_json, lambda r: f"posted {len(r.posted)}, still unprocessed "
+                                     f"{len(r.still_unprocessed)}")
+
+
 @statement_payments.command("export")
 @_with_filters
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))

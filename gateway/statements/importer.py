@@ -45,7 +45,7 @@ P = cast(Table, StatementPaymentRecord.__table__)
 E = cast(Table, StatementPaymentEvent.__table__)
 
 
-async def _ensure_receipt_type(session: AsyncSession, practice_id: int, actor: str) -> None:
+async def ensure_receipt_type(session: AsyncSession, practice_id: int, actor: str) -> None:
     """The practice's "Statement Payment" receipt type (general behaviour), made once."""
     try:
         await receipts.resolve_type(session, practice_id, posting.RECEIPT_TYPE)
@@ -68,7 +68,7 @@ async def _by_key(session: AsyncSession, column: Any, key_col: Any, value_col: A
     return out
 
 
-async def _lookups(session: AsyncSession, practice_id: int, payments: list[StatementPayment],
+async def load_lookups(session: AsyncSession, practice_id: int, payments: list[StatementPayment],
                    today: dt.date | None, actor: str) -> posting.Lookups:
     settings = await practice_settings(session, practice_id)
     patients = await _by_key(session, Patient.practice_id, Patient.account, Patient.id,
@@ -206,8 +206,8 @@ async def import_payment_file(
         return FileResult(imported_file_id=existing.id, name=name, status=status,  # type: ignore[arg-type]
                           why=(existing.summary or {}).get("error"), payments=spf.count)
     assert new_id is not None
-    await _ensure_receipt_type(session, practice_id, actor)
-    look = await _lookups(session, practice_id, spf.payments, today, actor)
+    await ensure_receipt_type(session, practice_id, actor)
+    look = await load_lookups(session, practice_id, spf.payments, today, actor)
     result = FileResult(imported_file_id=new_id, name=name, status="imported",
                         payments=spf.count)
     events = await _apply_rows(session, practice_id, new_id, spf, connector_id, look, result)

@@ -109,3 +109,10 @@ class StatementIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 def summary(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = msgspec.to_builtins(obj)
     return out
+
+
+class RetryResult(msgspec.Struct, kw_only=True):
+    """Post again: the payments now posted, and those still unprocessed (see their reason)."""
+
+    posted: list[int]
+    still_unprocessed: list[int] = []

@@ -24,7 +24,8 @@ from tests.statements import helpers as h
 async def _arrange(session, pid, tmp_path):
     await h.patient_with_claim(session, pid, "A1", "80.00")
     spf = h.as_file(tmp_path, "f.csv", h.text(
-        h.row("P1", "Settled", "10.00"), h.row("P2", "Settled", "11.00", account="ZZ"),
+        h.row("P1", "Settled", "10.00"),
+        h.row("P2", "Settled", "11.00", account="ZZ", statement="S-ZZ"),
         h.row("P3", "Failed", "12.00"), h.row("P4", "Settled", "13.00", statement="S-X"),
         h.row("P5", "Pending", "14.00", paid_on=h.DAY - dt.timedelta(days=30))))
     return await import_payment_file(session, pid, spf, today=h.DAY)
@@ -100,3 +101,17 @@ async def test_the_xlsx_export_and_the_reconciliation_workbook(session, practice
     sheet = load_workbook(out)["Deposit Reconciliation"]
     ids = [r[0] for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert res.deposit_id in ids
+
+
+async def test_post_again_once_the_patient_and_statement_exist(session, practice, tmp_path):
+    from gateway.statements.retry import retry
+
+    pid = practice.practice_id
+    await _arrange(session, pid, tmp_path)
+    p2, p4 = await _ids(session, "P2", "P4")
+    await h.patient_with_claim(session, pid, "ZZ", "40.00")  # the missing patient arrives
+    out = await retry(session, pid, [p2, p4], actor="user:7", today=h.DAY)
+    assert (out.posted, out.still_unprocessed) == ([p2], [p4])
+    shown = await review.show(session, pid, p2)
+    assert shown.state == "posted" and shown.receipt_id is not None
+    assert "statement 'S-X' not found" in (await review.show(session, pid, p4)).reason

@@ -23,6 +23,7 @@ from gateway.statements.schemas import (
     PaymentDetail,
     PaymentOut,
     PaymentSearch,
+    RetryResult,
     ReviewIn,
     ReviewResult,
 )
@@ -88,6 +89,13 @@ class StatementPaymentController(Controller):
         """Mark Reviewed: one or many unprocessed payments (who and when, audited)."""
         return await review.mark_reviewed(db, principal.practice_id, data.ids,
                                           actor=principal.actor, user_id=principal.user_id)
+
+    @post("/retry", guards=[requires("biller")], status_code=200)
+    async def retry(self, data: JSONBody[ReviewIn], db: DB, principal: Me) -> RetryResult:
+        """Post again the unprocessed payments named, once what stopped them is fixed."""
+        from gateway.statements.retry import retry
+
+        return await retry(db, principal.practice_id, data.ids, actor=principal.actor)
 
 
 ROUTES = [StatementPaymentController]
