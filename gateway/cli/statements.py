@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import msgspec
@@ -15,6 +15,7 @@ import msgspec
 from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.db.engine import make_engine, make_sessionmaker, session_scope
+from gateway.statements.schemas import PaymentSearch
 
 
 @click.group("statement-payments")
@@ -67,12 +68,10 @@ def schedule(ctx: click.Context, practice_id: int, connector: str, pattern: str,
 
 
 def _search(date_from: dt.date | None, date_to: dt.date | None, state: str | None,
-            account: str | None, limit: int) -> object:
-    from gateway.statements.schemas import PaymentSearch
-
+            account: str | None, limit: int) -> PaymentSearch:
     try:
-        return PaymentSearch(date_from=date_from, date_to=date_to, state=state,
-                             patient_account=account, limit=limit)
+        return msgspec.convert(dict(date_from=date_from, date_to=date_to, state=state,
+                                    patient_account=account, limit=limit), PaymentSearch)
     except msgspec.ValidationError as exc:
         raise UserError(str(exc)) from exc
 
@@ -110,7 +109,7 @@ def list_payments(ctx: click.Context, practice_id: int, date_from: dt.date | Non
 
     async def go() -> list:
         async with session_scope(database_url(ctx)) as s:
-            return await review.search(s, practice_id, f)  # type: ignore[arg-type]
+            return await review.search(s, practice_id, f)
 
     emit(run(go), as_json, lambda rows: "\n".join(
         f"{p.id:>6} {p.transaction_id:<16} {p.status:<13} {p.state:<11} {p.amount:>10} "
@@ -184,7 +183,7 @@ def export(ctx: click.Context, practice_id: int, date_from: dt.date | None,
 
     async def go() -> bytes:
         async with session_scope(database_url(ctx)) as s:
-            return await review.export_xlsx(s, practice_id, f)  # type: ignore[arg-type]
+            return await review.export_xlsx(s, practice_id, f)
 
     Path(out_path).write_bytes(run(go))
     click.echo(f"wrote {out_path}")
@@ -194,13 +193,13 @@ def export(ctx: click.Context, practice_id: int, date_from: dt.date | None,
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.argument("json_file", type=click.File("r"))
 @click.pass_context
-def add_statements(ctx: click.Context, practice_id: int, json_file: click.File) -> None:
+def add_statements(ctx: click.Context, practice_id: int, json_file: IO[str]) -> None:
     """Record mailed statements (a JSON list of {statement_id, patient_account, ...})."""
     from gateway.statements.importer import record_statements
     from gateway.statements.schemas import StatementIn
 
     try:
-        rows = msgspec.convert(json.load(json_file), list[StatementIn])  # type: ignore[arg-type]
+        rows = msgspec.convert(json.load(json_file), list[StatementIn])
     except (ValueError, msgspec.ValidationError) as exc:
         raise UserError(str(exc), where="statements") from exc
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
@@ -30,7 +31,7 @@ async def create_file_deposit(
 ) -> int:
     """The file's Statement deposit (once per file: the dedupe key decides)."""
     key = f"statement-file:{imported_file_id}"
-    new_id = await insert_if_absent(session, Deposit.__table__, {  # type: ignore[arg-type]
+    new_id = await insert_if_absent(session, cast(Table, Deposit.__table__), {
         "practice_id": practice_id, "type": DEPOSIT_TYPE, "status": "Sent to Posting",
         "posted_status": "Being Disbursed" if any_unprocessed else "Disbursed",
         "deposit_date": deposit_date, "era_payer_name": PAYER, "credit_debit": "C",

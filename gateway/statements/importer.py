@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,7 +84,7 @@ async def load_lookups(session: AsyncSession, practice_id: int, payments: list[S
 async def _record_file(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
                        connector_id: int | None, status: str,
                        summary: dict[str, Any]) -> tuple[int | None, ImportedFile | None]:
-    new_id = await insert_if_absent(session, ImportedFile.__table__, {  # type: ignore[arg-type]
+    new_id = await insert_if_absent(session, cast(Table, ImportedFile.__table__), {
         "practice_id": practice_id, "connector_id": connector_id, "kind": KIND,
         "name": spf.file.name[:400], "sha256": spf.file.sha256, "size": spf.file.size,
         "status": status, "summary": summary,
@@ -202,8 +202,9 @@ async def import_payment_file(
     new_id, existing = await _record_file(session, practice_id, spf, connector_id, "imported",
                                           {"payments": spf.count, "total": str(spf.total)})
     if existing is not None:
-        status = "rejected" if existing.status == "rejected" else "duplicate"
-        return FileResult(imported_file_id=existing.id, name=name, status=status,  # type: ignore[arg-type]
+        status: Literal["rejected", "duplicate"] = (
+            "rejected" if existing.status == "rejected" else "duplicate")
+        return FileResult(imported_file_id=existing.id, name=name, status=status,
                           why=(existing.summary or {}).get("error"), payments=spf.count)
     assert new_id is not None
     await ensure_receipt_type(session, practice_id, actor)
@@ -247,7 +248,7 @@ async def record_statements(session: AsyncSession, practice_id: int,
             raise UserError(f"patient account {row.patient_account!r} not found",
                             where=f"statement {row.statement_id}")
         amount: Decimal | None = row.amount_due
-        new_id = await insert_if_absent(session, PatientStatement.__table__, {  # type: ignore[arg-type]
+        new_id = await insert_if_absent(session, cast(Table, PatientStatement.__table__), {
             "practice_id": practice_id, "statement_id": row.statement_id,
             "patient_id": patient_id, "statement_date": row.statement_date,
             "amount_due": amount,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.core.errors import NotFound
-from gateway.core.records import StatementPayment
+from gateway.core.records import StatementPayment, StatementPaymentStatus
 from gateway.receipts import service as receipts
 from gateway.statements import posting
 from gateway.statements.importer import ensure_receipt_type, load_lookups
@@ -27,7 +28,9 @@ from gateway.statements.schemas import RetryResult
 
 def _as_payment(rec: StatementPaymentRecord) -> StatementPayment:
     return StatementPayment(
-        row=0, transaction_id=rec.transaction_id, status=rec.status,  # type: ignore[arg-type]
+        row=0, transaction_id=rec.transaction_id,
+        # a stored status is one the layout read: one of StatementPaymentStatus
+        status=cast(StatementPaymentStatus, rec.status),
         patient_account=rec.patient_account, statement_id=rec.statement_id, amount=rec.amount,
         debit=rec.debit, paid_on=rec.paid_on, settle_on=rec.settle_on, method=rec.method,
         trace_number=rec.trace_number)
