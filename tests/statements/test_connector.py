@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal as D
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -78,3 +79,33 @@ async def test_a_drop_folder_through_the_hourly_job(engine, session, practice, t
     states = dict((await session.execute(select(
         StatementPaymentRecord.transaction_id, StatementPaymentRecord.state))).tuples().all())
     assert states == {"P1": "posted", "P2": "waiting"}
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "datamedia"
+
+
+async def test_the_fixture_files_over_sftp_every_status_handled(engine, session, practice,
+                                                                sshd):
+    pid = practice.practice_id
+    cid, _ = await h.patient_with_claim(session, pid, "A1", "300.00", "200.00")
+    prefix = f"stmt{next(_case)}"
+    payments = sshd.folder(f"{prefix}/payments")
+    config = {k: v for k, v in sshd.config(payments_dir=f"{prefix}/payments",
+                                           after_download="delete").items()
+              if not k.endswith(("era_dir", "ack_dir", "claims_dir"))}
+    await create_connector(session, pid, "datamedia_statements", "DM", config)
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    for name in ("epay-2026-11-20.csv", "epay-2026-11-21.csv"):
+        (payments / name).write_bytes((FIXTURES / name).read_bytes())
+        out = await run_connector(maker, pid, "DM", today=h.DAY)
+        assert (out.imported, out.rejected) == (1, 0), out
+        assert list(payments.iterdir()) == []
+    states = dict((await session.execute(select(
+        StatementPaymentRecord.transaction_id, StatementPaymentRecord.state))).tuples().all())
+    assert states == {
+        "P01": "posted", "P02": "waiting", "P03": "posted", "P04": "not_posted",
+        "P05": "not_posted", "P06": "waiting", "P07": "waiting",
+        **{f"P{n:02d}": "reversed" for n in range(8, 13)}}
+    balances = await line_balances(session, [cid])
+    assert sum(b.patient_balance for b in balances.values()) == D("468.00")  # 500 - 17 - 15
