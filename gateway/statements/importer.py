@@ -117,14 +117,17 @@ async def _records(session: AsyncSession, practice_id: int, connector_id: int | 
     seen: dict[str, dict[str, Any]] = {}
     for p in chunk:
         seen.setdefault(p.transaction_id, _payment_values(practice_id, connector_id, p))
+    # rows in key order, so two nodes inserting and locking overlapping payments take their
+    # locks in the same order and wait for each other instead of deadlocking
     inserted = await session.execute(
-        insert_ignoring_conflicts(session, P).returning(P.c.transaction_id), list(seen.values()))
+        insert_ignoring_conflicts(session, P).returning(P.c.transaction_id),
+        [seen[tx] for tx in sorted(seen)])
     first = {tx for (tx,) in inserted}
     recs = (await session.scalars(
         select(StatementPaymentRecord).where(
             StatementPaymentRecord.practice_id == practice_id,
             StatementPaymentRecord.transaction_id.in_(list(seen)))
-        .with_for_update().execution_options(populate_existing=True))).all()
+        .order_by(StatementPaymentRecord.transaction_id).with_for_update().execution_options(populate_existing=True))).all()
     return {r.transaction_id: r for r in recs}, first
 
 
@@ -142,7 +145,7 @@ async def _new_events(session: AsyncSession, practice_id: int, file_id: int,
     inserted = await session.execute(
         insert_ignoring_conflicts(session, E)
         .returning(E.c.id, E.c.statement_payment_id, E.c.status),
-        list(rows.values()))
+        [rows[key] for key in sorted(rows)])
     return {(pid, status): event_id for event_id, pid, status in inserted}
 
 
