@@ -41,3 +41,37 @@ async def test_fetch_list_review_export(gateway, session, practice, tmp_path):
     assert r.code == 2 and "unknown state" in r.err and "Traceback" not in r.err
     r = gateway("statement-payments", "fetch", "--connector", "DM", "--json")
     assert r.code == 0 and json.loads(r.out)["imported"] == 0
+
+
+async def test_statements_schedule_show_and_retry(gateway, session, practice, tmp_path):
+    from tests.receipts import helpers as rh
+
+    pid = practice.practice_id
+    await rh.patient(session, pid, "A7")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "epay.csv").write_text(h.text(h.row("P1", "Settled", "10.00", account="A7",
+                                                statement="S-7")))
+    await create_connector(session, pid, "datamedia_statements", "DM",
+                           {"transport": "local", "payments_dir": str(drop)})
+    await session.commit()
+    r = gateway("statement-payments", "schedule", "--practice", str(pid), "--connector", "DM",
+                "--json")
+    assert r.code == 0 and r.json()["id"] > 0, r.err
+    assert gateway("statement-payments", "fetch", "--connector", "DM").code == 0
+    (item,) = gateway("statement-payments", "list", "--practice", str(pid), "--json").json()
+    assert item["reason"] == "statement 'S-7' not found"
+    (tmp_path / "s.json").write_text(json.dumps([{"statement_id": "S-7",
+                                                  "patient_account": "A7"}]))
+    r = gateway("statement-payments", "add-statements", "--practice", str(pid),
+                str(tmp_path / "s.json"))
+    assert r.code == 0 and r.json() == {"added": 1, "known": 0}, r.err
+    r = gateway("statement-payments", "retry", str(item["id"]), "--practice", str(pid),
+                "--json")
+    assert r.json()["posted"] == [item["id"]], r.err
+    r = gateway("statement-payments", "show", str(item["id"]), "--practice", str(pid))
+    shown = r.json()
+    assert shown["state"] == "posted" and [e["status"] for e in shown["history"]] == ["Settled"]
+    r = gateway("statement-payments", "add-statements", "--practice", str(pid),
+                str(tmp_path / "s.json"))
+    assert r.json() == {"added": 0, "known": 1}
