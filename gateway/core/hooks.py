@@ -32,7 +32,7 @@ from gateway.core.records import (
     PluginInfo,
     PracticeData,
     RemoteFile,
-    StatementPayment,
+    StatementPaymentFile,
     SubmissionReceipt,
 )
 
@@ -119,9 +119,9 @@ class GatewayHooks:
 
     async def import_statement_payments(
         self, connector: Connector
-    ) -> list[StatementPayment] | None:
+    ) -> list[StatementPaymentFile] | None:
         """`gateway_import_statement_payments`, in a worker thread."""
-        payments: list[StatementPayment] | None = await asyncio.to_thread(
+        payments: list[StatementPaymentFile] | None = await asyncio.to_thread(
             self.pm.hook.gateway_import_statement_payments, connector=connector
         )
         return payments

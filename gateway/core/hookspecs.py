@@ -27,7 +27,7 @@ from gateway.core.records import (
     PluginInfo,
     PracticeData,
     RemoteFile,
-    StatementPayment,
+    StatementPaymentFile,
     SubmissionReceipt,
 )
 
@@ -118,10 +118,14 @@ def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
 
 
 @hookspec(firstresult=True)
-def gateway_import_statement_payments(connector: Connector) -> list[StatementPayment] | None:
-    """Fetch the patient ePayments the statement vendor collected since the last run.
+def gateway_import_statement_payments(connector: Connector) -> list[StatementPaymentFile] | None:
+    """Download the statement vendor's payment files and read each with the vendor's layout.
 
-    Return None when the connector is not yours. The core dedupes on `transaction_id`.
+    Return None when the connector is not yours. A file that does not read (a trailer that
+    disagrees with its rows, an amount that is not money, an unknown status) comes back with
+    `error` set and no payments, never as an exception: the other files go on. Do not move or
+    delete anything remotely yet: the core calls `gateway_finish_fetch` once it committed the
+    file. The core dedupes files by content and payments by `transaction_id`.
     """
 
 

@@ -33,6 +33,12 @@ class PracticeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
         default_factory=lambda: ["Statement", "Patient Statement", "Patient Balance"]
     )
     receipt_skip_auto_association_statuses: list[str] = []
+    # Statement ePayments (Data Media): post Settled payments through the receipt engine at
+    # once (off: they wait as unprocessed receipts for manual posting); post Posted ones too;
+    # require the payment's statement to be one the gateway knows, of the same patient.
+    statement_payments_auto_post: bool = True
+    statement_payments_post_posted: bool = False
+    statement_payments_check_statement: bool = True
     # Jobs
     balance_sync: Literal["daily", "hourly", "off"] = "daily"
     timezone: str = "America/New_York"

@@ -232,16 +232,52 @@ class ConnectorCheck(msgspec.Struct, frozen=True, kw_only=True):
 # --- statements ------------------------------------------------------------------------------
 
 
-class StatementPayment(msgspec.Struct, frozen=True, kw_only=True):
-    """A patient payment made against a statement at the statement vendor (ePayment)."""
+# PaySimple's payment statuses, by the codes its API reports (the vendor file carries both).
+StatementPaymentStatus = Literal[
+    "Pending", "Posted", "Settled", "Failed", "Voided", "Reversed", "ReversePosted",
+    "ChargeBack", "Authorized", "Returned", "ReverseNSF", "RefundSettled",
+]
 
+
+class StatementPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """One payment line of a statement vendor's payment file, as the vendor reported it.
+
+    `transaction_id` is the processor's payment id: the same payment appears again in later
+    files when its status changes. `amount` is the absolute amount; `debit` says money went
+    back to the patient. `payer_name` is the cardholder as written: never logged.
+    """
+
+    row: int  # line number in the file (1-based), for located messages
     transaction_id: str
+    status: StatementPaymentStatus
     patient_account: str
     statement_id: str | None = None
     amount: Decimal
-    paid_at: dt.datetime
+    debit: bool = False
+    paid_on: dt.date
+    settle_on: dt.date | None = None
     method: str = "card"
+    customer_id: str | None = None
+    payer_name: str | None = None
     trace_number: str | None = None
+    invoice_number: str | None = None
+    narration: str | None = None
+
+
+class StatementPaymentFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A fetched payment file, read with the vendor's layout.
+
+    `count` and `total` are the trailer's (total = credits minus debits), already checked
+    against the rows. A file that could not be read has `error` set (file, line, field, why)
+    and no payments: the core records it as rejected and writes nothing of it.
+    """
+
+    file: RemoteFile
+    payments: list[StatementPayment] = []
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    file_date: dt.date | None = None
+    error: str | None = None
 
 
 # --- practice data (patients, coverages, appointments, claims from the PMS) ------------------

@@ -78,3 +78,7 @@ async def execute_in_chunks(session: AsyncSession, stmt: Any, rows: Iterable[dic
     while batch := list(islice(it, chunk)):
         written += len((await session.execute(stmt, batch)).all())
     return written
+def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for many rows at once (executemany; add
+    `.returning(...)` to learn which rows this transaction inserted)."""
+    return _insert_for(session, table).on_conflict_do_nothing()

@@ -84,6 +84,12 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             .group_by(PostingError.deposit_id)
         )).all():
             open_errors[dep_id] = n
+    statement_ids = [d.id for d in deps if d.type == "Statement"]
+    if statement_ids:  # a Statement deposit's payments are its ePayments, not claims
+        from gateway.statements.deposits import statement_payment_totals
+
+        for dep_id, total in (await statement_payment_totals(session, statement_ids)).items():
+            paid[(dep_id, False)] += total
     pids = {d.payer_id for d in deps if d.payer_id}
     if pids:
         payer_names = {pid: name for pid, name in (await session.execute(

@@ -1,19 +1,29 @@
-"""Data Media: patient statement ePayments (not implemented yet).
+"""Data Media: patient statement ePayments (PaySimple payments against mailed statements).
 
-The connector can be configured, but the plugin declares no capability: the ePayment import
-(`gateway_import_statement_payments`) is not written yet, and a plugin declares only what it
-implements (the conformance suite checks it).
+Hook implementations only; the payment file layout lives in `format.py` (README.md shows it).
+Files come through the core's shared transport (SFTP with a pinned host key, or a drop
+folder); each hook answers only for connectors of this plugin and returns None otherwise.
 """
 
 from __future__ import annotations
 
-from gateway.core.hookspecs import hookimpl
-from gateway.core.records import PluginInfo
+from gateway.core.errors import UserError
+from gateway.core.hookspecs import FetchOutcome, hookimpl
+from gateway.core.records import (
+    Connector,
+    ConnectorCheck,
+    PluginInfo,
+    RemoteFile,
+    StatementPaymentFile,
+)
+from gateway.core.transport import check_remote, fetch_folder, open_transport
 from gateway.core.version import GATEWAY_VERSION
 
+from . import format
 from .config import DataMediaConfig
 
 NAME = "datamedia_statements"
+KIND = "statement_payments"
 
 
 @hookimpl
@@ -24,7 +34,61 @@ def gateway_plugin_info() -> PluginInfo:
         version=GATEWAY_VERSION,
         capabilities=(),
         config_type=DataMediaConfig,
-        secret_fields=("password", "api_key"),
-        description="Patient statement ePayments collected by Data Media (import not "
-        "implemented yet).",
+        secret_fields=("password", "private_key", "private_key_passphrase"),
+        description="Patient statement ePayments collected by Data Media (PaySimple), "
+        "over SFTP or from a drop folder.",
+        example_config={
+            "transport": "local",
+            "payments_dir": "/srv/datamedia/payments",
+            "after_download": "move",
+            "archive_dir": "/srv/datamedia/archive",
+        },
     )
+
+
+def read(cfg: DataMediaConfig, file: RemoteFile) -> StatementPaymentFile:
+    """One spooled file read with the layout; a file that does not read carries its error."""
+    try:
+        parsed = format.read_file(file.name, file.local_path)
+        if cfg.client_id and parsed.client_id != cfg.client_id:
+            raise UserError(f"client id {parsed.client_id!r} in the header is not this "
+                            f"connector's ({cfg.client_id!r})", where=f"{file.name}, line 1")
+    except UserError as exc:
+        return StatementPaymentFile(file=file, error=str(exc))
+    return StatementPaymentFile(file=file, payments=parsed.payments, count=parsed.count,
+                                total=parsed.total, file_date=parsed.file_date)
+
+
+@hookimpl
+def gateway_import_statement_payments(connector: Connector) -> list[StatementPaymentFile] | None:
+    if connector.plugin != NAME:
+        return None
+    cfg: DataMediaConfig = connector.config
+    with open_transport(connector.id, cfg) as t:
+        files = fetch_folder(t, cfg.payments_dir, cfg.payments_pattern, KIND)
+    return [read(cfg, f) for f in files]
+
+
+@hookimpl
+def gateway_finish_fetch(
+    connector: Connector, file: RemoteFile, outcome: FetchOutcome
+) -> bool | None:
+    if connector.plugin != NAME:
+        return None
+    if outcome == "failed":
+        return True  # left where it is: the next poll retries it
+    cfg: DataMediaConfig = connector.config
+    with open_transport(connector.id, cfg) as t:
+        t.finish(file, cfg.after_download, cfg.archive_dir)
+    return True
+
+
+@hookimpl
+def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
+    if connector.plugin != NAME:
+        return None
+    cfg: DataMediaConfig = connector.config
+    folders = {"payments_dir": cfg.payments_dir}
+    if cfg.after_download == "move" and cfg.archive_dir:
+        folders["archive_dir"] = cfg.archive_dir
+    return check_remote(cfg, folders)

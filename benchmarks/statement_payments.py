@@ -1,0 +1,242 @@
+"""Statement ePayments on SQLite: a Data Media file imported and auto-posted, payments/s and
+peak RSS, beside posting the same receipts directly through the receipt engine in the same run.
+
+    .venv/bin/python benchmarks/statement_payments.py               # 50k payments, 100k claims
+    .venv/bin/python benchmarks/statement_payments.py --scale 0.2   # 10k payments, 20k claims
+
+A migrated database is filled (in a child process, plain sqlite3: not measured) with one
+practice, a patient per payment with a statement, two statement-level claims per patient of
+two lines each, every line owing a patient balance. It is copied, and each phase runs in its
+own process on its own copy (its peak RSS is that process's high-water mark; the interpreter
+with the gateway imported is about 80 MB of it):
+
+* baseline: the same receipts posted directly: `create_receipt(reconcile_now=False)` for each
+  payment, then `reconcile` on all of them (the engine in chunks), one transaction;
+* import: the file read with the Data Media layout and `import_payment_file` (payments, status
+  history, the receipts, the engine, the Statement deposit), one transaction.
+
+Target: the import within 1.5x of the baseline's time, and memory flat (the rows are written
+and let go every 1000 payments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import multiprocessing
+import random
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from gateway.core.records import RemoteFile  # noqa: E402
+from gateway.db.engine import make_engine, make_sessionmaker  # noqa: E402
+from gateway.db.migrate import upgrade  # noqa: E402
+from gateway.receipts import service as receipts  # noqa: E402
+from gateway.receipts.models import Receipt, ReceiptApplication  # noqa: E402
+from gateway.receipts.schemas import ReceiptIn, ReceiptTypeIn  # noqa: E402
+
+DAY = dt.date(2026, 11, 20)
+BASE = dt.date(2026, 1, 5)
+
+
+def fill(path: str, n_payments: int, n_claims: int, seed: int = 11) -> None:
+    """The practice, patients, statements, claims, lines and patient balances."""
+    rnd = random.Random(seed)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    cur = con.cursor()
+    cur.execute("INSERT INTO practices (id, name, settings) VALUES (1, 'Bench Eye', '{}')")
+    cur.executemany("INSERT INTO patients (id, practice_id, account) VALUES (?, 1, ?)",
+                    ((i, f"P{i:07d}") for i in range(1, n_payments + 1)))
+    cur.executemany("INSERT INTO patient_statements (practice_id, statement_id, patient_id)"
+                    " VALUES (1, ?, ?)", ((f"S{i:07d}", i) for i in range(1, n_payments + 1)))
+    per_patient = max(1, n_claims // n_payments)
+    claims: list[tuple[int, int, str]] = []
+    lines: list[tuple[int, int, int, int, str]] = []
+    ledger: list[tuple[int, int, str, int, str, int | None]] = []
+    claim_id = line_id = 0
+    for p in range(1, n_payments + 1):
+        for _ in range(per_patient):
+            claim_id += 1
+            dos = BASE + dt.timedelta(days=rnd.randrange(0, 270))
+            claims.append((claim_id, p, dos.isoformat()))
+            for n in (1, 2):
+                line_id += 1
+                charge = rnd.randrange(5000, 30000)
+                lines.append((line_id, claim_id, n, charge, dos.isoformat()))
+                ledger.append((claim_id, line_id, "charge", charge, "claim", claim_id))
+                ledger.append((claim_id, line_id, "transfer_to_patient",
+                               rnd.randrange(1000, 6000), "bench", None))
+        if len(ledger) > 200_000 or p == n_payments:
+            cur.executemany(
+                "INSERT INTO claims (id, practice_id, patient_id, payer_rank, service_date_from,"
+                " billing, level, status, diagnosis_codes) VALUES (?, 1, ?, 1, ?, 'electronic',"
+                " 'Statement', 'Statement', '[]')", claims)
+            cur.executemany(
+                "INSERT INTO claim_lines (id, claim_id, line_number, procedure_code, modifiers,"
+                " units, charge, diagnosis_pointers, copay, service_date)"
+                " VALUES (?, ?, ?, '92014', '[]', 1000, ?, '[]', 0, ?)", lines)
+            cur.executemany(
+                "INSERT INTO ledger_entries (practice_id, claim_id, claim_line_id, kind,"
+                " amount, source_type, source_id) VALUES (1, ?, ?, ?, ?, ?, ?)", ledger)
+            claims, lines, ledger = [], [], []
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+
+
+def payments(n: int, seed: int = 5) -> list[tuple[str, str, Decimal]]:
+    """(transaction id, patient account, amount) of the file, the same for both phases."""
+    rnd = random.Random(seed)
+    return [(f"T{i:08d}", f"P{i:07d}", Decimal(rnd.randrange(500, 9000)).scaleb(-2))
+            for i in range(1, n + 1)]
+
+
+def write_payment_file(path: Path, n: int) -> None:
+    from gateway.plugins.datamedia_statements.format import write_file
+
+    rows = ({"payment_id": tx, "status_code": "2", "status": "Settled",
+             "payment_date": DAY.isoformat(), "estimated_settle_date": "", "is_debit": "0",
+             "amount": f"{amount:.2f}", "payment_type": "CC", "customer_id": "",
+             "customer_first_name": "", "customer_last_name": "",
+             "authorization_trace": f"A{tx}", "invoice_number": "",
+             "statement_id": "S" + account[1:], "patient_account": account, "narration": ""}
+            for tx, account, amount in payments(n))
+    path.write_text(write_file("BENCH", DAY, rows))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _direct(url: str, n: int) -> str:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            await receipts.create_type(s, 1, ReceiptTypeIn(name="Statement Payment",
+                                                           behaviour="general"), "bench")
+            ids = []
+            patient_of = dict((await s.execute(select_patients())).tuples().all())
+            for tx, account, amount in payments(n):
+                ids.append(await receipts.create_receipt(s, 1, ReceiptIn(
+                    received_on=DAY, amount=amount, type="Statement Payment", method="card",
+                    source="statement_epayment", patient_id=patient_of[account],
+                    check_number=f"A{tx}", statement_id="S" + account[1:]),
+                    actor="bench", today=DAY, reconcile_now=False, dedupe=False))
+                if len(ids) % 1000 == 0:
+                    s.expunge_all()
+            await receipts.reconcile(s, 1, ids, today=DAY)
+            await s.commit()
+        return await _outcome(engine)
+    finally:
+        await engine.dispose()
+
+
+def select_patients() -> Any:
+    from gateway.db.models import Patient
+
+    return select(Patient.account, Patient.id).where(Patient.practice_id == 1)
+
+
+async def _import(url: str, file_path: str) -> str:
+    from gateway.plugins.datamedia_statements import read
+    from gateway.plugins.datamedia_statements.config import DataMediaConfig
+    from gateway.statements.importer import import_payment_file
+
+    data = Path(file_path).read_bytes()
+    remote = RemoteFile(name="bench.csv", kind="statement_payments", local_path=file_path,
+                        size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    del data
+    engine = make_engine(url)
+    try:
+        spf = await asyncio.to_thread(read, DataMediaConfig(transport="local"), remote)
+        assert spf.error is None, spf.error
+        async with make_sessionmaker(engine)() as s:
+            res = await import_payment_file(s, 1, spf, actor="bench", today=DAY)
+            await s.commit()
+        return f"deposit {res.deposit_id}, posted {res.posted}; " + await _outcome(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _outcome(engine: Any) -> str:
+    async with make_sessionmaker(engine)() as s:
+        apps = await s.scalar(select(func.count()).select_from(ReceiptApplication))
+        by_status = dict((await s.execute(
+            select(Receipt.status, func.count()).group_by(Receipt.status))).tuples().all())
+    return f"receipts {by_status}, {apps} applications"
+
+
+def _phase(name: str, url: str, n: int, file_path: str, out: Any) -> None:
+    with sqlite3.connect(url.split("///", 1)[1]) as con:  # warm the page cache the same way
+        con.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    start = time.perf_counter()
+    note = asyncio.run(_direct(url, n) if name == "direct" else _import(url, file_path))
+    out.put((time.perf_counter() - start, peak_rss_mb(), note))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="fraction of 50k payments / 100k claims")
+    args = ap.parse_args()
+    n_payments = max(10, int(50_000 * args.scale))
+    n_claims = max(20, int(100_000 * args.scale))
+    tmp = tempfile.TemporaryDirectory()
+    base = Path(tmp.name)
+    seed_db = base / "seed.db"
+    t = time.perf_counter()
+    upgrade(f"sqlite+aiosqlite:///{seed_db}")
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=fill, args=(str(seed_db), n_payments, n_claims))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit("filling the database failed")
+    file_path = base / "bench.csv"
+    write_payment_file(file_path, n_payments)
+    print(f"setup: {n_payments} payments ({file_path.stat().st_size / 1e6:.1f} MB file), "
+          f"{n_claims} claims, {2 * n_claims} lines in {time.perf_counter() - t:.1f} s "
+          "(not measured)")
+    rows = []
+    for name, title in (("direct", "baseline: the same receipts posted directly"),
+                        ("import", "Data Media file imported and auto-posted")):
+        db = base / f"{name}.db"
+        shutil.copy(seed_db, db)
+        q = ctx.Queue()
+        p = ctx.Process(target=_phase, args=(name, f"sqlite+aiosqlite:///{db}", n_payments,
+                                             str(file_path), q))
+        p.start()
+        secs, rss, note = q.get()
+        p.join()
+        print(f"{name}: {note}")
+        rows.append((title, secs, rss))
+    print()
+    print(f"| {'phase':<44} | {'payments':>8} | {'seconds':>8} | {'payments/s':>10} | "
+          f"{'peak RSS MB':>11} |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 12}|{'-' * 13}|")
+    for title, secs, rss in rows:
+        print(f"| {title:<44} | {n_payments:>8} | {secs:>8.2f} | {n_payments / secs:>10.0f} "
+              f"| {rss:>11.0f} |")
+    ratio = rows[1][1] / rows[0][1]
+    print(f"\nimport / direct: {ratio:.2f}x (target <= 1.5x); per receipt: direct "
+          f"{rows[0][1] / n_payments * 1e3:.2f} ms, import {rows[1][1] / n_payments * 1e3:.2f} ms")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
