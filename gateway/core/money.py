@@ -51,7 +51,8 @@ def checked(value: Decimal, raw: object, where: str | None = None) -> Decimal:
         raise MoneyError(f"too large an amount: {raw!r} (at most {MAX_AMOUNT})", where=where)
     q = value.quantize(CENT)
     if q != value:
-        raise MoneyError(f"more than two decimals: {raw!r}", where=where)
+        raise MoneyError(f"more than two decimals: {raw!r} has a part of a cent "
+                         "(amounts are in whole cents and never rounded)", where=where)
     return q
 
 

@@ -120,4 +120,4 @@ async def test_import_lists_a_sub_cent_amount_as_a_row_problem(gw, tmp_path, pra
     assert [(p["row"], p["field"]) for p in out["problems"]] == [(2, "Amount")]
     assert "part of a cent" in out["problems"][0]["message"] and len(out["created"]) == 1
     r = gw("receipts", "import", "--practice", str(practice.practice_id), str(f))
-    assert "row 2: Amount: 12.345 has a part of a cent" in r.stdout
+    assert "row 2: Amount: more than two decimals: 12.345 has a part of a cent" in r.stdout

@@ -32,7 +32,7 @@ def gateway_plugin_info() -> PluginInfo:
         name=NAME,
         vendor="Data Media",
         version=GATEWAY_VERSION,
-        capabilities=(),
+        capabilities=("statement_payments",),
         config_type=DataMediaConfig,
         secret_fields=("password", "private_key", "private_key_passphrase"),
         description="Patient statement ePayments collected by Data Media (PaySimple), "
