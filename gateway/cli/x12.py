@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from gateway.cli._util import emit_json_stream
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
 from gateway.core.x12.errors import X12Error
@@ -31,18 +32,20 @@ def era() -> None:
 
 @era.command("parse")
 @click.argument("file", type=_FILE)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per transaction.")
-def era_parse(file: str, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array: one object per transaction."
+)
+@click.option("--pretty", is_flag=True, help="With --json: indent by two spaces.")
+def era_parse(file: str, as_json: bool, pretty: bool) -> None:
     """Read an 835 file and print its payments, claims and balancing problems.
 
     Exit 0 when the file reads (balancing problems are listed in the output, not an error),
-    2 when it is not a valid 835.
+    2 when it is not a valid 835. Output is written one transaction at a time, so a bad
+    transaction late in the file ends the output there with exit 2 and an error line.
     """
-    items = [remittance_json(rem) for rem in iter_remittances(file)]
+    items = (remittance_json(rem) for rem in iter_remittances(file))
     if as_json:
-        import json
-
-        click.echo(json.dumps(items, indent=2))
+        emit_json_stream(items, pretty=pretty)
         return
     for item in items:
         click.echo(_human(item))
