@@ -148,12 +148,17 @@ class LazyGroup(click.Group):
         super().__init__(*args, **kwargs)
         self._stubs: dict[str, click.Command] = {}
         self._providers: dict[str, list[str]] = {}  # command name -> modules, in order
+        self._extenders: dict[str, list[str]] = {}  # group name -> modules adding to it
         self._loaded: set[str] = set()
 
     def add_lazy(self, name: str, stub: click.Command, modules: list[str]) -> None:
         self._stubs[name] = stub
         self._providers.setdefault(name, [])
         self._providers[name] += [m for m in modules if m not in self._providers[name]]
+
+    def add_extender(self, name: str, module: str) -> None:
+        """`module` adds subcommands to the group `name`: imported only when they are needed."""
+        self._extenders.setdefault(name, []).append(module)
 
     def load(self, module: str) -> None:
         """Import `module` and let it register its commands (once)."""
@@ -164,13 +169,21 @@ class LazyGroup(click.Group):
         if register is not None:
             register(self)
 
+    def load_all(self, modules: Iterable[str]) -> None:
+        for module in modules:
+            self.load(module)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(self._stubs))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         for module in self._providers.get(cmd_name, []):
             self.load(module)
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        extenders = self._extenders.get(cmd_name)
+        if extenders and isinstance(command, click.Group):
+            _extend_on_demand(command, lambda: self.load_all(extenders))
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click's, from the stand-ins: listing the commands imports none of them."""
@@ -184,6 +197,30 @@ class LazyGroup(click.Group):
             rows = [(name, command.get_short_help_str(limit)) for name, command in listed]
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _extend_on_demand(group: click.Group, load: Callable[[], None]) -> None:
+    """Make `group` import the modules that extend it before it lists its subcommands or
+    fails to find one (`gateway era parse` need not import what `era import` needs)."""
+    if getattr(group, "_gateway_extends_on_demand", False):
+        return
+    own_get, own_list = group.get_command, group.list_commands
+
+    def get_command(ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = own_get(ctx, cmd_name)
+        if found is None:
+            load()
+            found = own_get(ctx, cmd_name)
+        return found
+
+    def list_commands(ctx: click.Context) -> list[str]:
+        load()
+        return own_list(ctx)
+
+    # Instance attributes shadow the methods: `group` is someone else's plain click.Group.
+    setattr(group, "get_command", get_command)  # noqa: B010
+    setattr(group, "list_commands", list_commands)  # noqa: B010
+    setattr(group, "_gateway_extends_on_demand", True)  # noqa: B010
 
 
 def register_package(group: LazyGroup, package: str, path: Iterable[str]) -> None:
@@ -210,4 +247,4 @@ def register_package(group: LazyGroup, package: str, path: Iterable[str]) -> Non
             if owner is None or owner[1] not in group._stubs:
                 group.load(found.module)  # extends a group this reading does not know
                 continue
-            group.add_lazy(owner[1], group._stubs[owner[1]], [owner[0], found.module])
+            group.add_extender(owner[1], found.module)

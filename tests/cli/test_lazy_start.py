@@ -10,6 +10,9 @@ import pytest
 
 from gateway.cli import root
 from gateway.cli._lazy import LazyGroup, _Unreadable, read_module
+from tests.x12.conftest import X12_FIXTURES
+
+_SAMPLE = X12_FIXTURES / "generated/gen835_c25_s7.835"
 
 _PROBE = """
 import sys
@@ -83,3 +86,20 @@ def register(root):
     assert sorted(found.stubs) == ["do-it", "things"]
     assert found.stubs["things"].get_short_help_str() == "Things to do."
     assert found.extends == {"era"}
+
+
+def test_era_parse_does_not_import_what_era_import_needs() -> None:
+    probe = (
+        "import sys\nfrom gateway.cli import main\n"
+        f"sys.argv = ['gateway', 'era', 'parse', {str(_SAMPLE)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print('CODE', code, 'SQLA', 'sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "CODE 0 SQLA False"
+    listing = subprocess.run(
+        [sys.executable, "-m", "gateway", "era", "--help"], capture_output=True, text=True
+    ).stdout
+    assert "import" in listing and "parse" in listing
