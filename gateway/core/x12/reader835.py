@@ -318,6 +318,11 @@ def _parse(  # noqa: C901 - hot loop
                 n += 1
                 e = raw.split(sep)
                 t = e[0]
+                if rem is None and t not in ENVELOPE_IDS and not env.in_transaction():
+                    if t not in known:
+                        check_segment_id(t, n, file, raw)
+                        known.add(t)
+                    env.outside(n, t)  # even a claim segment: nothing may sit between sets
                 if t == "CAS":
                     if line is not None:
                         ne = len(e)
