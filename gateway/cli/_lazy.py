@@ -77,6 +77,24 @@ def _decorated_functions(tree: ast.Module) -> dict[str, _Decorated]:
     return found
 
 
+def _decorated_groups(tree: ast.Module) -> set[str]:
+    """Variables X of every top-level `@X.command(...)`/`@X.group(...)` but `click`'s."""
+    used: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id != "click"
+                and target.attr in ("command", "group")
+            ):
+                used.add(target.value.id)
+    return used
+
+
 def _added_names(register: ast.FunctionDef) -> list[tuple[str, str]]:
     """(group variable, added variable) for every `X.add_command(Y)` in `register`."""
     loops: dict[str, list[str]] = {}
@@ -130,6 +148,8 @@ def read_module(module: str, source: str) -> ModuleCommands:
     for var, deco in decorated.items():
         if deco.kind == "group":
             found.groups[var] = _stub(var, deco).name or var
+    # `@era.command(...)` at the top of a module that imports `era`: it extends that group
+    found.extends |= {v for v in _decorated_groups(tree) if v not in found.groups}
     for group_var, var in _added_names(register):
         if group_var != root_var:
             found.extends.add(group_var)

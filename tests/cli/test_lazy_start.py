@@ -103,3 +103,16 @@ def test_era_parse_does_not_import_what_era_import_needs() -> None:
         [sys.executable, "-m", "gateway", "era", "--help"], capture_output=True, text=True
     ).stdout
     assert "import" in listing and "parse" in listing
+
+
+def test_a_decorator_on_an_imported_group_extends_it() -> None:
+    source = (
+        "import click\nfrom gateway.cli.x12 import era\n\n"
+        "@click.group()\ndef local():\n    'Mine.'\n\n"
+        "@local.command('sub')\ndef sub():\n    'Sub.'\n\n"
+        "@era.command('extra')\ndef extra():\n    'Extra.'\n\n"
+        "def register(root):\n    root.add_command(local)\n"
+    )
+    found = read_module("m", source)
+    assert found.extends == {"era"}
+    assert sorted(found.stubs) == ["local"]
