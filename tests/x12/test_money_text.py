@@ -25,3 +25,11 @@ def test_same_text_at_every_exponent(digits: int, exponent: int) -> None:
 def test_negative_zero_prints_as_zero() -> None:
     assert money_text(Decimal("-0.00")) == "0.00"
     assert money_text(Decimal("-0")) == "0.00"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=0, max_value=10**6))
+def test_units_text_is_the_documented_formula(value: Decimal) -> None:
+    from gateway.core.x12.reader835 import _units
+
+    expected = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    assert _units(value) == expected

@@ -735,13 +735,16 @@ def _adj_json(a: Adjustment) -> dict[str, str]:
 def _units(value: Decimal | None) -> str | None:
     if value is None:
         return None
+    text = str(value)
+    if text.isdigit():  # the usual "1": already what the formula below gives
+        return text
     return format(value.normalize(), "f") if value == value.to_integral() else str(value)
 
 
 def _line_json(ln: ServiceLine) -> dict[str, Any]:
     return {
         "procedure_code": ln.procedure_code,
-        "modifiers": list(ln.modifiers),
+        "modifiers": ln.modifiers,  # a tuple or list: the same JSON array either way
         "charge": money_text(ln.charge),
         "paid": money_text(ln.paid),
         "units": _units(ln.units),
