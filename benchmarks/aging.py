@@ -139,6 +139,16 @@ STEPS = {"bare_csv": step_bare_csv, "bare_calamine": step_bare_calamine, "parse"
 REPEATS = {"bare_csv": 3, "bare_calamine": 3, "parse": 3, "import": 1}
 
 
+def _peak_kb() -> int:
+    """This process's own high-water mark (VmHWM): `ru_maxrss` would carry the parent's peak
+    across fork and exec, which made parse memory look flat when it was not."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(step: str, path: Path) -> None:
     # imports happen before the clock starts so a step measures its work, not module loading
     import python_calamine  # noqa: F401
@@ -148,14 +158,14 @@ def child(step: str, path: Path) -> None:
     import gateway.db.engine
     import gateway.plugins.compulink  # noqa: F401
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _peak_kb()
     cpu = wall = float("inf")
     for _ in range(REPEATS[step]):
         start, start_cpu = time.perf_counter(), time.process_time()
         n = STEPS[step](path)
         cpu = min(cpu, time.process_time() - start_cpu)
         wall = min(wall, time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_kb()
     compiled = gateway.aging.fastrows.COMPILED and os.environ.get("GATEWAY_PURE_PYTHON") != "1"
     print(json.dumps({"rows": n, "seconds": cpu, "wall": wall, "peak_kb": peak, "base_kb": base,
                       "compiled": compiled}))

@@ -112,6 +112,12 @@ def fill(path: str, n_receipts: int, n_claims: int, seed: int = 7) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's own high-water mark (VmHWM): `ru_maxrss` would include the parent's
+    peak, carried across fork and exec into a spawned child."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -147,8 +147,32 @@ def _read_oxedi(path: str) -> tuple[int, str]:
     return int(claims), str(total)
 
 
+def _era_json(path: str) -> tuple[int, str]:
+    """`gateway era parse --json` in this process, its output thrown away."""
+    from gateway.cli._util import emit_json_stream
+    from gateway.cli.x12 import _transactions_json
+
+    claims = 0
+
+    def counted() -> Any:
+        nonlocal claims
+        for item in _transactions_json(path):
+            claims += len(item["claims"])
+            yield item
+
+    saved = sys.stdout
+    with open(os.devnull, "w") as sink:
+        sys.stdout = sink
+        try:
+            count = emit_json_stream(counted())
+        finally:
+            sys.stdout = saved
+    return claims, f"{count} transactions"
+
+
 READERS = {
     "ours": _read_ours_compiled,
+    "era-json": _era_json,
     "ours-pure": _read_ours,
     "floor": _read_floor,
     "pyx12-seg": _read_pyx12_seg,
@@ -157,6 +181,7 @@ READERS = {
 }
 IMPORTS = {
     "ours": "gateway.core.x12.reader835",
+    "era-json": "gateway.cli.x12",
     "ours-pure": "gateway.core.x12.reader835",
     "floor": "decimal",
     "pyx12-seg": "pyx12.x12file",
@@ -166,7 +191,8 @@ IMPORTS = {
 
 
 LABELS = {"ours": "ours (compiled)", "ours-pure": "ours (pure Python)"}
-ENV = {"ours": {"GATEWAY_PURE_PYTHON": "0"}, "ours-pure": {"GATEWAY_PURE_PYTHON": "1"}}
+ENV = {"ours": {"GATEWAY_PURE_PYTHON": "0"}, "era-json": {"GATEWAY_PURE_PYTHON": "0"},
+       "ours-pure": {"GATEWAY_PURE_PYTHON": "1"}}
 
 
 def worker(reader: str, path: str, repeat: int) -> dict[str, Any]:

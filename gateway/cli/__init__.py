@@ -1,28 +1,29 @@
 """The `gateway` command: a stable contract for scripts and scheduled jobs.
 
 Each module in this package contributes its commands through a module-level `register(root)`
-function, so a domain adds its commands without editing a central list. Errors end as one line
+function, so a domain adds its commands without editing a central list. The modules are read,
+not imported, to list the commands (`_lazy`): a command's module is imported only when it runs,
+so `gateway --help` starts without SQLAlchemy or Litestar. Errors end as one line
 on stderr: exit 2 for bad input (`UserError`), 1 for a failure, never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import pkgutil
 import stat
 import sys
 from typing import Any
 
 import click
 
+from gateway.cli._lazy import LazyGroup, register_package
 from gateway.core.errors import Failure, UserError, raised_at
 
 log = logging.getLogger("gateway.cli")
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 @click.option(
     "--database-url",
     envvar="GATEWAY_DATABASE_URL",
@@ -40,16 +41,6 @@ def root(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
     # SQL statements at -v, never their values (the engine hides parameters too)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if verbose else logging.WARNING)
     ctx.obj = {"database_url": database_url}
-
-
-def _load_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(root)
 
 
 class RegularFile(click.Path):
@@ -84,8 +75,9 @@ def _regular_files_only(command: click.Command) -> None:
             _regular_files_only(sub)
 
 
-_load_commands()
-_regular_files_only(root)
+assert isinstance(root, LazyGroup)
+register_package(root, __name__, __path__)
+root.on_load = _regular_files_only  # each command as it is loaded (most never are)
 
 
 def main(argv: list[str] | None = None) -> None:

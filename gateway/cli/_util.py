@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -22,6 +23,31 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) ->
         click.echo(human(data))
     else:
         click.echo(json.dumps(msgspec.to_builtins(data, enc_hook=_enc_hook), indent=2))
+
+
+def emit_json_stream(items: Iterable[Any], pretty: bool = False) -> int:
+    """Print `items` as one JSON array, encoding and writing one item at a time.
+
+    Memory stays that of one item however many there are (an 835's transaction sets, a long
+    listing). Compact by default; `pretty` indents by two spaces exactly as
+    `json.dumps(items, indent=2)` does (non-ASCII text is written as UTF-8, not escaped).
+    Returns how many items were written.
+    """
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+    opening, between, closing = (b"[\n  ", b",\n  ", b"\n]\n") if pretty else (b"[", b",", b"]\n")
+    count = 0
+    for item in items:
+        chunk = encoder.encode(item)
+        if pretty:  # JSON strings hold no raw newline, so every newline here is layout
+            chunk = msgspec.json.format(chunk, indent=2).replace(b"\n", b"\n  ")
+        out.write(between if count else opening)
+        out.write(chunk)
+        count += 1
+    out.write(closing if count else b"[]\n")
+    out.flush()
+    return count
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -5,16 +5,17 @@ The commands join the `claims` group the foundation module defines."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
 
 from gateway.cli._util import database_url, emit, iso_date, run
+from gateway.cli.admin import claims
 from gateway.core.errors import UserError
-from gateway.db.engine import session_scope
-from gateway.ledger import billing
-from gateway.ledger import service as claim_svc
-from gateway.ledger.schemas import ClaimOut, ClaimUpdate
+
+if TYPE_CHECKING:  # the database layers load only when a command runs (fast `--help`)
+    from gateway.ledger.schemas import ClaimOut
 
 
 def _human(c: ClaimOut) -> str:
@@ -22,7 +23,7 @@ def _human(c: ClaimOut) -> str:
             f"{' / ' + c.sub_status if c.sub_status else ''}: billing state {c.billing_state}")
 
 
-@click.command("release")
+@claims.command("release")
 @click.argument("claim_id", type=int)
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--note", default=None, help="What was corrected (kept in the audit log).")
@@ -32,6 +33,10 @@ def claims_release(ctx: click.Context, claim_id: int, practice_id: int, note: st
                    as_json: bool) -> None:
     """Release a corrected rejected claim: unbilled again, so the next batch sends it."""
 
+    from gateway.db.engine import session_scope
+    from gateway.ledger import billing
+    from gateway.ledger import service as claim_svc
+
     async def go() -> ClaimOut:
         async with session_scope(database_url(ctx)) as s:
             await billing.release_claim(s, practice_id, claim_id, actor="cli", note=note)
@@ -40,7 +45,7 @@ def claims_release(ctx: click.Context, claim_id: int, practice_id: int, note: st
     emit(run(go), as_json, _human)
 
 
-@click.command("update")
+@claims.command("update")
 @click.argument("claim_id", type=int)
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--status", default=None)
@@ -58,9 +63,15 @@ def claims_update(ctx: click.Context, claim_id: int, practice_id: int, status: s
     if sub_status is not None:
         fields["sub_status"] = sub_status or None
     try:
+        from gateway.ledger.schemas import ClaimUpdate
+
         changes = msgspec.convert(fields, ClaimUpdate)
     except msgspec.ValidationError as exc:
         raise UserError(str(exc), where="options") from exc
+
+    from gateway.db.engine import session_scope
+    from gateway.ledger import billing
+    from gateway.ledger import service as claim_svc
 
     async def go() -> ClaimOut:
         async with session_scope(database_url(ctx)) as s:
@@ -71,9 +82,5 @@ def claims_update(ctx: click.Context, claim_id: int, practice_id: int, status: s
 
 
 def register(root: click.Group) -> None:
-    group = root.commands.get("claims")
-    if not isinstance(group, click.Group):  # the foundation's `claims` group is missing
-        group = click.Group("claims", help="Claims and their balances.")
-        root.add_command(group)
-    group.add_command(claims_release)
-    group.add_command(claims_update)
+    """Nothing to add at the root: the commands above join `claims` (gateway/cli/admin.py)
+    when this module is imported, which the lazy root does only when `claims` is used."""

@@ -9,17 +9,17 @@ on stdout) and exits 2 having written nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
 
-from gateway.admin.practices import get_practice
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
-from gateway.core.records import PracticeKind
-from gateway.db.engine import session_scope
-from gateway.practice.pull import import_file, pull_connector
-from gateway.practice.service import PracticeDataRejected, PracticeSummary, describe
+
+if TYPE_CHECKING:  # the database layers load only when a command runs (fast `--help`)
+    from gateway.core.records import PracticeKind
+    from gateway.practice.service import PracticeDataRejected, PracticeSummary
 
 
 def _human(s: PracticeSummary) -> str:
@@ -31,7 +31,15 @@ def _human(s: PracticeSummary) -> str:
            f"{s.charges} charge row(s)"
 
 
+def _rejected() -> type[PracticeDataRejected]:
+    from gateway.practice.service import PracticeDataRejected
+
+    return PracticeDataRejected
+
+
 def _report_rejection(exc: PracticeDataRejected, as_json: bool) -> None:
+    from gateway.practice.service import describe
+
     if as_json:
         click.echo(msgspec.json.encode({"status": "rejected", "problems": exc.problems}))
     else:
@@ -45,13 +53,17 @@ def import_kind(ctx: click.Context, kind: PracticeKind, practice_id: int, file: 
     content = file.read_bytes()
 
     async def go() -> PracticeSummary:
+        from gateway.admin.practices import get_practice
+        from gateway.db.engine import session_scope
+        from gateway.practice.pull import import_file
+
         async with session_scope(database_url(ctx)) as s:
             await get_practice(s, practice_id)
             return await import_file(s, practice_id, kind, file.name, content)
 
     try:
         summary = run(go)
-    except PracticeDataRejected as exc:
+    except _rejected() as exc:
         _report_rejection(exc, as_json)
         raise
     emit(summary, as_json, _human)
@@ -99,12 +111,15 @@ def practice_pull(ctx: click.Context, practice_id: int | None, connector_ref: st
         raise UserError("a connector name needs --practice", where="--connector")
 
     async def go() -> PracticeSummary:
+        from gateway.db.engine import session_scope
+        from gateway.practice.pull import pull_connector
+
         async with session_scope(database_url(ctx)) as s:
             return await pull_connector(s, practice_id, ref)
 
     try:
         summary = run(go)
-    except PracticeDataRejected as exc:
+    except _rejected() as exc:
         _report_rejection(exc, as_json)
         raise
     emit(summary, as_json, _human)

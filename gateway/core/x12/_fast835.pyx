@@ -258,6 +258,8 @@ cdef class Parser:
         cdef const unsigned char* p = self.p
         cdef Py_ssize_t n0 = self.en[0]
         cdef unsigned char c0 = p[0] if n0 else 0
+        if self.rem is None and not self.env.in_transaction():
+            return self._cold(n)  # between sets: the cold path hands it over (envelope check)
         if c0 == b'C' and _eq3(p, n0, b'C', b'A', b'S'):
             self._cas()
         elif c0 == b'D' and _eq3(p, n0, b'D', b'T', b'M'):
