@@ -95,7 +95,7 @@ async def test_a_practice_day(engine: AsyncEngine, session: AsyncSession,
     drop = tmp_path / "drop"
     drop.mkdir()
     write_export(layout("compulink"), drop, records=day.DROP)
-    base = f"day{os.getpid()}"
+    base = f"day-{tmp_path.name}"
     pms_remote = sshd.folder(f"{base}/pms")
     staging = tmp_path / "sftp-staging"
     staging.mkdir()
@@ -157,11 +157,14 @@ async def test_a_practice_day(engine: AsyncEngine, session: AsyncSession,
         Deposit.practice_id == pid))).all()
     await post_deposit(session, pid, deposit_id)
     await session.commit()
-    posted = (await session.execute(select(DepositClaim.claim_id, DepositClaim.state)
+    posted = (await session.execute(select(DepositClaim.claim_id, DepositClaim.state,
+                                           DepositClaim.match_method)
                                     .where(DepositClaim.deposit_id == deposit_id)
                                     .order_by(DepositClaim.id))).all()
     ag10, c1_id = (await claim(session, pid, "AG-10")).id, (await claim(session, pid, "C-1")).id
-    assert [tuple(p) for p in posted] == [(ag10, "posted"), (c1_id, "posted")]
+    # both matched on CLP01 = the PMS's claim number (source_claim_id = pms_claim_id)
+    assert [tuple(p) for p in posted] == [(ag10, "posted", "source_claim_id"),
+                                          (c1_id, "posted", "source_claim_id")]
     b = await claim_balances(session, [ag10, c1_id])
     assert (b[ag10].insurance_paid, b[ag10].patient_balance) == (D("150.00"), D("20.00"))
     assert (b[c1_id].insurance_paid, b[c1_id].patient_balance) == (D("140.00"), D("25.00"))
