@@ -40,7 +40,7 @@ async def ledger(session: AsyncSession, cid: int) -> dict[str, Decimal]:
     rows = await session.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.claim_id == cid).group_by(LedgerEntry.kind))
-    return dict(rows.all())
+    return {kind: total for kind, total in rows}
 
 
 async def claims_numbered(session: AsyncSession, pid: int, number: str) -> list[Claim]:

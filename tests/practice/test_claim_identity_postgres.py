@@ -48,9 +48,9 @@ async def test_aging_and_pull_of_one_claim_at_once_make_one_claim(pg_url):
         async with makers[0]() as s:
             (claim_id,) = (await s.scalars(select(Claim.id).where(
                 Claim.practice_id == pid, Claim.pms_claim_id == "C-1"))).all()
-            money = dict((await s.execute(
+            money: dict[str, Decimal] = {kind: total for kind, total in await s.execute(
                 select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
-                .where(LedgerEntry.claim_id == claim_id).group_by(LedgerEntry.kind))).all())
+                .where(LedgerEntry.claim_id == claim_id).group_by(LedgerEntry.kind))}
             assert await s.scalar(select(func.count()).select_from(Claim)
                                   .where(Claim.practice_id == pid)) == 1
         # either order: the PMS's charges, the file's payment, the rest adjusted
