@@ -48,8 +48,8 @@ from gateway.core.money import ZERO, format_money
 from gateway.core.names import normalize_payer_name
 from gateway.core.records import AgingContext, AgingExport, AgingSource, RowProblem
 from gateway.db.base import utcnow
-from gateway.db.models import ImportedFile
-from gateway.db.upsert import insert_if_absent
+from gateway.db.models import ImportedFile, Practice
+from gateway.db.upsert import dialect_insert, execute_in_chunks, insert_if_absent
 from gateway.ledger.models import Claim
 from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin
 
@@ -176,6 +176,9 @@ async def _start(
     """The checks, then the file row (the unique constraint decides) and the snapshot; an
     ImportResult when another process imported these bytes first."""
     loc = await get_location(session, practice_id, location_id)
+    # one writer of a practice's claims at a time, as for practice-data pulls (PostgreSQL row
+    # lock): the claims a pull brought are read below and updated, not duplicated
+    await session.execute(select(Practice.id).where(Practice.id == practice_id).with_for_update())
     export.materialize()
     problems: list[RowProblem] = list(export.problems)
     rows, skipped = await rows_of_location(session, practice_id, loc, export.rows, problems)
@@ -229,7 +232,12 @@ async def _create_claims(run: ImportRun) -> None:
     if not creatable:
         return
     patient_ids = await patients_of(run.session, run.practice_id, creatable)
-    await bulk_insert(run.session, table_of(Claim), [
+    # the export's claim number is the PMS's claim number: a claim a PMS pull inserted
+    # meanwhile under the same (number, rank) wins the unique constraint, and is adopted
+    # below like any claim the pull brought first
+    stmt = dialect_insert(run.session, table_of(Claim)).on_conflict_do_nothing(
+        index_elements=["practice_id", "pms_claim_id", "payer_rank"])
+    await execute_in_chunks(run.session, stmt.returning(table_of(Claim).c.id), [
         {
             "practice_id": run.practice_id, "location_id": run.location_id,
             "patient_id": patient_ids[c.first.patient_account[:80]],
@@ -239,14 +247,17 @@ async def _create_claims(run: ImportRun) -> None:
             "level": LEVELS.get(c.key[1], "Primary"), "status": "Open",
             "billing": "electronic", "diagnosis_codes": [], "source_vendor": run.vendor,
             "source_claim_id": c.key[0],
+            "pms_claim_id": None if c.key in run.elsewhere else c.key[0],
             # a receivable in the PMS's aging: the PMS billed it, the gateway never does
             "billing_state": BillingState.BILLED.value, "billed_by": BilledBy.PMS.value,
             "billed_at": run.now, "origin": ClaimOrigin.AGING.value,
         }
         for c in creatable
     ])
+    before = set(run.existing)
     run.existing = await _existing_claims(run)
-    run.created_keys = {c.key for c in creatable}
+    run.created_keys = {c.key for c in creatable if c.key in run.existing
+                        and c.key not in before and c.key not in run.adopted}
 
 
 async def _status_changes(run: ImportRun) -> tuple[list[int], list[int], dict[int, int | None]]:
@@ -264,7 +275,8 @@ async def _status_changes(run: ImportRun) -> tuple[list[int], list[int], dict[in
                 update(Claim).where(Claim.id.in_(ids[i:i + _CHUNK])).values(**values))
     payer_before: dict[int, int | None] = {}
     for k, c in claims.items():
-        if k in existing and k not in run.created_keys:
+        if k in existing and k not in run.created_keys and k not in run.adopted:
+            # a claim the PMS pull brought keeps the payer of its coverage
             pid = run.payer_of.get(normalize_payer_name(c.first.payer_name))
             if pid is not None and pid != existing[k]["payer_id"]:
                 await run.session.execute(update(Claim).where(Claim.id == existing[k]["id"])
@@ -325,13 +337,37 @@ def _enc(obj: Any) -> Any:
     raise NotImplementedError(type(obj).__name__)
 
 
+_COLUMNS = (Claim.id, Claim.source_claim_id, Claim.payer_rank, Claim.completed_at,
+            Claim.payer_id, Claim.status)
+
+
 async def _existing_claims(run: ImportRun) -> dict[ClaimKey, dict[str, Any]]:
-    rows = await run.session.execute(
-        select(Claim.id, Claim.source_claim_id, Claim.payer_rank, Claim.completed_at,
-               Claim.payer_id, Claim.status)
+    """This location's aging claims, and the claims of the practice that a PMS pull brought
+    under a claim number and rank the file names (`run.adopted`: the file updates them)."""
+    rows: list[tuple[Any, ...]] = [tuple(r) for r in await run.session.execute(
+        select(*_COLUMNS)
         .where(Claim.practice_id == run.practice_id, Claim.location_id == run.location_id,
                Claim.source_vendor == run.vendor)
-    )
+    )]
+    own = {(r[1], r[2]) for r in rows}
+    numbers = sorted({k[0] for k in run.claims if k not in own})
+    for i in range(0, len(numbers), _CHUNK):
+        found = await run.session.execute(
+            select(*_COLUMNS, Claim.pms_claim_id, Claim.location_id)
+            .where(Claim.practice_id == run.practice_id,
+                   Claim.pms_claim_id.in_(numbers[i:i + _CHUNK]))
+        )
+        for cid, _source, rank, done, payer, status, number, location in found:
+            key = (number, rank)
+            if key not in run.claims or key in own:
+                continue
+            if location not in (None, run.location_id):
+                # another office's claim: this file's row stays a claim of its own location
+                # (created below without the PMS number, as before), never moving that money
+                run.elsewhere.add(key)
+                continue
+            run.adopted.add(key)
+            rows.append((cid, number, rank, done, payer, status))
     return {
         (source_id, rank): {"id": cid, "completed_at": done, "payer_id": payer, "status": status}
         for cid, source_id, rank, done, payer, status in rows

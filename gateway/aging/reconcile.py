@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 
 from gateway.aging.bulk import bulk_insert, table_of
+from gateway.aging.follow import follow_moves
 from gateway.aging.run import ClaimKey, FileClaim, ImportRun
 from gateway.core.money import ZERO
 from gateway.core.names import normalize_payer_name
-from gateway.core.records import AgingRow
+from gateway.core.records import AgingRow, RowProblem
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 
 SOURCE_TYPE = "aging"
@@ -34,9 +35,22 @@ class _Lines:
 
 
 def _of_location(run: ImportRun) -> Select[tuple[int]]:
-    return select(Claim.id).where(Claim.practice_id == run.practice_id,
-                                  Claim.location_id == run.location_id,
-                                  Claim.source_vendor == run.vendor)
+    """This location's aging claims and the PMS-pulled claims the file names."""
+    own = and_(Claim.location_id == run.location_id, Claim.source_vendor == run.vendor)
+    adopted = [run.existing[k]["id"] for k in run.adopted if k in run.existing]
+    where = or_(own, Claim.id.in_(adopted)) if adopted else own
+    return select(Claim.id).where(Claim.practice_id == run.practice_id, where)
+
+
+async def _pms_lined(run: ImportRun, wanted: set[int]) -> set[int]:
+    """Claims whose lines a PMS pull wrote (it posted their charges: `practice_*` rows)."""
+    adopted = {run.existing[k]["id"] for k in run.adopted if k in run.existing}
+    result = await run.session.execute(
+        select(LedgerEntry.claim_id).distinct()
+        .where(LedgerEntry.claim_id.in_(_of_location(run)),
+               LedgerEntry.source_type.like("practice\\_%", escape="\\"))
+    )
+    return ({cid for (cid,) in result} | adopted) & wanted
 
 
 async def _load_lines(run: ImportRun, wanted: set[int]) -> dict[int, dict[int, int]]:
@@ -106,13 +120,14 @@ async def reconcile(run: ImportRun, claim_ids: dict[ClaimKey, int]) -> set[int]:
     """Bring each claim's ledger to the file's figures; the ids of claims given new rows."""
     if not claim_ids:
         return set()
-    states = [(run.claims[k], cid) for k, cid in claim_ids.items()]
+    pms_lined = await _pms_lined(run, set(claim_ids.values()))
+    states = [(run.claims[k], cid) for k, cid in claim_ids.items() if cid not in pms_lined]
     targets, lines = await _targets(run, states)
     sums = await _ledger_sums(run)
+    followed = [(run.claims[k], cid) for k, cid in claim_ids.items() if cid in pms_lined]
+    entries, changed = await _follow(run, followed, sums)
     has_billed, has_paid = "billed" in run.export.fields, "paid" in run.export.fields
-    entries: list[dict[str, Any]] = []
     recharged: dict[int, Decimal] = {}  # existing line -> its charge after this snapshot
-    changed: set[int] = set()
     covered: set[int] = set()
     for cid, number, row, group in targets:
         lid = lines.ids[cid][number]
@@ -139,6 +154,31 @@ async def reconcile(run: ImportRun, claim_ids: dict[ClaimKey, int]) -> set[int]:
         await run.session.execute(update(ClaimLine).where(ClaimLine.id == lid)
                                   .values(charge=charge))
     return changed
+
+
+async def _follow(run: ImportRun, followed: list[tuple[FileClaim, int]],
+                  sums: dict[int, dict[str, Decimal]]) -> tuple[list[dict[str, Any]], set[int]]:
+    """Ledger rows for the claims whose lines came from the PMS (gateway.aging.follow)."""
+    entries: list[dict[str, Any]] = []
+    changed: set[int] = set()
+    if not followed:
+        return entries, changed
+    line_ids = await _load_lines(run, {cid for _, cid in followed})
+    for c, cid in followed:
+        ordered = [line_ids[cid][n] for n in sorted(line_ids[cid])]
+        per_line = follow_moves([sums.get(lid, {}) for lid in ordered], c.rows,
+                                "paid" in run.export.fields)
+        if per_line is None:
+            run.problems.append(RowProblem(
+                c.first.source_row, None,
+                f"claim {c.first.claim_id}: no charges from the PMS; balance not followed"))
+            continue
+        payer = run.payer_of.get(normalize_payer_name(c.first.payer_name))
+        for lid, rows in zip(ordered, per_line, strict=True):
+            for kind, amount in rows:
+                entries.append(_entry(run, cid, lid, kind, amount, payer))
+                changed.add(cid)
+    return entries, changed
 
 
 def line_charge(group: list[AgingRow], has_billed: bool) -> Decimal:

@@ -46,6 +46,12 @@ class ImportRun:
     payers_added: list[str] = field(default_factory=list)
     existing: dict[ClaimKey, dict[str, Any]] = field(default_factory=dict)
     created_keys: set[ClaimKey] = field(default_factory=set)
+    # keys of claims a PMS pull brought (lines from the PMS): the file follows their balance
+    # at claim level and never charges them (gateway.aging.reconcile)
+    adopted: set[ClaimKey] = field(default_factory=set)
+    # keys whose PMS claim number is another location's claim: a claim of this location
+    # without the PMS number (per-location numbering, e.g. one PMS per office)
+    elsewhere: set[ClaimKey] = field(default_factory=set)
 
     @property
     def location_id(self) -> int:

@@ -13,6 +13,7 @@ from gateway.core.errors import UserError
 from gateway.db.engine import session_scope
 from gateway.ledger import service as claim_svc
 from gateway.ledger.schemas import ClaimIn
+from gateway.ledger.states import ClaimOrigin
 
 
 @click.group()
@@ -161,7 +162,8 @@ def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: boo
     async def go() -> list[int]:
         async with session_scope(database_url(ctx)) as s:
             await practice_svc.get_practice(s, practice_id)
-            return await claim_svc.create_claims(s, practice_id, items)
+            return await claim_svc.create_claims(s, practice_id, items,
+                                                 origin=ClaimOrigin.IMPORT)
 
     emit({"created": run(go)}, as_json, lambda d: f"{len(d['created'])} claims created")
 

@@ -27,6 +27,7 @@ from gateway.core.records import (
 )
 from gateway.core.transport import open_transport
 from gateway.core.transport.base import Entry, Transport, discard, wanted
+from gateway.core.version import GATEWAY_VERSION
 from gateway.practice.layout import PracticeLayout
 from gateway.practice.reader import read_records
 
@@ -107,7 +108,7 @@ class PracticeDataHooks:
 
 
 
-def pms_plugin_info(name: str, vendor: str, version: str = "0.2.0") -> PluginInfo:
+def pms_plugin_info(name: str, vendor: str, version: str = GATEWAY_VERSION) -> PluginInfo:
     """The `PluginInfo` of a PMS plugin: aging exports uploaded, practice data pulled."""
     return PluginInfo(
         name=name,

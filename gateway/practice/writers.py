@@ -113,10 +113,12 @@ async def _upsert_claims(session: AsyncSession, table: Any, rows: Iterable[dict]
     new = stmt.excluded
     promote = and_(table.c.billing_state == BillingState.UNBILLED.value,
                    new.billing_state == BillingState.BILLED.value)
-    plain = ["source_claim_id", "patient_id", "location_id", "patient_control_number",
+    plain = ["source_claim_id", "patient_id", "patient_control_number",
              "service_date_from", "service_date_to", "billing"]
     changed = [table.c[n].is_distinct_from(new[n]) for n in plain]
-    changed.append(func.coalesce(new.payer_id, table.c.payer_id).is_distinct_from(table.c.payer_id))
+    # a blank payer or location keeps the known one (an aging claim adopted: its location)
+    kept = {n: func.coalesce(new[n], table.c[n]) for n in ("payer_id", "location_id")}
+    changed.extend(v.is_distinct_from(table.c[n]) for n, v in kept.items())
     changed.append(cast(table.c.diagnosis_codes, Text).is_distinct_from(
         cast(new.diagnosis_codes, Text)))
     stmt = stmt.on_conflict_do_update(
@@ -124,7 +126,7 @@ async def _upsert_claims(session: AsyncSession, table: Any, rows: Iterable[dict]
         set_={
             **{n: new[n] for n in plain},
             "diagnosis_codes": new.diagnosis_codes,
-            "payer_id": func.coalesce(new.payer_id, table.c.payer_id),
+            **kept,
             "billing_state": case((promote, new.billing_state), else_=table.c.billing_state),
             "billed_by": case((promote, new.billed_by), else_=table.c.billed_by),
             "billed_at": case((promote, new.billed_at), else_=table.c.billed_at),

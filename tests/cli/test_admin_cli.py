@@ -26,6 +26,7 @@ def test_practice_location_key_claims_round_trip(gateway, tmp_path):
     (claim_id,) = r.json()["created"]
     r = gateway("claims", "show", str(claim_id), "--json")
     body = r.json()
+    assert body["origin"] == "import"  # a file by hand, not the API
     assert (body["charges"], body["insurance_paid"], body["adjustments"], body["patient_paid"],
             body["insurance_balance"], body["patient_balance"]) == (
         "250.10", "0.00", "0.00", "0.00", "250.10", "0.00")

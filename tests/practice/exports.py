@@ -76,7 +76,8 @@ def _value(field: str, value: object, vendor: str) -> str:
     return text
 
 
-def rows_for(layout: PracticeLayout, kind: str) -> list[list[str]]:
+def rows_for(layout: PracticeLayout, kind: str,
+             records: dict[str, list[dict[str, object]]] | None = None) -> list[list[str]]:
     """Header and rows of one kind of file in the vendor's headers and styles."""
     f = layout.files[kind]
     split_time = "appointment_time" in f.aliases
@@ -84,7 +85,7 @@ def rows_for(layout: PracticeLayout, kind: str) -> list[list[str]]:
     header = [f.header_of(n) for n in fields] + (
         [f.header_of("appointment_time")] if split_time else [])
     out = [header]
-    for rec in RECORDS[kind]:
+    for rec in (records or RECORDS)[kind]:
         row = [_value(n, rec[n], layout.vendor) if n in rec else "" for n in fields]
         if split_time:
             i = fields.index("starts_at")
@@ -99,11 +100,13 @@ def file_name(layout: PracticeLayout, kind: str, stamp: str, ext: str) -> str:
 
 
 def write_export(layout: PracticeLayout, folder: Path, stamp: str = "20261201",
-                 excel: bool = False) -> list[Path]:
-    """Write the vendor's export set into `folder` (CSV, or .xlsx workbooks)."""
+                 excel: bool = False,
+                 records: dict[str, list[dict[str, object]]] | None = None) -> list[Path]:
+    """Write the vendor's export set (`records`, default RECORDS) into `folder` (CSV, or
+    .xlsx workbooks)."""
     paths = []
-    for kind in RECORDS:
-        rows = rows_for(layout, kind)
+    for kind in records or RECORDS:
+        rows = rows_for(layout, kind, records)
         path = folder / file_name(layout, kind, stamp, "xlsx" if excel else "csv")
         if excel:
             wb = openpyxl.Workbook()
