@@ -15,6 +15,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.db.migration_support import foreign_keys_off_on_sqlite
+
 revision = '0030_practice_data'
 down_revision = '0001_foundation'
 branch_labels = None
@@ -55,6 +57,13 @@ def _rewrite_pms_configs(upgrade: bool) -> None:
 
 
 def upgrade() -> None:
+    # SQLite rebuilds these tables to add unique constraints: other tables point at them
+    with foreign_keys_off_on_sqlite():
+        _upgrade_tables()
+    _rewrite_pms_configs(upgrade=True)
+
+
+def _upgrade_tables() -> None:
     with op.batch_alter_table('patients') as batch:
         for name, length in PATIENT_COLUMNS:
             batch.add_column(sa.Column(name, sa.String(length=length), nullable=True))
@@ -78,11 +87,15 @@ def upgrade() -> None:
         batch.create_unique_constraint(
             op.f('uq_claims_practice_id_pms_claim_id_payer_rank'),
             ['practice_id', 'pms_claim_id', 'payer_rank'])
-    _rewrite_pms_configs(upgrade=True)
 
 
 def downgrade() -> None:
     _rewrite_pms_configs(upgrade=False)
+    with foreign_keys_off_on_sqlite():
+        _downgrade_tables()
+
+
+def _downgrade_tables() -> None:
     with op.batch_alter_table('claims') as batch:
         batch.drop_constraint(op.f('uq_claims_practice_id_pms_claim_id_payer_rank'), type_='unique')
         batch.drop_column('pms_claim_id')
