@@ -27,20 +27,21 @@ class DefaultJob(msgspec.Struct, frozen=True, kw_only=True):
 
 UPLOAD = {"upload_after_batching": True}
 DEFAULT_JOBS = (
-    DefaultJob(name="Batch claims (mid-morning)", kind="batch_claims", pattern="daily",
+    DefaultJob(name="Batch claims mid-morning", kind="batch_claims", pattern="daily",
                time_of_day=dt.time(10, 0), params=UPLOAD),
-    DefaultJob(name="Batch claims (after the workday)", kind="batch_claims", pattern="daily",
+    DefaultJob(name="Batch claims after the workday", kind="batch_claims", pattern="daily",
                time_of_day=dt.time(18, 0), params=UPLOAD),
-    DefaultJob(name="Poll ERAs", kind="poll_eras", pattern="hourly", time_of_day=dt.time(0, 5)),
-    DefaultJob(name="Poll acknowledgments", kind="poll_acknowledgments", pattern="hourly",
+    DefaultJob(name="Poll ERAs hourly", kind="poll_eras", pattern="hourly",
+               time_of_day=dt.time(0, 5)),
+    DefaultJob(name="Poll acknowledgments hourly", kind="poll_acknowledgments", pattern="hourly",
                time_of_day=dt.time(0, 10)),
     DefaultJob(name="Auto-post due ERAs", kind="auto_post_eras", pattern="hourly",
                time_of_day=dt.time(0, 20)),
-    DefaultJob(name="Reconcile receipts", kind="reconcile_receipts", pattern="daily",
+    DefaultJob(name="Reconcile receipts nightly", kind="reconcile_receipts", pattern="daily",
                time_of_day=dt.time(23, 30)),
-    DefaultJob(name="Sync balances", kind="sync_balances", pattern="daily",
+    DefaultJob(name="Sync balances daily", kind="sync_balances", pattern="daily",
                time_of_day=dt.time(5, 0)),
-    DefaultJob(name="Statement payments", kind="statement_payments", pattern="hourly",
+    DefaultJob(name="Statement payments hourly", kind="statement_payments", pattern="hourly",
                time_of_day=dt.time(0, 40)),
 )
 # kinds that reach an outside system through the job's connector

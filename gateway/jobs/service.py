@@ -25,7 +25,7 @@ from gateway.db.models import Connector
 from gateway.db.upsert import insert_if_absent
 from gateway.jobs.defaults import NEEDS_CONNECTOR
 from gateway.jobs.models import PATTERNS, JobDefinition, JobRun
-from gateway.jobs.registry import JobContext, job_kinds
+from gateway.jobs.registry import JobContext, job_kinds, job_params
 from gateway.jobs.schedule import Plan
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,12 @@ async def _check_definition(session: AsyncSession, job: JobDefinition) -> None:
         await plan_of(session, job)
     except ValueError as exc:
         raise UserError(str(exc), where="schedule") from exc
+    params_type = job_params().get(job.kind)
+    if params_type is not None:
+        try:
+            msgspec.convert(job.params, params_type)
+        except msgspec.ValidationError as exc:
+            raise UserError(f"{job.kind} params: {exc}", where="params") from exc
     if job.connector_id is not None:
         owner = await session.scalar(
             select(Connector.practice_id).where(Connector.id == job.connector_id)
