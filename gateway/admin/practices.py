@@ -12,6 +12,7 @@ from gateway.core.errors import NotFound, UserError
 from gateway.core.practice_settings import PracticeSettings, decode_settings, encode_settings
 from gateway.db.models import ROLES, ApiKey, Location, Practice, User
 from gateway.db.scoped import get_scoped
+from gateway.jobs.defaults import add_default_jobs
 
 
 async def create_practice(session: AsyncSession, name: str) -> int:
@@ -20,6 +21,7 @@ async def create_practice(session: AsyncSession, name: str) -> int:
     practice = Practice(name=name.strip(), settings=encode_settings(PracticeSettings()))
     session.add(practice)
     await session.flush()
+    await add_default_jobs(session, practice.id)
     return practice.id
 
 

@@ -38,7 +38,9 @@ from gateway.ledger.billing import mark_accepted, mark_billed, mark_in_batch, ma
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.ledger.states import REJECTED_SUB_STATUS, BillingState
 
+from . import cob
 from .models import Acknowledgment, ClaimBatch, ClaimBatchClaim, ControlNumber
+from .reference import held_claim_ids
 
 log = logging.getLogger("gateway.clearinghouse.batches")
 
@@ -101,8 +103,9 @@ def _edi(connector: Connector) -> dict[str, Any]:
 
 
 async def ready_claims(session: AsyncSession, practice_id: int) -> list[Claim]:
-    """Unbilled electronic claims not in a batch in flight (a released rejection is unbilled
-    again); a claim billed by the PMS or loaded from aging is never among them."""
+    """Unbilled electronic claims not in a batch in flight nor in an open reference batch (a
+    released rejection is unbilled again); a claim billed by the PMS or loaded from aging is
+    never among them."""
     in_flight = (
         select(ClaimBatchClaim.claim_id)
         .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
@@ -118,6 +121,7 @@ async def ready_claims(session: AsyncSession, practice_id: int) -> list[Claim]:
             Claim.billing == "electronic",
             Claim.billing_state == BillingState.UNBILLED.value,
             Claim.id.not_in(in_flight),
+            Claim.id.not_in(held_claim_ids(practice_id)),
         )
         .order_by(Claim.id)
     )
@@ -127,9 +131,6 @@ async def ready_claims(session: AsyncSession, practice_id: int) -> list[Claim]:
 async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
     from gateway.core.x12 import writer837p as w
 
-    if claim.payer_rank != 1:
-        raise UserError("secondary/tertiary claims need the prior payer's adjudication: "
-                        "not sent electronically yet")
     patient = await session.get(Patient, claim.patient_id)
     payer = await session.get(Payer, claim.payer_id) if claim.payer_id else None
     if payer is None or not payer.payer_id:
@@ -150,7 +151,13 @@ async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
     if not claim.patient_control_number:
         claim.patient_control_number = f"GW{claim.id}"
     assert patient is not None
+    other_payers: tuple[Any, ...] = ()
+    prior_lines: dict[int, Any] = {}
+    if claim.payer_rank > 1:  # coordination of benefits from the prior payer's posted ERA
+        other_payers, prior_lines = await cob.other_payers(session, claim, patient, list(lines))
     return w.ClaimInput(
+        responsibility=cob.RESPONSIBILITY.get(claim.payer_rank, "P"),
+        other_payers=other_payers,
         patient_control_number=claim.patient_control_number,
         payer=w.Payer(name=payer.name, payer_id=payer.payer_id),
         subscriber=w.Person(
@@ -167,6 +174,7 @@ async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
                 diagnosis_pointers=tuple(ln.diagnosis_pointers or (1,)),
                 service_date=ln.service_date or claim.service_date_from,
                 control_number=str(ln.id),
+                prior_payment=prior_lines.get(ln.id),
             )
             for ln in lines
         ),
@@ -243,10 +251,13 @@ async def build_claim_batch(
 
 
 async def submit_claims(
-    sessionmaker: async_sessionmaker[AsyncSession], connector: Connector
+    sessionmaker: async_sessionmaker[AsyncSession], connector: Connector,
+    claim_ids: list[int] | None = None, *, upload: bool = True, send_waiting: bool = True,
 ) -> SubmitResult:
-    """Build a batch of the ready claims (committed before sending), then upload it and any
-    earlier batch of this connector whose upload did not complete."""
+    """Build a batch of the ready claims (or of `claim_ids` among them; committed before
+    sending), then upload it and any earlier batch of this connector whose upload failed, and
+    with `send_waiting` the built batches waiting for a biller. `upload=False` only builds:
+    the batch waits for a biller to send it."""
     from gateway.core.plugins import plugin_info
 
     if "submit_claims" not in plugin_info(connector.plugin).capabilities:
@@ -255,13 +266,20 @@ async def submit_claims(
     async with sessionmaker() as session:
         async with session.begin():
             batch, result.skipped, result.seen = await build_claim_batch(
-                session, connector.practice_id, connector
+                session, connector.practice_id, connector, claim_ids
             )
+            if batch is not None:
+                result.batches.append({"id": batch.id, "name": batch.name,
+                                       "claims": batch.claim_count, "status": "built"})
+            if not upload:
+                return result
+            waiting = ("built", "failed") if send_waiting else ("failed",)
             pending = (await session.scalars(
                 select(ClaimBatch).where(
                     ClaimBatch.practice_id == connector.practice_id,
                     ClaimBatch.connector_id == connector.id,
-                    ClaimBatch.status.in_(("built", "failed")),
+                    ClaimBatch.status.in_(waiting)
+                    | (ClaimBatch.id == (batch.id if batch is not None else -1)),
                 ).order_by(ClaimBatch.id)
             )).all()
             to_send = [
@@ -298,6 +316,7 @@ async def submit_claims(
                     ClaimBatchClaim.batch_id == record.id))).all()
                 await mark_billed(session, sent, receipt.submitted_at or dt.datetime.now(dt.UTC))
         result.submitted += record.claim_count
+        result.batches = [b for b in result.batches if b["id"] != record.id]
         result.batches.append({"id": record.id, "name": record.name,
                                "claims": record.claim_count, "remote_name": receipt.remote_name,
                                "sha256": receipt.sha256, "status": "submitted"})

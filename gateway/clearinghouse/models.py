@@ -103,3 +103,25 @@ class Acknowledgment(Timestamped, Base):
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReferenceBatch(Timestamped, Base):
+    """Claims a biller holds for review: while the batch is open, Batch Claims never takes
+    them; closing it lets them go in the next run."""
+
+    __tablename__ = "reference_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferenceBatchClaim(Base):
+    __tablename__ = "reference_batch_claims"
+    __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("reference_batches.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)

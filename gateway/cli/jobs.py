@@ -10,6 +10,7 @@ import click
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
 from gateway.db.engine import make_engine, make_sessionmaker, session_scope
+from gateway.jobs.models import PATTERNS
 
 
 @click.group()
@@ -30,20 +31,24 @@ def jobs_kinds(as_json: bool) -> None:
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--name", required=True)
 @click.option("--kind", required=True)
-@click.option("--pattern", type=click.Choice(["minutes", "hourly", "daily", "weekly"]),
-              default="daily", show_default=True)
+@click.option("--pattern", type=click.Choice(PATTERNS), default="daily", show_default=True)
 @click.option("--every", type=int, default=1, show_default=True)
 @click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--time", "time_of_day", default="02:00", show_default=True,
               help="HH:MM, practice time")
 @click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--weekdays", default=None, help="weekly: days, 0=Monday, e.g. 0,2,4")
+@click.option("--month-day", "month_day", type=int, default=None,
+              help="monthly/yearly: day of the month (31 = the month's last day)")
 @click.option("--connector", "connector_id", type=int, default=None)
 @click.option("--params", default="{}", help="JSON object handed to the job")
+@click.option("--disabled", is_flag=True, help="define it disabled")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str, pattern: str, every: int,
              start_date: dt.datetime | None, time_of_day: str, end_date: dt.datetime | None,
-             connector_id: int | None, params: str, as_json: bool) -> None:
+             weekdays: str | None, month_day: int | None, connector_id: int | None,
+             params: str, disabled: bool, as_json: bool) -> None:
     """Define a job."""
     from gateway.jobs.service import JobIn, define_job
 
@@ -54,8 +59,9 @@ def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str, pattern
         raise UserError(str(exc), where="--time/--params") from exc
     data = JobIn(name=name, kind=kind, pattern=pattern, every=every,
                  start_date=start_date.date() if start_date else None, time_of_day=tod,
-                 end_date=end_date.date() if end_date else None, connector_id=connector_id,
-                 params=extra)
+                 end_date=end_date.date() if end_date else None,
+                 weekdays=parse_weekdays(weekdays), month_day=month_day,
+                 connector_id=connector_id, params=extra, enabled=not disabled)
 
     async def go() -> int:
         async with session_scope(database_url(ctx)) as s:
@@ -70,19 +76,14 @@ def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str, pattern
 @click.pass_context
 def jobs_list(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """Jobs of a practice with their next fire time."""
-    from sqlalchemy import select
-
-    from gateway.db.base import utcnow
-    from gateway.jobs.models import JobDefinition
-    from gateway.jobs.service import plan_of
+    from gateway.jobs.service import list_jobs, next_fires
 
     async def go() -> list[dict]:
         async with session_scope(database_url(ctx)) as s:
-            rows = (await s.scalars(select(JobDefinition).where(
-                JobDefinition.practice_id == practice_id).order_by(JobDefinition.id))).all()
             out = []
-            for j in rows:
-                nxt = (await plan_of(s, j)).next_fire(utcnow())
+            for j in await list_jobs(s, practice_id):
+                coming = await next_fires(s, j)
+                nxt = coming[0] if coming else None
                 out.append({"id": j.id, "name": j.name, "kind": j.kind, "pattern": j.pattern,
                             "every": j.every, "enabled": j.enabled,
                             "next_fire": nxt.isoformat() if nxt else None})
@@ -132,6 +133,84 @@ def jobs_history(ctx: click.Context, job_id: int, practice_id: int, as_json: boo
 
     emit(run(go), as_json, lambda rows: "\n".join(
         f"{r['fire_time']} {r['status']:<8} {r['trigger']:<9} {r['node']}" for r in rows))
+
+
+@jobs.command("edit")
+@click.argument("job_id", type=int)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--set", "changes", required=True,
+              help='JSON object of the fields to change, e.g. {"time_of_day": "10:30"}')
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_edit(ctx: click.Context, job_id: int, practice_id: int, changes: str,
+              as_json: bool) -> None:
+    """Change a job's definition (only the fields given)."""
+    import msgspec
+
+    from gateway.jobs.service import JobPatch, edit_job
+
+    try:
+        patch = msgspec.json.decode(changes.encode(), type=JobPatch)
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where="--set") from exc
+    except msgspec.DecodeError as exc:
+        raise UserError(f"not a JSON object: {exc}", where="--set") from exc
+
+    async def go() -> int:
+        async with session_scope(database_url(ctx)) as s:
+            return (await edit_job(s, practice_id, job_id, patch)).id
+
+    emit({"id": run(go)}, as_json, lambda d: f"job {d['id']} changed")
+
+
+def _switch(enabled: bool) -> click.Command:
+    @click.argument("job_id", type=int)
+    @click.option("--practice", "practice_id", required=True, type=int)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def command(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
+        from gateway.jobs.service import set_enabled
+
+        async def go() -> int:
+            async with session_scope(database_url(ctx)) as s:
+                return (await set_enabled(s, practice_id, job_id, enabled)).id
+
+        word = "enabled" if enabled else "disabled"
+        emit({"id": run(go), "enabled": enabled}, as_json, lambda d: f"job {d['id']} {word}")
+
+    command.__doc__ = "Enable a job." if enabled else "Disable a job (its history stays)."
+    return click.command("enable" if enabled else "disable")(command)
+
+
+jobs.add_command(_switch(True))
+jobs.add_command(_switch(False))
+
+
+@jobs.command("delete")
+@click.argument("job_id", type=int)
+@click.option("--practice", "practice_id", required=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_delete(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
+    """Delete a job and its run history."""
+    from gateway.jobs.service import delete_job
+
+    async def go() -> None:
+        async with session_scope(database_url(ctx)) as s:
+            await delete_job(s, practice_id, job_id)
+
+    run(go)
+    emit({"id": job_id, "deleted": True}, as_json, lambda d: f"job {d['id']} deleted")
+
+
+def parse_weekdays(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise UserError("weekdays are numbers 0 (Monday) to 6, comma-separated",
+                        where="--weekdays") from exc
 
 
 def register(root: click.Group) -> None:

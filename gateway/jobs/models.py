@@ -25,12 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
 
-PATTERNS = ("minutes", "hourly", "daily", "weekly")
+PATTERNS = ("minutes", "hourly", "daily", "weekly", "monthly", "yearly")
 
 
 class JobDefinition(Timestamped, Base):
-    """What to run and when: every `every` minutes/hours/days/weeks from `start_date` at
-    `time_of_day` (practice time zone), until `end_date`."""
+    """What to run and when: every `every` minutes/hours/days/weeks/months/years from
+    `start_date` at `time_of_day` (practice time zone), until `end_date` (inclusive) or for ever;
+    weekly on `weekdays` (0 = Monday), monthly/yearly on `month_day` (end-of-month rule)."""
 
     __tablename__ = "job_definitions"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
@@ -45,6 +46,8 @@ class JobDefinition(Timestamped, Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     time_of_day: Mapped[dt.time] = mapped_column(Time, default=dt.time(0, 0))
     end_date: Mapped[dt.date | None] = mapped_column(Date)
+    weekdays: Mapped[list[int] | None] = mapped_column(JSON)
+    month_day: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

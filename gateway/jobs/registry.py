@@ -40,3 +40,13 @@ def job_kinds() -> dict[str, JobFn]:
                 raise RuntimeError(f"job kind {kind!r} offered twice")
             kinds[kind] = fn
     return kinds
+
+
+@functools.cache
+def job_params() -> dict[str, type]:
+    """The params type of each kind that declares one (`PARAMS = {"kind": Struct}` beside
+    `JOBS`): a definition's params are checked against it when it is saved."""
+    types: dict[str, type] = {}
+    for module in domain_modules(gateway, "jobs"):
+        types.update(getattr(module, "PARAMS", {}))
+    return types

@@ -1,71 +1,131 @@
-"""When a job fires, computed from its definition alone.
+"""When a job fires, computed from its definition alone with dateutil's rrule.
 
 Every node computes the same fire time for "now", so the fire can be claimed by a row insert.
-Daily and weekly steps are counted in wall-clock time of the practice's zone, so a 02:00 job
-stays at 02:00 across daylight-saving changes.
+Daily, weekly, monthly and yearly fires are wall-clock times in the practice's zone (a 02:30
+job stays at 02:30 across daylight-saving changes; on the spring-forward day, when 02:30 does
+not exist, it fires when the clock jumps, 03:30; on the fall-back day it fires once, the first
+time 01:30 comes). Minutes and hourly fires count elapsed time from the first fire.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
-STEP_SECONDS = {"minutes": 60, "hourly": 3600, "daily": 86400, "weekly": 7 * 86400}
+from dateutil import rrule
+
+FREQUENCIES = {
+    "minutes": rrule.MINUTELY,
+    "hourly": rrule.HOURLY,
+    "daily": rrule.DAILY,
+    "weekly": rrule.WEEKLY,
+    "monthly": rrule.MONTHLY,
+    "yearly": rrule.YEARLY,
+}
+WALL_CLOCK = ("daily", "weekly", "monthly", "yearly")
+ELAPSED_STEP = {"minutes": dt.timedelta(minutes=1), "hourly": dt.timedelta(hours=1)}
+# the widest daylight-saving jump a wall-clock time can move by (Lord Howe is 30 min, most 1 h)
+DST_MARGIN = dt.timedelta(hours=3)
+
+
+def by_rules(pattern: str, start_date: dt.date, weekdays: Sequence[int] | None,
+             month_day: int | None) -> dict[str, Any]:
+    """The rrule BY* parts of a pattern; monthly and yearly keep the end-of-month rule: a day
+    the month lacks (the 31st in a 30-day month, 29 February) falls on the month's last day."""
+    if weekdays and pattern != "weekly":
+        raise ValueError("weekdays are only for the weekly pattern")
+    if month_day is not None and pattern not in ("monthly", "yearly"):
+        raise ValueError("month_day is only for the monthly and yearly patterns")
+    if pattern == "weekly":
+        days = sorted(set(weekdays or [start_date.weekday()]))
+        if any(d < 0 or d > 6 for d in days):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return {"byweekday": days}
+    if pattern not in ("monthly", "yearly"):
+        return {}
+    day = month_day if month_day is not None else start_date.day
+    if not 1 <= day <= 31:
+        raise ValueError("month_day must be 1 to 31")
+    rules: dict[str, Any] = {"bymonthday": day}
+    if day > 28:  # the latest of 28..day the month has
+        rules = {"bymonthday": tuple(range(28, day + 1)), "bysetpos": -1}
+    if pattern == "yearly":
+        rules["bymonth"] = start_date.month
+    return rules
 
 
 class Plan:
     """The schedule of one definition."""
 
     def __init__(self, pattern: str, every: int, start_date: dt.date, time_of_day: dt.time,
-                 end_date: dt.date | None, tz: str) -> None:
-        if pattern not in STEP_SECONDS:
-            raise ValueError(f"pattern must be one of {', '.join(STEP_SECONDS)}, not {pattern!r}")
+                 end_date: dt.date | None, tz: str, *, weekdays: Sequence[int] | None = None,
+                 month_day: int | None = None) -> None:
+        if pattern not in FREQUENCIES:
+            raise ValueError(f"pattern must be one of {', '.join(FREQUENCIES)}, not {pattern!r}")
         if every < 1:
             raise ValueError("every must be at least 1")
-        self.step = dt.timedelta(seconds=STEP_SECONDS[pattern] * every)
+        if end_date is not None and end_date < start_date:
+            raise ValueError("the end date is before the start date")
+        self.pattern, self.every = pattern, every
         self.zone = ZoneInfo(tz)
-        self.anchor = dt.datetime.combine(start_date, time_of_day)  # naive wall clock
+        self.start = dt.datetime.combine(start_date, time_of_day.replace(tzinfo=None))
         self.end = dt.datetime.combine(end_date, dt.time.max) if end_date else None
-        self.wall_clock = pattern in ("daily", "weekly")
+        self.wall_clock = pattern in WALL_CLOCK
+        self.rule: rrule.rrule | None = None
+        if self.wall_clock:
+            self.rule = rrule.rrule(
+                FREQUENCIES[pattern], interval=every, dtstart=self.start, until=self.end,
+                cache=False, **by_rules(pattern, start_date, weekdays, month_day))
+        else:
+            by_rules(pattern, start_date, weekdays, month_day)  # refuses weekdays / month_day
 
     def _local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.zone).replace(tzinfo=None)
 
     def _aware(self, wall: dt.datetime) -> dt.datetime:
-        return wall.replace(tzinfo=self.zone).astimezone(dt.UTC)
+        return wall.replace(tzinfo=self.zone, fold=0).astimezone(dt.UTC)
+
+    def _elapsed_rule(self, near: dt.datetime) -> rrule.rrule:
+        """Minutes/hourly fires as an rrule in UTC, started on the grid a step or two before
+        `near` so rrule need not walk from the first fire (same grid, same fires)."""
+        first = self._aware(self.start)
+        step = ELAPSED_STEP[self.pattern] * self.every
+        skip = max(0, (near - first) // step - 2)
+        until = self._aware(self.end) if self.end else None
+        return rrule.rrule(FREQUENCIES[self.pattern], interval=self.every,
+                           dtstart=first + skip * step, until=until, cache=False)
 
     def last_fire(self, now: dt.datetime) -> dt.datetime | None:
-        """The latest scheduled fire at or before `now` (UTC), or None before the start or
-        after the end."""
-        if self.wall_clock:
-            local_now = self._local(now)
-            if local_now < self.anchor:
-                return None
-            k = (local_now - self.anchor) // self.step
-            wall = self.anchor + k * self.step
-            if self.end and wall > self.end:
-                return None
-            fire = self._aware(wall)
-            return fire if fire <= now else self._aware(wall - self.step) if k > 0 else None
-        anchor = self._aware(self.anchor)
-        if now < anchor:
+        """The latest scheduled fire at or before `now` (UTC); None before the first, and
+        None once the end date is past (a node down on the last day does not run it late)."""
+        if self.end is not None and self._local(now) > self.end:
             return None
-        fire = anchor + ((now - anchor) // self.step) * self.step
-        if self.end and self._local(fire) > self.end:
-            return None
-        return fire
+        if self.rule is None:
+            fire: dt.datetime | None = self._elapsed_rule(now).before(now, inc=True)
+            return fire.astimezone(dt.UTC) if fire else None
+        wall = self.rule.before(self._local(now) + DST_MARGIN, inc=True)
+        while wall is not None and self._aware(wall) > now:
+            wall = self.rule.before(wall)
+        return self._aware(wall) if wall is not None else None
 
     def next_fire(self, now: dt.datetime) -> dt.datetime | None:
-        """The first scheduled fire strictly after `now`."""
-        last = self.last_fire(now)
-        if last is None:
-            start = self._aware(self.anchor)
-            return start if start > now else None
-        if self.wall_clock:
-            wall = self._local(last) + self.step
-            nxt = self._aware(wall)
-        else:
-            nxt = last + self.step
-        if self.end and self._local(nxt) > self.end:
-            return None
-        return nxt
+        """The first scheduled fire strictly after `now`, or None after the last."""
+        if self.rule is None:
+            fire: dt.datetime | None = self._elapsed_rule(now).after(now)
+            return fire.astimezone(dt.UTC) if fire else None
+        wall = self.rule.after(self._local(now) - DST_MARGIN)
+        while wall is not None and self._aware(wall) <= now:
+            wall = self.rule.after(wall)
+        return self._aware(wall) if wall is not None else None
+
+    def fires(self, after: dt.datetime, count: int) -> list[dt.datetime]:
+        """The next `count` fires after `after` (for listings)."""
+        out: list[dt.datetime] = []
+        moment: dt.datetime | None = after
+        while moment is not None and len(out) < count:
+            moment = self.next_fire(moment)
+            if moment is not None:
+                out.append(moment)
+        return out

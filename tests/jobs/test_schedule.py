@@ -11,8 +11,9 @@ from gateway.jobs.schedule import Plan
 UTC = dt.UTC
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+       second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_every_15_minutes_floors_to_the_grid():
@@ -53,6 +54,14 @@ def test_before_start_and_after_end_nothing_fires():
 
 def test_bad_definitions_are_refused():
     with pytest.raises(ValueError, match="pattern"):
-        Plan("monthly", 1, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC")
+        Plan("fortnightly", 1, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC")
+    with pytest.raises(ValueError, match="weekdays"):
+        Plan("daily", 1, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC", weekdays=[1])
+    with pytest.raises(ValueError, match="weekdays"):
+        Plan("weekly", 1, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC", weekdays=[7])
+    with pytest.raises(ValueError, match="month_day"):
+        Plan("monthly", 1, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC", month_day=32)
+    with pytest.raises(ValueError, match="end date"):
+        Plan("daily", 1, dt.date(2026, 1, 2), dt.time(0, 0), dt.date(2026, 1, 1), "UTC")
     with pytest.raises(ValueError, match="every"):
         Plan("daily", 0, dt.date(2026, 1, 1), dt.time(0, 0), None, "UTC")

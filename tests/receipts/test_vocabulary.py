@@ -92,7 +92,7 @@ async def test_sqlite_migration_adds_the_checks_to_a_database_with_receipts(tmp_
     # at receipts that needs foreign keys off for the rebuild, and every row kept
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     # the schema the ORM models need, short of this migration (migrations run their own loop)
-    for revision in ("0030_practice_data", "0006_receipts"):
+    for revision in ("0030_practice_data", "0100_batching", "0006_receipts"):
         await asyncio.to_thread(upgrade, url, revision)
     engine = make_engine(url)
     try:

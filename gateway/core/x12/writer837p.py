@@ -116,6 +116,7 @@ class OtherPayer(msgspec.Struct, frozen=True, kw_only=True):
     group_number: str = ""
     filing_indicator: str = "CI"
     paid: Decimal  # AMT*D: what that payer paid on the claim
+    patient_responsibility: Decimal | None = None  # AMT*EAF, as that payer stated it
     adjustments: tuple[AdjustmentInput, ...] = ()  # claim-level CAS of that payer
     adjudication_date: dt.date | None = None
 
@@ -357,6 +358,8 @@ def _claim(claim: ClaimInput) -> list[list[str]]:
                           "", "", "", op.filing_indicator]))
         out += _cas(op.adjustments)
         out.append(["AMT", "D", _amt(op.paid)])
+        if op.patient_responsibility is not None:
+            out.append(["AMT", "EAF", _amt(op.patient_responsibility)])
         out.append(["OI", "", "", "Y", "P", "", "Y"])
         out += _person("IL", op.subscriber, "MI", with_demographics=False)
         out.append(["NM1", "PR", "2", _t(op.payer.name), "", "", "", "", "PI",

@@ -1,0 +1,113 @@
+"""Batch Claims criteria as data: which ready claims a job's run takes, and for each one it
+leaves out, why (grouped reasons with claim ids only, for the run history).
+
+Every criterion left empty takes everything; the minimum age counts whole days from the
+claim's creation to the run's fire time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Annotated
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.errors import UserError
+from gateway.db.models import Appointment
+from gateway.ledger.models import Claim
+from gateway.ledger.states import BillingState
+
+from .batches import ready_claims
+from .reference import held_claim_ids
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class BatchCriteria(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    payer_ids: list[int] | None = None
+    location_ids: list[int] | None = None
+    providers: list[str] | None = None  # the appointment's provider, as the PMS names them
+    claim_statuses: list[str] | None = None  # Claim.status, e.g. "Open"
+    payer_ranks: list[Annotated[int, msgspec.Meta(ge=1, le=3)]] | None = None
+    billing_methods: list[str] | None = None  # "electronic" / "paper"
+    service_date_from: dt.date | None = None
+    service_date_to: dt.date | None = None
+    min_age_days: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class BatchClaimsParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A `batch_claims` job's params; upload off = batches wait for a biller to send them."""
+
+    criteria: BatchCriteria = msgspec.field(default_factory=BatchCriteria)
+    upload_after_batching: bool = False
+
+
+def decode_params(params: dict[str, object]) -> BatchClaimsParams:
+    try:
+        return msgspec.convert(params, BatchClaimsParams)
+    except msgspec.ValidationError as exc:
+        raise UserError(f"batch_claims params: {exc}", where="params") from exc
+
+
+def _why_left_out(c: BatchCriteria, claim: Claim, provider: str | None,
+                  now: dt.datetime) -> str | None:
+    if c.payer_ids is not None and claim.payer_id not in c.payer_ids:
+        return "payer not selected"
+    if c.location_ids is not None and claim.location_id not in c.location_ids:
+        return "location not selected"
+    if c.providers is not None and provider not in c.providers:
+        return "provider not selected"
+    if c.claim_statuses is not None and claim.status not in c.claim_statuses:
+        return "claim status not selected"
+    if c.payer_ranks is not None and claim.payer_rank not in c.payer_ranks:
+        return "payer rank not selected"
+    if c.billing_methods is not None and claim.billing not in c.billing_methods:
+        return "billing method not selected"
+    if c.service_date_from is not None and claim.service_date_from < c.service_date_from:
+        return "date of service before the range"
+    if c.service_date_to is not None and claim.service_date_from > c.service_date_to:
+        return "date of service after the range"
+    if c.min_age_days is not None:
+        created = claim.created_at if claim.created_at.tzinfo else \
+            claim.created_at.replace(tzinfo=dt.UTC)
+        if (now - created) < dt.timedelta(days=c.min_age_days):
+            return "younger than the minimum age"
+    return None
+
+
+async def select_for_batch(session: AsyncSession, practice_id: int, criteria: BatchCriteria,
+                           now: dt.datetime) -> tuple[list[int], dict[str, list[int]]]:
+    """(ready claim ids the criteria take, {reason: claim ids left out})."""
+    ready = await ready_claims(session, practice_id)
+    appointment_ids = {c.appointment_id for c in ready if c.appointment_id is not None}
+    providers: dict[int, str | None] = {}
+    if appointment_ids:
+        providers = dict((await session.execute(select(Appointment.id, Appointment.provider)
+                          .where(Appointment.id.in_(appointment_ids)))).tuples().all())
+    chosen: list[int] = []
+    left_out: dict[str, list[int]] = defaultdict(list)
+    for claim in ready:
+        provider = providers.get(claim.appointment_id) if claim.appointment_id else None
+        why = _why_left_out(criteria, claim, provider, now)
+        if why is None:
+            chosen.append(claim.id)
+        else:
+            left_out[why].append(claim.id)
+    held = (await session.scalars(select(Claim.id).where(
+        Claim.practice_id == practice_id, Claim.billing_state == BillingState.UNBILLED.value,
+        Claim.id.in_(held_claim_ids(practice_id))).order_by(Claim.id))).all()
+    if held:
+        left_out["in an open reference batch"] = list(held)
+    paper = await session.scalar(select(func.count()).select_from(Claim).where(
+        Claim.practice_id == practice_id, Claim.billing != "electronic",
+        Claim.billing_state == BillingState.UNBILLED.value))
+    if paper:
+        left_out["paper claims: print batches are not built yet"] = list((await session.scalars(
+            select(Claim.id).where(Claim.practice_id == practice_id,
+                                   Claim.billing != "electronic",
+                                   Claim.billing_state == BillingState.UNBILLED.value)
+            .order_by(Claim.id))).all())
+    return chosen, dict(left_out)
