@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from gateway.core.balance_source import BalanceSource
+
 
 class PmsExportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How a practice-management system's exports reach the gateway.
@@ -23,3 +25,4 @@ class PmsExportConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     drop_dir: str | None = None
     location_id: int | None = None
     balance_sync: Literal["daily", "hourly", "off"] = "daily"
+    balances: BalanceSource | None = None  # the balance export (gateway.core.balance_source)

@@ -7,11 +7,16 @@ the import rules live in the core (`gateway.aging`).
 from __future__ import annotations
 
 from gateway.aging.plugin import AgingExportHooks
+from gateway.balances.plugin import BalanceHooks
 
-from .format import PROFILE
+from .format import BALANCES, PROFILE
 
 NAME = "officemate"
 
-_hooks = AgingExportHooks(NAME, "OfficeMate (Eyefinity)", PROFILE)
+_hooks = AgingExportHooks(NAME, "OfficeMate (Eyefinity)", PROFILE, balances=True)
 gateway_plugin_info = _hooks.gateway_plugin_info
 gateway_parse_aging_export = _hooks.gateway_parse_aging_export
+
+# --- balances export ---
+_balances = BalanceHooks(NAME, BALANCES)
+gateway_pull_balances = _balances.gateway_pull_balances
