@@ -42,6 +42,9 @@ class BalanceSync(Timestamped, Base):
     changed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # the connector's open balance by bucket after this sync ("total" and BUCKET names, as
+    # strings of cents-exact decimals): the A/R trend reads these
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class AccountBalance(Timestamped, Base):
@@ -105,3 +108,21 @@ class BalanceEdit(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(12), default="active")  # active/superseded/replaced
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by_sync_id: Mapped[int | None] = mapped_column(ForeignKey("balance_syncs.id"))
+
+
+class CollectionRule(Timestamped, Base):
+    """An automatic collection rule, as data: which accounts go on the `action` worklist.
+
+    `criteria` (all optional, all must hold): `min_patient_portion` (a decimal string),
+    `oldest_bucket_at_least` ("0_30" .. "120_plus"), `no_payment_days` (int),
+    `not_in_collections` (bool: skip accounts a `collections` rule already lists).
+    """
+
+    __tablename__ = "collection_rules"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # reminder / collections
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.balances.diff import MONEY_VALUE_FIELDS, Current, Plan, plan_changes
 from gateway.balances.edits import supersede_moved_edits
+from gateway.balances.layout import BUCKET_FIELDS
 from gateway.balances.models import VALUE_FIELDS, AccountBalance, AccountBalanceHistory, BalanceSync
 from gateway.core.errors import Failure
 from gateway.core.records import BalanceSnapshot
@@ -54,6 +55,7 @@ async def apply_snapshot(session: AsyncSession, practice_id: int, connector_id: 
         return result
     sync_id = await _claim_sync(session, practice_id, connector_id, snapshot, plan, problems)
     await _write(session, practice_id, connector_id, sync_id, plan)
+    await _record_totals(session, connector_id, sync_id)
     session.expire_all()  # the writes were bulk statements: loaded accounts are stale now
     result.sync_id = sync_id
     result.created, result.changed, result.closed = (
@@ -110,6 +112,18 @@ async def _write(session: AsyncSession, practice_id: int, connector_id: int, syn
             history += [_history(r["id"], sync_id, change, r) for r in part]
     for part in _chunks(history):
         await session.execute(insert(HISTORY), part)
+
+
+async def _record_totals(session: AsyncSession, connector_id: int, sync_id: int) -> None:
+    """The open balance by bucket after this sync, kept on the sync for the A/R trend."""
+    t = ACCOUNTS
+    fields = ("total", *BUCKET_FIELDS)
+    row = (await session.execute(select(*(func.coalesce(func.sum(t.c[f]), 0) for f in fields))
+                                 .where(t.c.connector_id == connector_id,
+                                        t.c.status == "open"))).one()
+    totals = {f: str(v) for f, v in zip(fields, row, strict=True)}  # Decimals (Money sums)
+    await session.execute(update(BalanceSync).where(BalanceSync.id == sync_id)
+                          .values(totals=totals))
 
 
 def _history(account_id: int, sync_id: int, change: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -82,3 +82,26 @@ async def test_cli_sync_list_show_set(gateway, session, practice, make_connector
                   "--reason", "plan")
     assert bad.code == 2 and "Traceback" not in bad.err
     assert await session.scalar(select(BalanceEdit.new_value)) == Decimal("44.50")
+
+
+async def test_ar_summary_and_worklist_downloads(client, session, practice, make_connector,
+                                                 tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from gateway.balances.collections import add_rule
+
+    await _synced(session, practice, make_connector, tmp_path)
+    await add_rule(session, practice.practice_id, "remind", "reminder",
+                   {"min_patient_portion": "10"})
+    await session.commit()
+    h = practice.headers("viewer")
+    r = await client.get("/api/accounts/ar-summary", headers=h)
+    assert r.status_code == 200 and r.json()["total"] == "225.00"
+    r = await client.get("/api/accounts/ar-summary.xlsx", headers=h)
+    assert r.status_code == 200
+    assert load_workbook(io.BytesIO(r.content)).sheetnames == ["By payer", "By location", "Trend"]
+    r = await client.get("/api/accounts/worklist.xlsx", headers=h)
+    ws = load_workbook(io.BytesIO(r.content))["Worklist"]
+    assert [ws.cell(row, 3).value for row in (2, 3)] == ["A1", "A2"]

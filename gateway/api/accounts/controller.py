@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, patch
+import asyncio
+import datetime as dt
+
+from litestar import Controller, Response, get, patch
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.balances.collections import worklist
 from gateway.balances.edits import set_portion
+from gateway.balances.reports import ArSummary, ar_summary
 from gateway.balances.schemas import AccountPage, PortionEdit, summary
 from gateway.balances.service import AccountFilter, AccountView, account_view, list_accounts
 from gateway.core.errors import UserError
@@ -32,6 +37,24 @@ class AccountController(Controller):
         return AccountPage(total=total, offset=offset, limit=limit,
                            items=[summary(a) for a in rows])
 
+    @get("/ar-summary")
+    async def get_ar_summary(self, db: DB, principal: Me) -> ArSummary:
+        return await ar_summary(db, principal.practice_id)
+
+    @get("/ar-summary.xlsx")
+    async def get_ar_summary_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        from gateway.balances.workbooks import ar_summary_xlsx
+
+        summary = await ar_summary(db, principal.practice_id)
+        return _xlsx(await asyncio.to_thread(ar_summary_xlsx, summary), "ar-summary.xlsx")
+
+    @get("/worklist.xlsx")
+    async def get_worklist_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        from gateway.balances.workbooks import worklist_xlsx
+
+        entries = await worklist(db, principal.practice_id, dt.date.today())
+        return _xlsx(await asyncio.to_thread(worklist_xlsx, entries), "worklist.xlsx")
+
     @get("/{account_id:int}")
     async def get_account(self, account_id: FromPath[int], db: DB, principal: Me) -> AccountView:
         return await account_view(db, principal.practice_id, account_id)
@@ -49,6 +72,14 @@ class AccountController(Controller):
                               user_id=principal.user_id)
         await db.flush()
         return await account_view(db, principal.practice_id, account_id)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, name: str) -> Response[bytes]:
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _filter(**values: object) -> AccountFilter:

@@ -1,4 +1,4 @@
-"""balances: account balance snapshots, history per sync, manual edits
+"""balances: account balance snapshots, history per sync, manual edits, collection rules
 
 Revision ID: 0090_balances
 Revises: 0001_foundation
@@ -18,6 +18,20 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('collection_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['practice_id'], ['practices.id'], name=op.f('fk_collection_rules_practice_id_practices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_rules')),
+    sa.UniqueConstraint('practice_id', 'name', name=op.f('uq_collection_rules_practice_id_name'))
+    )
+    with op.batch_alter_table('collection_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_collection_rules_practice_id'), ['practice_id'], unique=False)
+
     op.create_table('balance_syncs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('practice_id', sa.Integer(), nullable=False),
@@ -29,6 +43,7 @@ def upgrade() -> None:
     sa.Column('changed', sa.Integer(), nullable=False),
     sa.Column('closed', sa.Integer(), nullable=False),
     sa.Column('problems', sa.JSON(), nullable=False),
+    sa.Column('totals', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['connector_id'], ['connectors.id'], name=op.f('fk_balance_syncs_connector_id_connectors')),
     sa.ForeignKeyConstraint(['practice_id'], ['practices.id'], name=op.f('fk_balance_syncs_practice_id_practices')),
@@ -135,3 +150,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_balance_syncs_practice_id'))
 
     op.drop_table('balance_syncs')
+    with op.batch_alter_table('collection_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_collection_rules_practice_id'))
+
+    op.drop_table('collection_rules')
