@@ -12,6 +12,7 @@ from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.balances.collections import worklist
 from gateway.balances.edits import set_portion
+from gateway.balances.insurance import InsuranceDifference, insurance_differences
 from gateway.balances.reports import ArSummary, ar_summary
 from gateway.balances.schemas import AccountPage, PortionEdit, summary
 from gateway.balances.service import AccountFilter, AccountView, account_view, list_accounts
@@ -40,6 +41,11 @@ class AccountController(Controller):
     @get("/ar-summary")
     async def get_ar_summary(self, db: DB, principal: Me) -> ArSummary:
         return await ar_summary(db, principal.practice_id)
+
+    @get("/insurance-differences")
+    async def get_insurance_differences(self, db: DB, principal: Me
+                                        ) -> list[InsuranceDifference]:
+        return await insurance_differences(db, principal.practice_id)
 
     @get("/ar-summary.xlsx")
     async def get_ar_summary_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
