@@ -30,7 +30,11 @@ class AgingExportHooks:
             name=self.name,
             vendor=self.vendor,
             version=self.version,
-            capabilities=("aging_export", "pull_balances") if self.balances else ("aging_export",),
+            capabilities=(
+                ("aging_export", "pull_balances") if self.balances else ("aging_export",)
+            ),
+            # the balance source holds the SFTP key / HTTPS token: kept write-only, whole
+            secret_fields=("balances",) if self.balances else (),
             config_type=PmsExportConfig,
             description="Aging exports uploaded per location.",
         )

@@ -118,3 +118,13 @@ async def test_eyefinity_bucket_mismatch_is_a_row_problem_and_the_account_is_hel
     accounts = await _accounts(session, cid)
     assert accounts["A1"] == ("open", Decimal("100.00"), Decimal("40.00"))  # kept as it was
     assert accounts["A3"][0] == "closed" and accounts["A4"][0] == "open"
+
+
+async def test_the_balance_source_is_stored_write_only(session, practice, make_connector):
+    from gateway.db.models import Connector, ConnectorSecret
+
+    cid = await make_connector(practice.practice_id, "eyefinity")
+    conn = await session.get(Connector, cid)
+    secret = await session.get(ConnectorSecret, cid)
+    assert conn is not None and "balances" not in conn.config
+    assert secret is not None and "remote" in secret.secrets["balances"]
