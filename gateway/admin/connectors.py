@@ -98,6 +98,7 @@ async def update_connector(
     else:
         secret_row.secrets = secrets
     await session.flush()
+    await _schedule_balance_sync(session, conn, merged)
     return conn
 
 

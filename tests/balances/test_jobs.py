@@ -101,3 +101,17 @@ async def test_failed_syncs_notify_every_user_once_per_streak(engine, session, p
     assert [await fire(4), await fire(5)] == ["failed", "failed"]
     assert await notices() == 2 * users
     assert await session.scalar(select(func.count()).select_from(BalanceSync)) == 1
+
+
+async def test_changing_the_schedule_re_times_the_job(session, practice, make_connector):
+    from gateway.admin.connectors import update_connector
+    from gateway.db.models import ConnectorSecret
+
+    cid = await make_connector(practice.practice_id, "crystalpm")
+    secret = await session.get(ConnectorSecret, cid)
+    assert secret is not None
+    source = dict(secret.secrets["balances"], schedule="hourly", every_hours=6)
+    await update_connector(session, practice.practice_id, cid, {"balances": source})
+    await session.commit()
+    job = await _job(session, cid)
+    assert (job.pattern, job.every) == ("hourly", 6)
