@@ -1,4 +1,5 @@
-"""A balance export pulled over a real sshd (pinned host key), then a changed snapshot."""
+"""Each vendor's balance export pulled over a real sshd (pinned host key), then a changed
+snapshot; a changed host key is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gateway.balances.models import AccountBalance
 from gateway.balances.service import sync_connector
 from gateway.core.errors import Failure
 from gateway.core.transport.sftp import POOL
-from tests.balances.conftest import FIXTURES
+from tests.balances.conftest import FIXTURES, VENDORS
 from tests.support.sshd import SshServer, ed25519_keypair
 
 REMOTE_KEYS = ("transport", "host", "port", "username", "private_key", "known_hosts",
@@ -37,17 +38,18 @@ def _remote(server: SshServer, **overrides: object) -> dict[str, object]:
     return {k: v for k, v in config.items() if k in REMOTE_KEYS}
 
 
-async def test_officemate_sync_over_sftp(session, practice, sshd: SshServer):
-    folder = sshd.folder("pms/balances")
-    cid = await create_connector(session, practice.practice_id, "officemate", "om", {
-        "balances": {"remote": _remote(sshd), "folder": "pms/balances", "pattern": "*.csv"}})
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_vendor_sync_over_sftp(session, practice, sshd: SshServer, vendor: str):
+    folder = sshd.folder(f"pms/{vendor}")
+    cid = await create_connector(session, practice.practice_id, vendor, vendor, {
+        "balances": {"remote": _remote(sshd), "folder": f"pms/{vendor}", "pattern": "*.csv"}})
     await session.commit()
-    shutil.copyfile(FIXTURES / "officemate" / "snapshot1.csv", folder / "b1.csv")
+    shutil.copyfile(FIXTURES / vendor / "snapshot1.csv", folder / "b1.csv")
     os.utime(folder / "b1.csv", (1_800_000_000, 1_800_000_000))
     first = await sync_connector(session, practice.practice_id, cid)
     await session.commit()
     assert first.created == 3
-    shutil.copyfile(FIXTURES / "officemate" / "snapshot2.csv", folder / "b2.csv")
+    shutil.copyfile(FIXTURES / vendor / "snapshot2.csv", folder / "b2.csv")
     os.utime(folder / "b2.csv", (1_800_000_100, 1_800_000_100))
     second = await sync_connector(session, practice.practice_id, cid)
     await session.commit()
