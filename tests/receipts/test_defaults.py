@@ -8,7 +8,8 @@ from decimal import Decimal as D
 
 from gateway.admin.practices import practice_settings
 from gateway.core.practice_settings import PracticeSettings
-from gateway.posting.engine import RANK_OF_STATUS, post_deposit
+from gateway.posting.engine import post_deposit
+from gateway.posting.matching import RANK_OF_STATUS
 from gateway.posting.rules import DEFAULT_STATUS_RULES
 from gateway.receipts import service
 from gateway.receipts.schemas import ReceiptIn

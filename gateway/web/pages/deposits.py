@@ -19,8 +19,8 @@ from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import NotFound, UserError
 from gateway.posting import engine, report, reset, search
-from gateway.posting.models import DEPOSIT_STATUSES, DEPOSIT_TYPES, POSTED_STATUSES, DepositClaim
 from gateway.posting.deposit_filter import ErrorFilter
+from gateway.posting.models import DEPOSIT_STATUSES, DEPOSIT_TYPES, POSTED_STATUSES, DepositClaim
 from gateway.web import era_words
 from gateway.web.paging import make_page, window
 from gateway.web.render import page
