@@ -51,7 +51,17 @@ async def create_connector(
     await session.flush()
     session.add(ConnectorSecret(connector_id=conn.id, secrets=seal_all(secrets)))
     await session.flush()
+    await _schedule_balance_sync(session, conn, config)
     return conn.id
+
+
+async def _schedule_balance_sync(session: AsyncSession, conn: Connector,
+                                 config: dict[str, Any]) -> None:
+    """A PMS connector with a balance source gets its `sync_balances` job with it."""
+    from gateway.balances.schedule import ensure_sync_job
+
+    await ensure_sync_job(session, conn.practice_id, conn.id, conn.name,
+                          validate_config(conn.plugin, config))
 
 
 async def get_connector_row(
@@ -90,6 +100,7 @@ async def update_connector(
     else:
         secret_row.secrets = seal_all(secrets)
     await session.flush()
+    await _schedule_balance_sync(session, conn, merged)
     return conn
 
 

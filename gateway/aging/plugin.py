@@ -18,9 +18,11 @@ class AgingExportHooks:
     """`gateway_plugin_info` and `gateway_parse_aging_export` for one vendor profile."""
 
     def __init__(
-        self, name: str, vendor: str, profile: Profile, version: str = GATEWAY_VERSION
+        self, name: str, vendor: str, profile: Profile, version: str = GATEWAY_VERSION,
+        *, balances: bool = False,
     ) -> None:
         self.name, self.vendor, self.profile, self.version = name, vendor, profile, version
+        self.balances = balances  # the plugin also binds gateway.balances.plugin.BalanceHooks
 
     @hookimpl
     def gateway_plugin_info(self) -> PluginInfo:
@@ -28,7 +30,11 @@ class AgingExportHooks:
             name=self.name,
             vendor=self.vendor,
             version=self.version,
-            capabilities=("aging_export",),
+            capabilities=(
+                ("aging_export", "pull_balances") if self.balances else ("aging_export",)
+            ),
+            # the balance source holds the SFTP key / HTTPS token: kept write-only, whole
+            secret_fields=("balances",) if self.balances else (),
             config_type=PmsExportConfig,
             description="Aging exports uploaded per location.",
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gateway.core.balance_source import BalanceSource
 from gateway.core.records import PRACTICE_KINDS
 from gateway.core.transport.config import RemoteConfig
 
@@ -32,6 +33,7 @@ class PmsExportConfig(RemoteConfig, kw_only=True, forbid_unknown_fields=True):
     stable_seconds: float = 5.0
     location_id: int | None = None
     balance_sync: Literal["daily", "hourly", "off"] = "daily"
+    balances: BalanceSource | None = None  # the balance export (gateway.core.balance_source)
 
     def __post_init__(self) -> None:
         super().__post_init__()

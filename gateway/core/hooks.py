@@ -25,7 +25,7 @@ from gateway.core.records import (
     AgingContext,
     AgingExport,
     AgingSource,
-    BalanceRow,
+    BalanceSnapshot,
     ClaimBatch,
     Connector,
     ConnectorCheck,
@@ -62,12 +62,12 @@ class GatewayHooks:
 
     # --- in a worker thread ----------------------------------------------------------------
 
-    async def pull_balances(self, connector: Connector) -> list[BalanceRow] | None:
+    async def pull_balances(self, connector: Connector) -> BalanceSnapshot | None:
         """`gateway_pull_balances`, in a worker thread."""
-        rows: list[BalanceRow] | None = await asyncio.to_thread(
+        snapshot: BalanceSnapshot | None = await asyncio.to_thread(
             self.pm.hook.gateway_pull_balances, connector=connector
         )
-        return rows
+        return snapshot
 
     async def fetch_eras(self, connector: Connector) -> list[RemoteFile] | None:
         """`gateway_fetch_eras`, in a worker thread."""

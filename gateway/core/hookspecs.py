@@ -20,7 +20,7 @@ from gateway.core.records import (
     AgingContext,
     AgingExport,
     AgingSource,
-    BalanceRow,
+    BalanceSnapshot,
     ClaimBatch,
     Connector,
     ConnectorCheck,
@@ -62,10 +62,13 @@ def gateway_parse_aging_export(
 
 
 @hookspec(firstresult=True)
-def gateway_pull_balances(connector: Connector) -> list[BalanceRow] | None:
-    """Pull the outstanding balances of the practice from the PMS behind `connector`.
+def gateway_pull_balances(connector: Connector) -> BalanceSnapshot | None:
+    """Pull the outstanding balances of the practice from the PMS behind `connector`: the
+    newest balance export (drop folder, SFTP or HTTPS report), read whole as a snapshot.
 
-    Return None when the connector is not yours. Called on a schedule (daily by default).
+    Return None when the connector is not yours. Raise `UserError` when the file cannot be
+    read as your vendor's export at all; rows that can be read but not trusted go in
+    `BalanceSnapshot.problems`. Called by the `sync_balances` job (daily by default).
     """
 
 

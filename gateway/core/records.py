@@ -169,14 +169,44 @@ class AgingExport(msgspec.Struct, kw_only=True):
 
 
 class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An outstanding balance as the practice-management system sees it."""
+    """One account's outstanding balance as the practice-management system exports it: the
+    responsible party / patient account, its portions and the five canonical aging buckets
+    (finer vendor buckets are folded in by the plugin)."""
 
-    patient_account: str
-    claim_id: str
+    account: str
+    location: str | None = None
     payer_name: str | None = None
-    insurance_balance: Decimal = Decimal("0.00")
-    patient_balance: Decimal = Decimal("0.00")
-    as_of: dt.date | None = None
+    total: Decimal
+    patient_portion: Decimal = Decimal("0.00")
+    insurance_portion: Decimal = Decimal("0.00")
+    insurance_estimate: Decimal = Decimal("0.00")
+    bucket_0_30: Decimal = Decimal("0.00")
+    bucket_31_60: Decimal = Decimal("0.00")
+    bucket_61_90: Decimal = Decimal("0.00")
+    bucket_91_120: Decimal = Decimal("0.00")
+    bucket_120_plus: Decimal = Decimal("0.00")
+    last_statement: dt.date | None = None
+    last_payment: dt.date | None = None
+
+
+class BalanceProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """A row the plugin could read but not trust (e.g. buckets that do not add up); the core
+    keeps that account as it was and reports the problem with the sync."""
+
+    row: int
+    account: str | None
+    field: str | None
+    message: str
+
+
+class BalanceSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A whole balance export: every open account of the practice (or location) as of one
+    moment. Accounts absent from it are closed at zero by the core."""
+
+    source_name: str
+    sha256: str
+    rows: list[BalanceRow]
+    problems: list[BalanceProblem] = []
 
 
 # --- clearinghouse ---------------------------------------------------------------------------

@@ -109,16 +109,18 @@ class PracticeDataHooks:
 
 
 def pms_plugin_info(name: str, vendor: str, version: str = GATEWAY_VERSION) -> PluginInfo:
-    """The `PluginInfo` of a PMS plugin: aging exports uploaded, practice data pulled."""
+    """The `PluginInfo` of a PMS plugin: aging exports uploaded, practice data and outstanding
+    balances pulled."""
     return PluginInfo(
         name=name,
         vendor=vendor,
         version=version,
-        capabilities=("aging_export", "practice_data"),
+        capabilities=("aging_export", "practice_data", "pull_balances"),
         config_type=PmsExportConfig,
-        secret_fields=("password", "private_key", "private_key_passphrase"),
+        secret_fields=("password", "private_key", "private_key_passphrase", "balances"),
         description="Aging exports uploaded per location; practice data (patients, "
-        "coverages, appointments, claims) pulled from the PMS's scheduled exports.",
+        "coverages, appointments, claims) and outstanding balances pulled from the PMS's "
+        "scheduled exports.",
         example_config={"transport": "local", "practice_data_dir": "/srv/pms/exports",
                         "stable_seconds": 5.0},
     )

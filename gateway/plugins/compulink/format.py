@@ -123,3 +123,33 @@ PRACTICE_LAYOUT = PracticeLayout(
         "Compulink.",
     ),
 )
+
+
+# --- balances export ---------------------------------------------------------------------
+
+from gateway.balances.layout import BalanceLayout  # noqa: E402  # kept with its section
+
+BALANCES = BalanceLayout(
+    vendor="compulink",
+    report="Patient A/R Aging",
+    aliases={
+        "account": ("Acct #", "Account #", "Acct"),
+        "location": ("Location", "Svc Loc"),
+        "payer_name": ("Primary Ins", "Primary Insurance"),
+        "total": ("Balance", "Acct Balance"),
+        "patient_portion": ("Pat Bal", "Patient Balance"),
+        "insurance_portion": ("Ins Bal", "Insurance Balance"),
+        "insurance_estimate": ("Ins Est", "Insurance Estimate"),
+        "bucket_0_30": ("Current", "0-30"),
+        "bucket_31_60": ("31-60",),
+        "bucket_61_90": ("61-90",),
+        "bucket_91_120": ("91-120",),
+        "bucket_120_plus": ("120+", "Over 120"),
+        "last_statement": ("Last Stmt", "Last Statement"),
+        "last_payment": ("Last Pmt", "Last Payment"),
+    },
+    notes=(
+        "The \"Patient A/R Aging\" report saved as CSV, one row per account.",
+        "A zero bucket may be an empty cell.",
+    ),
+)

@@ -8,11 +8,12 @@ live in the core (`gateway.aging`, `gateway.practice`).
 from __future__ import annotations
 
 from gateway.aging.plugin import AgingExportHooks
+from gateway.balances.plugin import BalanceHooks
 from gateway.core.hookspecs import hookimpl
 from gateway.core.records import PluginInfo
 from gateway.practice.plugin import PracticeDataHooks, pms_plugin_info
 
-from .format import PRACTICE_LAYOUT, PROFILE
+from .format import BALANCES, PRACTICE_LAYOUT, PROFILE
 
 NAME = "crystalpm"
 VENDOR = "Crystal Practice Management"
@@ -26,3 +27,8 @@ gateway_pull_practice_data = _practice.gateway_pull_practice_data
 @hookimpl
 def gateway_plugin_info() -> PluginInfo:
     return pms_plugin_info(NAME, VENDOR)
+
+
+# --- balances export ---
+_balances = BalanceHooks(NAME, BALANCES)
+gateway_pull_balances = _balances.gateway_pull_balances

@@ -109,3 +109,32 @@ PRACTICE_LAYOUT = PracticeLayout(
         "Appointment Start holds date and time in one cell (\"12/01/2026 2:15 PM\").",
     ),
 )
+
+
+# --- balances export ---------------------------------------------------------------------
+
+from gateway.balances.layout import BalanceLayout  # noqa: E402  # kept with its section
+
+BALANCES = BalanceLayout(
+    vendor="crystalpm",
+    report="Account Balances",
+    aliases={
+        "account": ("Patient ID", "Account"),
+        "location": ("Office", "Location"),
+        "payer_name": ("Insurance", "Primary Insurance"),
+        "total": ("Total Balance",),
+        "patient_portion": ("Patient Balance",),
+        "insurance_portion": ("Insurance Balance",),
+        "insurance_estimate": ("Estimated Insurance", "Insurance Estimate"),
+        "bucket_0_30": ("0-30",),
+        "bucket_31_60": ("31-60",),
+        "bucket_61_90": ("61-90",),
+        "bucket_91_120": ("91-120",),
+        "bucket_120_plus": ("Over 120", "120+"),
+        "last_statement": ("Last Statement Date",),
+        "last_payment": ("Last Payment Date",),
+    },
+    notes=(
+        "The \"Account Balances\" export, CSV, one row per patient account.",
+    ),
+)

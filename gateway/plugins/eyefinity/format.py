@@ -116,3 +116,34 @@ PRACTICE_LAYOUT = PracticeLayout(
         "Dates may be Excel date cells or serial numbers; Claim Billed is Y/N.",
     ),
 )
+
+
+# --- balances export ---------------------------------------------------------------------
+
+from gateway.balances.layout import BalanceLayout  # noqa: E402  # kept with its section
+
+BALANCES = BalanceLayout(
+    vendor="eyefinity",
+    report="Patient AR",
+    aliases={
+        "account": ("Patient #", "Patient ID"),
+        "location": ("Location", "Office"),
+        "payer_name": ("Carrier", "Carrier Name"),
+        "total": ("Balance",),
+        "patient_portion": ("Patient Balance",),
+        "insurance_portion": ("Insurance Balance",),
+        "insurance_estimate": ("Ins Estimate", "Insurance Estimate"),
+        "bucket_0_30": ("0-30",),
+        "bucket_31_60": ("31-45", "46-60"),
+        "bucket_61_90": ("61-90",),
+        "bucket_91_120": ("91-120",),
+        "bucket_120_plus": (">120",),
+        "last_statement": ("Last Statement Date",),
+        "last_payment": ("Last Payment Date",),
+    },
+    notes=(
+        "CSV from the report download (HTTPS, bearer token) or a scheduled export to a folder.",
+        "Six buckets: 31-45 and 46-60 fold into 31-60; the buckets must add up to the "
+        "balance (a mismatch is a row problem).",
+    ),
+)

@@ -115,3 +115,34 @@ PRACTICE_LAYOUT = PracticeLayout(
         "Ins Seq is 1/2/3; Billed is Yes when the fee slip's claim was sent from OfficeMate.",
     ),
 )
+
+
+# --- balances export ---------------------------------------------------------------------
+
+from gateway.balances.layout import BalanceLayout  # noqa: E402  # kept with its section
+
+BALANCES = BalanceLayout(
+    vendor="officemate",
+    report="Patient Ledger Aging",
+    delimiter="\t",
+    aliases={
+        "account": ("Account", "Patient Account"),
+        "location": ("Loc", "Location"),
+        "payer_name": ("Carrier",),
+        "total": ("Balance Due",),
+        "patient_portion": ("Patient Due",),
+        "insurance_portion": ("Insurance Due",),
+        "insurance_estimate": ("Ins Estimate",),
+        "bucket_0_30": ("Current",),
+        "bucket_31_60": ("30 Days",),
+        "bucket_61_90": ("60 Days",),
+        "bucket_91_120": ("90 Days",),
+        "bucket_120_plus": ("120+ Days",),
+        "last_statement": ("Last Statement",),
+        "last_payment": ("Last Payment",),
+    },
+    notes=(
+        "Tab-separated text, one row per account.",
+        "Buckets are labelled by their start: \"30 Days\" is 31-60, \"120+ Days\" over 120.",
+    ),
+)

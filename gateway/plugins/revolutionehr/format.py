@@ -109,3 +109,33 @@ PRACTICE_LAYOUT = PracticeLayout(
         "Start is an ISO date-time (\"2026-12-01 14:15\").",
     ),
 )
+
+
+# --- balances export ---------------------------------------------------------------------
+
+from gateway.balances.layout import BalanceLayout  # noqa: E402  # kept with its section
+
+BALANCES = BalanceLayout(
+    vendor="revolutionehr",
+    report="Patient Balance Report",
+    aliases={
+        "account": ("Patient ID", "Patient #"),
+        "location": ("Location",),
+        "payer_name": ("Primary Payer", "Payer"),
+        "total": ("Total Balance",),
+        "patient_portion": ("Patient Responsibility",),
+        "insurance_portion": ("Insurance Responsibility",),
+        "insurance_estimate": ("Insurance Estimate",),
+        "bucket_0_30": ("0-30",),
+        "bucket_31_60": ("31-60",),
+        "bucket_61_90": ("61-90",),
+        "bucket_91_120": ("90-120", "91-120"),
+        "bucket_120_plus": (">120", "120+"),
+        "last_statement": ("Last Statement",),
+        "last_payment": ("Last Payment",),
+    },
+    notes=(
+        "CSV from the report download (HTTPS, bearer token) or a scheduled export to a folder.",
+        "The 91-120 bucket is labelled 90-120.",
+    ),
+)

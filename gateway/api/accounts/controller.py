@@ -1,0 +1,101 @@
+"""Accounts: the synced balances of the practice's PMS accounts, and manual portion edits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from litestar import Controller, Response, get, patch
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from gateway.api.auth import requires
+from gateway.api.deps import DB, Me
+from gateway.balances.collections import worklist
+from gateway.balances.edits import set_portion
+from gateway.balances.insurance import InsuranceDifference, insurance_differences
+from gateway.balances.reports import ArSummary, ar_summary
+from gateway.balances.schemas import AccountPage, PortionEdit, summary
+from gateway.balances.service import AccountFilter, AccountView, account_view, list_accounts
+from gateway.core.errors import UserError
+
+
+class AccountController(Controller):
+    path = "/api/accounts"
+    tags = ["accounts"]
+    guards = [requires("viewer")]
+
+    @get("/")
+    async def list_accounts(  # noqa: PLR0913 - one query parameter per filter
+        self, db: DB, principal: Me, bucket: FromQuery[str | None] = None,
+        portion: FromQuery[str | None] = None, location: FromQuery[str | None] = None,
+        payer: FromQuery[str | None] = None, sort: FromQuery[str] = "account",
+        offset: FromQuery[int] = 0, limit: FromQuery[int] = 50,
+    ) -> AccountPage:
+        flt = _filter(bucket=bucket, portion=portion, location=location, payer=payer,
+                      sort=sort.lstrip("-"), descending=sort.startswith("-"),
+                      offset=offset, limit=limit)
+        total, rows = await list_accounts(db, principal.practice_id, flt)
+        return AccountPage(total=total, offset=offset, limit=limit,
+                           items=[summary(a) for a in rows])
+
+    @get("/ar-summary")
+    async def get_ar_summary(self, db: DB, principal: Me) -> ArSummary:
+        return await ar_summary(db, principal.practice_id)
+
+    @get("/insurance-differences")
+    async def get_insurance_differences(self, db: DB, principal: Me
+                                        ) -> list[InsuranceDifference]:
+        return await insurance_differences(db, principal.practice_id)
+
+    @get("/ar-summary.xlsx")
+    async def get_ar_summary_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        from gateway.balances.workbooks import ar_summary_xlsx
+
+        summary = await ar_summary(db, principal.practice_id)
+        return _xlsx(await asyncio.to_thread(ar_summary_xlsx, summary), "ar-summary.xlsx")
+
+    @get("/worklist.xlsx")
+    async def get_worklist_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        from gateway.balances.workbooks import worklist_xlsx
+
+        entries = await worklist(db, principal.practice_id, dt.date.today())
+        return _xlsx(await asyncio.to_thread(worklist_xlsx, entries), "worklist.xlsx")
+
+    @get("/{account_id:int}")
+    async def get_account(self, account_id: FromPath[int], db: DB, principal: Me) -> AccountView:
+        return await account_view(db, principal.practice_id, account_id)
+
+    @patch("/{account_id:int}", guards=[requires("biller")])
+    async def edit_account(self, account_id: FromPath[int], data: JSONBody[PortionEdit], db: DB,
+                           principal: Me) -> AccountView:
+        fields = {f: v for f in ("patient_portion", "insurance_portion")
+                  if (v := getattr(data, f)) is not None}
+        if not fields:
+            raise UserError("give patient_portion or insurance_portion", where="body")
+        for field, value in fields.items():
+            await set_portion(db, principal.practice_id, account_id, field=field, value=value,
+                              reason=data.reason, actor=principal.actor,
+                              user_id=principal.user_id)
+        await db.flush()
+        return await account_view(db, principal.practice_id, account_id)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, name: str) -> Response[bytes]:
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _filter(**values: object) -> AccountFilter:
+    import msgspec
+
+    try:
+        return msgspec.convert({k: v for k, v in values.items() if v is not None},
+                               AccountFilter)
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where="query") from exc
+
+
+ROUTES = [AccountController]

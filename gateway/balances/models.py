@@ -1,0 +1,128 @@
+"""Account balances as the PMS reports them, their history per sync, and manual edits.
+
+`AccountBalance` holds the latest synced values of one account of one connector (its PMS);
+`BalanceSync` is one applied snapshot (claimed by `(connector_id, seq)`, so two nodes never
+apply two snapshots at once); `AccountBalanceHistory` keeps the values an account took at each
+sync. `BalanceEdit` is a person's override of one portion: in force while the PMS keeps
+reporting `synced_value`, superseded when the PMS reports something else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db.base import Base, Timestamped
+from gateway.db.types import Money
+
+# The synced values compared between snapshots, in this order.
+VALUE_FIELDS = (
+    "location", "payer_name", "total", "patient_portion", "insurance_portion",
+    "insurance_estimate", "bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_91_120",
+    "bucket_120_plus", "last_statement", "last_payment",
+)
+EDITABLE = ("patient_portion", "insurance_portion")
+
+
+class BalanceSync(Timestamped, Base):
+    __tablename__ = "balance_syncs"
+    __table_args__ = (UniqueConstraint("connector_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    source_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # the connector's open balance by bucket after this sync ("total" and BUCKET names, as
+    # strings of cents-exact decimals): the A/R trend reads these
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccountBalance(Timestamped, Base):
+    __tablename__ = "account_balances"
+    __table_args__ = (UniqueConstraint("connector_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
+    account: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
+    location: Mapped[str | None] = mapped_column(String(120))
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    total: Mapped[Decimal] = mapped_column(Money())
+    patient_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_estimate: Mapped[Decimal] = mapped_column(Money())
+    bucket_0_30: Mapped[Decimal] = mapped_column(Money())
+    bucket_31_60: Mapped[Decimal] = mapped_column(Money())
+    bucket_61_90: Mapped[Decimal] = mapped_column(Money())
+    bucket_91_120: Mapped[Decimal] = mapped_column(Money())
+    bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
+    last_statement: Mapped[dt.date | None] = mapped_column(Date)
+    last_payment: Mapped[dt.date | None] = mapped_column(Date)
+    last_sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"))
+
+
+class AccountBalanceHistory(Base):
+    __tablename__ = "account_balance_history"
+    __table_args__ = (UniqueConstraint("account_balance_id", "sync_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_balance_id: Mapped[int] = mapped_column(ForeignKey("account_balances.id"))
+    sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"), index=True)
+    change: Mapped[str] = mapped_column(String(10))  # created / changed / closed
+    total: Mapped[Decimal] = mapped_column(Money())
+    patient_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_estimate: Mapped[Decimal] = mapped_column(Money())
+    bucket_0_30: Mapped[Decimal] = mapped_column(Money())
+    bucket_31_60: Mapped[Decimal] = mapped_column(Money())
+    bucket_61_90: Mapped[Decimal] = mapped_column(Money())
+    bucket_91_120: Mapped[Decimal] = mapped_column(Money())
+    bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
+
+
+class BalanceEdit(Timestamped, Base):
+    __tablename__ = "balance_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    account_balance_id: Mapped[int] = mapped_column(ForeignKey("account_balances.id"),
+                                                    index=True)
+    field: Mapped[str] = mapped_column(String(30))  # EDITABLE
+    synced_value: Mapped[Decimal] = mapped_column(Money())  # what the PMS said when edited
+    old_value: Mapped[Decimal] = mapped_column(Money())  # the effective value before
+    new_value: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active/superseded/replaced
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by_sync_id: Mapped[int | None] = mapped_column(ForeignKey("balance_syncs.id"))
+
+
+class CollectionRule(Timestamped, Base):
+    """An automatic collection rule, as data: which accounts go on the `action` worklist.
+
+    `criteria` (all optional, all must hold): `min_patient_portion` (a decimal string),
+    `oldest_bucket_at_least` ("0_30" .. "120_plus"), `no_payment_days` (int),
+    `not_in_collections` (bool: skip accounts a `collections` rule already lists).
+    """
+
+    __tablename__ = "collection_rules"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # reminder / collections
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
