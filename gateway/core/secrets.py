@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from gateway.core.errors import Failure
 
 PREFIX = "fernet:"
+JSON_PREFIX = "fernet+json:"  # a secret that is a structure (e.g. a PMS balances block)
 ENV_KEY = "GATEWAY_SECRET_KEY"
 ENV_KEY_FILE = "GATEWAY_SECRET_KEY_FILE"
 
@@ -62,28 +65,38 @@ def _fernet(keys: list[bytes]) -> MultiFernet:
         raise Failure(f"the secret key is not a Fernet key ({exc})") from None
 
 
-def seal(value: str, keys: list[bytes] | None = None) -> str:
-    return PREFIX + _fernet(keys or current_keys()).encrypt(value.encode()).decode()
+def seal(value: Any, keys: list[bytes] | None = None) -> str:
+    """A text secret as `fernet:<token>`; any other JSON value as `fernet+json:<token>`."""
+    fernet = _fernet(keys or current_keys())
+    if isinstance(value, str):
+        return PREFIX + fernet.encrypt(value.encode()).decode()
+    return JSON_PREFIX + fernet.encrypt(msgspec.json.encode(value)).decode()
 
 
-def unseal(stored: str, keys: list[bytes] | None = None) -> str:
-    if not stored.startswith(PREFIX):
+def _sealed(stored: Any) -> bool:
+    return isinstance(stored, str) and stored.startswith((PREFIX, JSON_PREFIX))
+
+
+def unseal(stored: Any, keys: list[bytes] | None = None) -> Any:
+    if not _sealed(stored):
         return stored  # stored before encryption: `gateway secrets rotate` seals it
+    structured = stored.startswith(JSON_PREFIX)
+    token = stored[len(JSON_PREFIX if structured else PREFIX):].encode()
     try:
-        return _fernet(keys or current_keys(create=False)).decrypt(
-            stored[len(PREFIX):].encode()).decode()
+        plain = _fernet(keys or current_keys(create=False)).decrypt(token)
+        return msgspec.json.decode(plain) if structured else plain.decode()
     except InvalidToken:
         raise Failure("a connector secret cannot be decrypted with the configured key "
                       f"({ENV_KEY} / {key_file()})") from None
 
 
-def seal_all(values: dict[str, str]) -> dict[str, str]:
+def seal_all(values: dict[str, Any]) -> dict[str, str]:
     keys = current_keys()
     return {name: seal(value, keys) for name, value in values.items()}
 
 
-def unseal_all(values: dict[str, str]) -> dict[str, str]:
-    if not any(v.startswith(PREFIX) for v in values.values()):
+def unseal_all(values: dict[str, Any]) -> dict[str, Any]:
+    if not any(_sealed(v) for v in values.values()):
         return dict(values)
     keys = current_keys(create=False)
     return {name: unseal(value, keys) for name, value in values.items()}

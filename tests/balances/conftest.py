@@ -40,7 +40,7 @@ def make_connector(session: AsyncSession, tmp_path: Path) -> MakeConnector:
         source: dict[str, Any] = {"remote": {"transport": "local"}, "folder": str(folder)}
         source.update(balances)
         cid = await create_connector(session, practice_id, vendor, name or vendor,
-                                     {"transport": "folder", "balances": source})
+                                     {"transport": "local", "balances": source})
         await session.commit()
         return cid
 

@@ -110,7 +110,9 @@ async def test_changing_the_schedule_re_times_the_job(session, practice, make_co
     cid = await make_connector(practice.practice_id, "crystalpm")
     secret = await session.get(ConnectorSecret, cid)
     assert secret is not None
-    source = dict(secret.secrets["balances"], schedule="hourly", every_hours=6)
+    from gateway.core.secrets import unseal
+
+    source = dict(unseal(secret.secrets["balances"]), schedule="hourly", every_hours=6)
     await update_connector(session, practice.practice_id, cid, {"balances": source})
     await session.commit()
     job = await _job(session, cid)

@@ -127,4 +127,7 @@ async def test_the_balance_source_is_stored_write_only(session, practice, make_c
     conn = await session.get(Connector, cid)
     secret = await session.get(ConnectorSecret, cid)
     assert conn is not None and "balances" not in conn.config
-    assert secret is not None and "remote" in secret.secrets["balances"]
+    from gateway.core.secrets import unseal
+
+    assert secret is not None and "remote" not in secret.secrets["balances"]  # sealed at rest
+    assert "remote" in unseal(secret.secrets["balances"])
