@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gateway.admin.practices import update_settings
 from gateway.ledger.balances import line_balances
+from gateway.posting.deposit_filter import DepositFilter
 from gateway.posting.search import search_deposits
 from gateway.receipts.models import Receipt
 from gateway.statements import review
@@ -44,7 +45,7 @@ async def test_settled_posts_a_receipt_through_the_engine_and_a_balanced_deposit
     assert receipt.statement_id == "S-A1" and receipt.amount == D("35.00")
     balances = await line_balances(session, [cid])
     assert sum(b.patient_balance for b in balances.values()) == D("15.00")
-    (dep,) = await search_deposits(session, pid, type="Statement")
+    (dep,) = await search_deposits(session, pid, DepositFilter(type="Statement"))
     assert (dep.id, dep.amount, dep.payments, dep.difference) == (
         res.deposit_id, D("35.00"), D("35.00"), D("0.00"))
 
@@ -145,7 +146,7 @@ async def test_a_reversal_after_posting_restores_every_balance_to_the_cent(
     assert await line_balances(session, [cid, cid2]) == before
     rec = await _payment(session, "P1")
     assert rec.state == "reversed" and rec.reversal_receipt_id is not None
-    (dep,) = await search_deposits(session, pid, id=res.deposit_id)
+    (dep,) = await search_deposits(session, pid, DepositFilter(id=res.deposit_id))
     assert (dep.amount, dep.difference) == (D("-53.45"), D("0.00"))
 
 
@@ -195,4 +196,4 @@ async def test_a_malformed_file_is_rejected_whole_with_a_located_error(
     assert res.status == "rejected" and res.why.startswith(f"bad.csv, {where}: "), res.why
     for model in (StatementPaymentRecord, StatementPaymentEvent, Receipt):
         assert await session.scalar(select(func.count()).select_from(model)) == 0
-    assert await search_deposits(session, pid, type="Statement") == []
+    assert await search_deposits(session, pid, DepositFilter(type="Statement")) == []

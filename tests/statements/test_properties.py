@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from gateway.admin.practices import create_practice
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.ledger.balances import line_balances
+from gateway.posting.deposit_filter import DepositFilter
 from gateway.posting.search import search_deposits
 from gateway.receipts.models import Receipt
 from gateway.statements.importer import import_payment_file
@@ -68,7 +69,7 @@ async def _scenario(db_url: str, balances: list[list[int]], payments: list, cuts
                 .where(Receipt.practice_id == pid, Receipt.reversal_of_id.is_(None))
                 .group_by(Receipt.comment))).scalars().all()
             assert all(n == 1 for n in per_payment)
-            for dep in await search_deposits(s, pid, type="Statement", limit=1000):
+            for dep in await search_deposits(s, pid, DepositFilter(type="Statement"), limit=1000):
                 assert dep.difference == Decimal("0.00")
             # charge back whatever is still posted: every balance returns to the cent
             posted = (await s.scalars(select(StatementPaymentRecord).where(

@@ -19,7 +19,7 @@ from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import NotFound, UserError
 from gateway.posting import engine, report, reset, search
-from gateway.posting.deposit_filter import ErrorFilter
+from gateway.posting.deposit_filter import DepositFilter, ErrorFilter
 from gateway.posting.models import DEPOSIT_STATUSES, DEPOSIT_TYPES, POSTED_STATUSES, DepositClaim
 from gateway.web import era_words
 from gateway.web.paging import make_page, window
@@ -63,14 +63,15 @@ async def deposit_list(request: Request[Any, Any, Any], db: DB, principal: Me,
     q = {k: (request.query_params.get(k) or "").strip() for k in SEARCH_FIELDS}
     n, limit, offset = window(page_no)
     errors = cast(ErrorFilter, q["errors"]) if q["errors"] in get_args(ErrorFilter) else None
-    rows = await search.search_deposits(
-        db, principal.practice_id, id=_int(q["id"], "id"),
+    filters = DepositFilter(
+        id=_int(q["id"], "id"),
         date_from=_date(q["date_from"], "date_from"), date_to=_date(q["date_to"], "date_to"),
         check_trace_id=q["check_trace_id"] or None, payer=q["payer"] or None,
         amount=_amount(q["amount"]), status=q["status"] or None,
         posted_status=q["posted_status"] or None, type=q["type"] or None,
-        era_id=q["era_id"] or None, file_name=q["file_name"] or None, errors=errors,
-        limit=limit, offset=offset)
+        era_id=q["era_id"] or None, file_name=q["file_name"] or None, errors=errors)
+    rows = await search.search_deposits(db, principal.practice_id, filters,
+                                        limit=limit, offset=offset)
     return page(request, "deposits.html", q=q, rows=make_page(rows, n),
                 statuses=DEPOSIT_STATUSES, posted_statuses=POSTED_STATUSES, types=DEPOSIT_TYPES,
                 today=dt.date.today())
