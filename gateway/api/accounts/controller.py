@@ -18,6 +18,7 @@ from gateway.balances.schemas import AccountPage, PortionEdit, summary
 from gateway.balances.service import AccountFilter, AccountView, account_view, list_accounts
 from gateway.core.errors import UserError
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class AccountController(Controller):
     path = "/api/accounts"
@@ -47,14 +48,14 @@ class AccountController(Controller):
                                         ) -> list[InsuranceDifference]:
         return await insurance_differences(db, principal.practice_id)
 
-    @get("/ar-summary.xlsx")
+    @get("/ar-summary.xlsx", media_type=XLSX)
     async def get_ar_summary_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
         from gateway.balances.workbooks import ar_summary_xlsx
 
         summary = await ar_summary(db, principal.practice_id)
         return _xlsx(await asyncio.to_thread(ar_summary_xlsx, summary), "ar-summary.xlsx")
 
-    @get("/worklist.xlsx")
+    @get("/worklist.xlsx", media_type=XLSX)
     async def get_worklist_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
         from gateway.balances.workbooks import worklist_xlsx
 
@@ -80,7 +81,6 @@ class AccountController(Controller):
         return await account_view(db, principal.practice_id, account_id)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _xlsx(content: bytes, name: str) -> Response[bytes]:

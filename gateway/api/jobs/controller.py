@@ -25,7 +25,7 @@ class JobOut(msgspec.Struct, kw_only=True):
     pattern: str
     every: int
     start_date: dt.date
-    time_of_day: dt.time
+    time_of_day: str  # "HH:MM" in the practice's zone (a wall-clock time has no offset)
     end_date: dt.date | None
     weekdays: list[int] | None
     month_day: int | None
@@ -50,7 +50,7 @@ class RunOut(msgspec.Struct, kw_only=True):
 async def job_out(db: DB, job: JobDefinition, count: int) -> JobOut:
     return JobOut(
         id=job.id, name=job.name, kind=job.kind, pattern=job.pattern, every=job.every,
-        start_date=job.start_date, time_of_day=job.time_of_day, end_date=job.end_date,
+        start_date=job.start_date, time_of_day=job.time_of_day.strftime("%H:%M"), end_date=job.end_date,
         weekdays=job.weekdays, month_day=job.month_day, connector_id=job.connector_id,
         enabled=job.enabled, params=dict(job.params),
         next_fires=await service.next_fires(db, job, count),
