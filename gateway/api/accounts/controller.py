@@ -32,6 +32,7 @@ class AccountController(Controller):
         payer: FromQuery[str | None] = None, sort: FromQuery[str] = "account",
         offset: FromQuery[int] = 0, limit: FromQuery[int] = 50,
     ) -> AccountPage:
+        """List accounts (practice-scoped; another practice's id is a 404)."""
         flt = _filter(bucket=bucket, portion=portion, location=location, payer=payer,
                       sort=sort.lstrip("-"), descending=sort.startswith("-"),
                       offset=offset, limit=limit)
@@ -41,15 +42,18 @@ class AccountController(Controller):
 
     @get("/ar-summary")
     async def get_ar_summary(self, db: DB, principal: Me) -> ArSummary:
+        """Get ar summary (practice-scoped; another practice's id is a 404)."""
         return await ar_summary(db, principal.practice_id)
 
     @get("/insurance-differences")
     async def get_insurance_differences(self, db: DB, principal: Me
                                         ) -> list[InsuranceDifference]:
+        """Get insurance differences (practice-scoped; another practice's id is a 404)."""
         return await insurance_differences(db, principal.practice_id)
 
     @get("/ar-summary.xlsx", media_type=XLSX)
     async def get_ar_summary_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        """Get ar summary xlsx (practice-scoped; another practice's id is a 404)."""
         from gateway.balances.workbooks import ar_summary_xlsx
 
         summary = await ar_summary(db, principal.practice_id)
@@ -57,6 +61,7 @@ class AccountController(Controller):
 
     @get("/worklist.xlsx", media_type=XLSX)
     async def get_worklist_xlsx(self, db: DB, principal: Me) -> Response[bytes]:
+        """Get worklist xlsx (practice-scoped; another practice's id is a 404)."""
         from gateway.balances.workbooks import worklist_xlsx
 
         entries = await worklist(db, principal.practice_id, dt.date.today())
@@ -64,11 +69,13 @@ class AccountController(Controller):
 
     @get("/{account_id:int}")
     async def get_account(self, account_id: FromPath[int], db: DB, principal: Me) -> AccountView:
+        """Get account (practice-scoped; another practice's id is a 404)."""
         return await account_view(db, principal.practice_id, account_id)
 
     @patch("/{account_id:int}", guards=[requires("biller")])
     async def edit_account(self, account_id: FromPath[int], data: JSONBody[PortionEdit], db: DB,
                            principal: Me) -> AccountView:
+        """Edit account (practice-scoped; another practice's id is a 404)."""
         fields = {f: v for f in ("patient_portion", "insurance_portion")
                   if (v := getattr(data, f)) is not None}
         if not fields:

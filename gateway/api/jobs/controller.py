@@ -50,7 +50,8 @@ class RunOut(msgspec.Struct, kw_only=True):
 async def job_out(db: DB, job: JobDefinition, count: int) -> JobOut:
     return JobOut(
         id=job.id, name=job.name, kind=job.kind, pattern=job.pattern, every=job.every,
-        start_date=job.start_date, time_of_day=job.time_of_day.strftime("%H:%M"), end_date=job.end_date,
+        start_date=job.start_date, time_of_day=job.time_of_day.strftime("%H:%M"),
+        end_date=job.end_date,
         weekdays=job.weekdays, month_day=job.month_day, connector_id=job.connector_id,
         enabled=job.enabled, params=dict(job.params),
         next_fires=await service.next_fires(db, job, count),
@@ -70,12 +71,14 @@ class JobsController(Controller):
 
     @post("/", guards=[requires("biller")])
     async def create(self, data: JSONBody[service.JobIn], db: DB, principal: Me) -> JobOut:
+        """Create (practice-scoped; another practice's id is a 404)."""
         job_id = await service.define_job(db, principal.practice_id, data)
         return await job_out(db, await service.get_job(db, principal.practice_id, job_id), 1)
 
     @get("/{job_id:int}", guards=[requires("viewer")])
     async def show(self, job_id: FromPath[int], db: DB, principal: Me,
                    count: FromQuery[int] = 5) -> JobOut:
+        """Show (practice-scoped; another practice's id is a 404)."""
         job = await service.get_job(db, principal.practice_id, job_id)
         return await job_out(db, job, min(max(count, 0), MAX_NEXT))
 
@@ -88,16 +91,19 @@ class JobsController(Controller):
 
     @post("/{job_id:int}/enable", guards=[requires("biller")], status_code=200)
     async def enable(self, job_id: FromPath[int], db: DB, principal: Me) -> JobOut:
+        """Enable (practice-scoped; another practice's id is a 404)."""
         return await job_out(db, await service.set_enabled(db, principal.practice_id, job_id,
                                                            True), 1)
 
     @post("/{job_id:int}/disable", guards=[requires("biller")], status_code=200)
     async def disable(self, job_id: FromPath[int], db: DB, principal: Me) -> JobOut:
+        """Disable (practice-scoped; another practice's id is a 404)."""
         return await job_out(db, await service.set_enabled(db, principal.practice_id, job_id,
                                                            False), 1)
 
     @delete("/{job_id:int}", guards=[requires("biller")], status_code=204)
     async def remove(self, job_id: FromPath[int], db: DB, principal: Me) -> None:
+        """Remove (practice-scoped; another practice's id is a 404)."""
         await service.delete_job(db, principal.practice_id, job_id)
 
     @get("/{job_id:int}/runs", guards=[requires("viewer")])

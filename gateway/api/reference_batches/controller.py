@@ -45,6 +45,7 @@ class ReferenceBatchesController(Controller):
 
     @get("/", guards=[requires("viewer")])
     async def index(self, db: DB, principal: Me) -> list[ReferenceBatchOut]:
+        """Index (practice-scoped; another practice's id is a 404)."""
         rows = (await db.scalars(select(ReferenceBatch).where(
             ReferenceBatch.practice_id == principal.practice_id).order_by(
             ReferenceBatch.id.desc()))).all()
@@ -63,6 +64,7 @@ class ReferenceBatchesController(Controller):
 
     @post("/{batch_id:int}/close", guards=[requires("biller")], status_code=200)
     async def close(self, batch_id: FromPath[int], db: DB, principal: Me) -> ReferenceBatchOut:
+        """Close (practice-scoped; another practice's id is a 404)."""
         batch = await close_reference_batch(db, principal.practice_id, batch_id,
                                             actor=principal.actor)
         return await _out(db, batch)
