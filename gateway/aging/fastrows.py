@@ -225,17 +225,20 @@ def plain_rows(block: list, start: int, cols: Columns, totals: Totals, out: list
             balance_blank = bcell is None
         billed = paid = adjustments = ZERO
         if cols.billed >= 0:
-            billed = _money(cols, cells[cols.billed])
-            if billed is None:
+            amount = _money(cols, cells[cols.billed])
+            if amount is None:
                 break
+            billed = amount
         if cols.paid >= 0:
-            paid = _money(cols, cells[cols.paid])
-            if paid is None:
+            amount = _money(cols, cells[cols.paid])
+            if amount is None:
                 break
+            paid = amount
         if cols.adjustments >= 0:
-            adjustments = _money(cols, cells[cols.adjustments])
-            if adjustments is None:
+            amount = _money(cols, cells[cols.adjustments])
+            if amount is None:
                 break
+            adjustments = amount
         dos = None
         if cols.dos >= 0:
             dos = _date(cols, cells[cols.dos])
@@ -291,7 +294,7 @@ def plain_rows(block: list, start: int, cols: Columns, totals: Totals, out: list
             b[k] = balance
         # the row is plain: commit it
         if cols.check_duplicates:
-            seen[key] = n
+            seen[(claim, rank)] = n
         group_sum += balance
         all_sum += balance
         # by position, in AgingRow's field order (keywords cost msgspec far more)

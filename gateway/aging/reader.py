@@ -127,7 +127,9 @@ def bucket_for_label(label: str) -> str | None:
     m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", s)
     if m:
         return bucket_for_days(int(m.group(2)))
-    m = re.fullmatch(r"(?:>\s*|over\s+|above\s+)(\d+)|(\d+)\s*\+|(\d+)\s*(?:and|or)\s*(?:over|up|more)", s)
+    m = re.fullmatch(
+        r"(?:>\s*|over\s+|above\s+)(\d+)|(\d+)\s*\+|(\d+)\s*(?:and|or)\s*(?:over|up|more)", s
+    )
     if m:
         return bucket_for_days(int(next(g for g in m.groups() if g)) + 1)
     return None
@@ -239,7 +241,9 @@ def find_header(profile: Profile, head: list[tuple[int, list[Cell]]]) -> int | N
     return None if best is None else best[1]
 
 
-def _no_header_message(profile: Profile, sheets: list[tuple[str, list[tuple[int, list[Cell]]]]]) -> str:
+def _no_header_message(
+    profile: Profile, sheets: list[tuple[str, list[tuple[int, list[Cell]]]]]
+) -> str:
     n = profile.header_search_rows
     expected = profile.example_headers()
     found = ""
@@ -284,12 +288,11 @@ def _export_date_from_title(rows: list[tuple[int, list[Cell]]], ref: dt.date) ->
             text = cell_text(cell)
             for m in _ANY_DATE.finditer(text):
                 try:
-                    d = parse_date(m.group(1), ref)
+                    parsed = parse_date(m.group(1), ref)
                 except ValueError:
                     continue
-                if d is not None:
-                    labelled = bool(_AS_OF.search(text[: m.start()]))
-                    candidates.append((labelled, d))
+                if parsed is not None:
+                    candidates.append((bool(_AS_OF.search(text[: m.start()])), parsed))
     if not candidates:
         return None
     labelled = [d for is_labelled, d in candidates if is_labelled]
@@ -543,7 +546,7 @@ class RowReader:
                 bad_money = True
         buckets: dict[str, Decimal] = {}
         if self.bucket_cols:
-            for name, cols in self.bucket_cols:
+            for field, cols in self.bucket_cols:
                 total = ZERO
                 for c in cols:
                     try:
@@ -551,7 +554,7 @@ class RowReader:
                     except (MoneyError, InvalidOperation):
                         problems.add(n, headers[c], f"not an amount: {cell_text(cells[c])!r}")
                         bad_money = True
-                buckets[name] = total
+                buckets[field] = total
             bucket_total = sum(buckets.values(), ZERO)
             if balance_blank and bucket_total:
                 balance = bucket_total
@@ -661,7 +664,7 @@ class RowReader:
         """The detail rows of `body`, in order, a block at a time (`chain.from_iterable` hands
         them out one by one without a Python frame per row)."""
         row = self.row
-        cols, totals = (self.columns(), self.totals) if self.fast else (None, None)
+        cols, totals = self.columns() if self.fast else None, self.totals
         plain_rows = fastrows.plain_rows
         while True:
             block = list(islice(body, BLOCK_ROWS))

@@ -171,8 +171,7 @@ def _text_rows(content: bytes) -> Rows:
         io.BytesIO(content[skip:] if skip else content), encoding=encoding, newline=""
     )
     try:
-        for n, row in enumerate(csv.reader(stream, delimiter=delim), start=1):
-            yield n, row
+        yield from enumerate(csv.reader(stream, delimiter=delim), start=1)
     except csv.Error as exc:
         raise UserError(f"the CSV cannot be read: {exc}", where="file") from exc
 
@@ -234,8 +233,7 @@ def _html_rows(content: bytes) -> Rows:
     parser.feed(text)
     parser.close()
     parser._close_row()
-    for n, row in enumerate(parser.rows, start=1):
-        yield n, row
+    yield from enumerate(parser.rows, start=1)
 
 
 def _decode_markup(content: bytes) -> str:
@@ -279,7 +277,7 @@ def _ssml_rows(table: ET.Element) -> Rows:
             if cidx and cidx.isdigit():
                 cells.extend([""] * (int(cidx) - 1 - len(cells)))
             data = cell.find(f"{{{SS_NS}}}Data")
-            value = "" if data is None else "".join(data.itertext())
+            value: Cell = "" if data is None else "".join(data.itertext())
             if data is not None and data.get(f"{{{SS_NS}}}Type") == "DateTime" and value:
                 try:
                     value = dt.datetime.fromisoformat(value[:19]).date()

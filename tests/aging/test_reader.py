@@ -364,7 +364,8 @@ def test_plugin_conforms_and_answers_only_for_its_vendor(vendor):
 
 def test_hook_dispatches_to_the_named_vendor():
     pm = get_plugin_manager()
-    content = (PLUGINS.parent.parent / "tests/fixtures/aging/officemate_insurance_aging.csv").read_bytes()
+    fixture = PLUGINS.parent.parent / "tests/fixtures/aging/officemate_insurance_aging.csv"
+    content = fixture.read_bytes()
     export = pm.hook.gateway_parse_aging_export(
         vendor="officemate", source=AgingSource(name="o.csv", content=content),
         context=AgingContext())

@@ -9,7 +9,10 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import PracticeKeys
 
 SECRET = "pw-7f3a9c1e-never-shown"
-KEY_PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1ub3Qtc2hvd24=\n-----END OPENSSH PRIVATE KEY-----"
+KEY_PEM = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1ub3Qtc2hvd24=\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
 SFTP = {
     "transport": "sftp", "host": "127.0.0.1", "port": 2222, "username": "clinic",
     "password": SECRET, "private_key": KEY_PEM,

@@ -9,8 +9,8 @@ import pytest
 
 import gateway.plugins.clearinghouse_sftp as plugin
 from gateway.core.records import ClaimBatch, Connector
-from gateway.core.transport.local import LocalTransport
 from gateway.core.transport.base import FolderMissing, TransportError
+from gateway.core.transport.local import LocalTransport
 from tests.clearinghouse.conftest import Remote
 
 
@@ -88,5 +88,8 @@ def test_config_refuses_bad_known_hosts():
         validate_config(plugin.NAME, {"host": "h", "username": "u", "password": "p",
                                       "known_hosts": "not a known hosts line"})
     with pytest.raises(UserError, match="needs a password or a private_key"):
-        validate_config(plugin.NAME, {"host": "h", "username": "u",
-                                      "known_hosts": "h ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"})
+        validate_config(plugin.NAME, {
+            "host": "h", "username": "u",
+            "known_hosts": "h ssh-ed25519 "
+            "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        })

@@ -14,7 +14,6 @@ import pytest
 import gateway.plugins.clearinghouse_sftp as plugin
 from gateway.core.errors import Failure
 from gateway.core.records import ClaimBatch, Connector
-from gateway.core.transport.sftp import POOL, SftpTransport, fingerprint, pinned_keys
 from gateway.core.transport.base import (
     AuthFailed,
     ConnectionLost,
@@ -23,6 +22,7 @@ from gateway.core.transport.base import (
     TransportError,
     fetch_folder,
 )
+from gateway.core.transport.sftp import POOL, SftpTransport, fingerprint, pinned_keys
 from tests.clearinghouse.conftest import Remote, make_remote
 from tests.support.sshd import SshServer, ed25519_keypair
 
