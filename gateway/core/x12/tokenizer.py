@@ -1,9 +1,4 @@
-"""X12 tokenizer: delimiters from the ISA, segments streamed in chunks, envelope checks.
-
-The ISA fixes the four delimiters of an interchange: the element separator is the byte after
-``ISA``, the repetition separator is ISA11, the component separator is ISA16 and the segment
-terminator is the character right after ISA16. Any characters may be used as long as they
-differ from each other and are not letters or digits.
+"""X12 tokenizer: segments streamed in chunks, with the delimiters of each ISA (`isa.py`).
 
 Input is read in chunks (1 MiB by default): memory stays bounded by the chunk size plus the
 longest segment (capped at `MAX_SEGMENT`), whatever the size of the file. CR/LF and indentation
@@ -13,7 +8,8 @@ terminator is treated as truncated.
 Segments are numbered from 1 (the first ISA) across the whole file; every error names that
 number. `Tokenizer.chunks()` is the fast path used by the 835 reader: it yields lists of raw
 segment strings (no terminator, no surrounding whitespace). `iter_segments()` is the simple
-path: ``(number, elements)`` pairs with the envelope checked by an `Envelope`.
+path: ``(number, elements)`` pairs with the envelope checked by an `Envelope` (`envelope.py`;
+`Delimiters`, `parse_isa`, `Envelope` and `ENVELOPE_IDS` are re-exported here for callers).
 """
 
 from __future__ import annotations
@@ -25,144 +21,14 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-import msgspec
-
+from gateway.core.x12.envelope import ENVELOPE_IDS, Envelope
 from gateway.core.x12.errors import X12Error
+from gateway.core.x12.isa import DEFAULT_DELIMITERS, ISA_LENGTH, Delimiters, parse_isa
+from gateway.core.x12.isa import WHITESPACE as _WS
 
 CHUNK_SIZE = 1 << 20
 MAX_SEGMENT = 1 << 20  # a segment longer than this is garbage, not X12
-ISA_LENGTH = 106
-_WS = "\r\n\t "
-ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
-
-
-class Delimiters(msgspec.Struct, frozen=True):
-    """The separators of one interchange, read from its ISA."""
-
-    element: str
-    component: str
-    segment: str
-    repetition: str | None = None
-
-    def __str__(self) -> str:
-        return (
-            f"element {self.element!r}, component {self.component!r}, "
-            f"repetition {self.repetition!r}, segment {self.segment!r}"
-        )
-
-
-DEFAULT_DELIMITERS = Delimiters(element="*", component=":", segment="~", repetition="^")
-
-
-def _is_delimiter_char(ch: str) -> bool:
-    return len(ch) == 1 and not ch.isalnum() and ch not in _WS and ch.isascii()
-
-
-def parse_isa(
-    text: str, segment: int = 1, file: str | None = None
-) -> tuple[Delimiters, list[str], int]:
-    """Read the delimiters from an ISA at the start of `text`.
-
-    Returns the delimiters, the ISA elements (``["ISA", ISA01, ..., ISA16]``) and the index
-    just after the ISA's segment terminator. The ISA is nominally 106 characters; padding
-    mistakes are tolerated because the delimiters are found by counting separators.
-    """
-    try:
-        return _parse_isa(text, segment)
-    except X12Error as exc:
-        if file:
-            raise X12Error(exc.why, segment=exc.segment, segment_id=exc.segment_id,
-                           element=exc.element, file=file) from None
-        raise
-
-
-def _parse_isa(text: str, segment: int) -> tuple[Delimiters, list[str], int]:
-    if not text.startswith("ISA"):
-        raise X12Error(f"expected an ISA segment, found {text[:20]!r}", segment=segment)
-    if len(text) < 4:
-        raise X12Error("truncated ISA segment", segment=segment, segment_id="ISA")
-    sep = text[3]
-    if not _is_delimiter_char(sep):
-        raise X12Error(
-            f"element separator must be a special character, found {sep!r}",
-            segment=segment,
-            segment_id="ISA",
-        )
-    pos = 3
-    for _ in range(15):
-        pos = text.find(sep, pos + 1, pos + 200)
-        if pos < 0:
-            raise X12Error(
-                "truncated ISA segment (fewer than 16 elements)", segment=segment, segment_id="ISA"
-            )
-    # `pos` is the separator before ISA16; ISA16 is one character, then the terminator.
-    if len(text) < pos + 3:
-        raise X12Error("truncated ISA segment", segment=segment, segment_id="ISA", element=16)
-    component = text[pos + 1]
-    terminator = text[pos + 2]
-    elements = ["ISA", *text[4:pos].split(sep), component]
-    if len(elements) != 17:
-        raise X12Error(
-            f"ISA must have 16 elements, found {len(elements) - 1}",
-            segment=segment,
-            segment_id="ISA",
-        )
-    if not _is_delimiter_char(component):
-        raise X12Error(
-            f"component separator must be a special character, found {component!r}",
-            segment=segment,
-            segment_id="ISA",
-            element=16,
-        )
-    if not (len(terminator) == 1 and not terminator.isalnum() and terminator != " "):
-        raise X12Error(
-            "ISA16 must be one character followed by the segment terminator, "
-            f"found {text[pos + 1 : pos + 4]!r}",
-            segment=segment,
-            segment_id="ISA",
-            element=16,
-        )
-    rep = elements[11]
-    repetition = rep if len(rep) == 1 and _is_delimiter_char(rep) else None
-    seps = [sep, component, terminator] + ([repetition] if repetition else [])
-    if len(set(seps)) != len(seps):
-        raise X12Error(
-            "conflicting delimiters: element "
-            f"{sep!r}, component {component!r}, repetition {repetition!r} and segment "
-            f"terminator {terminator!r} must all differ",
-            segment=segment,
-            segment_id="ISA",
-        )
-    version = elements[12]
-    if version == "00401" or version.startswith("004"):
-        raise X12Error(
-            f"X12 version 4010 (ISA12 {version!r}) is not supported: send 005010 files",
-            segment=segment,
-            segment_id="ISA",
-            element=12,
-        )
-    if version != "00501":
-        raise X12Error(
-            f"unsupported interchange version ISA12 {version!r} (expected '00501')",
-            segment=segment,
-            segment_id="ISA",
-            element=12,
-        )
-    control = elements[13]
-    if not (len(control) == 9 and control.isdigit()):
-        raise X12Error(
-            f"interchange control number must be 9 digits, found {control!r}",
-            segment=segment,
-            segment_id="ISA",
-            element=13,
-        )
-    end = pos + 3
-    return (
-        Delimiters(element=sep, component=component, segment=terminator, repetition=repetition),
-        elements,
-        end,
-    )
 
 
 def _open(source: Any) -> tuple[IO[Any], str | None, bool]:
@@ -423,149 +289,6 @@ def check_segment_id(tag: str, number: int, file: str | None = None, raw: str = 
         )
 
 
-# -- envelope -------------------------------------------------------------------------------
-
-
-class Envelope:
-    """Check ISA/IEA, GS/GE and ST/SE pairs and counts as segments go by.
-
-    `strict=True` raises an `X12Error` at the first problem; otherwise problems are collected
-    in `problems` (as located one-line messages) and reading goes on.
-    """
-
-    def __init__(self, *, strict: bool = True, file: str | None = None) -> None:
-        self.strict = strict
-        self.file = file
-        self.problems: list[str] = []
-        self.isa: list[str] | None = None
-        self.gs: list[str] | None = None
-        self.st: list[str] | None = None
-        self.st_segment = 0
-        self.group_count = 0
-        self.set_count = 0
-        self.interchanges = 0
-        self.transactions = 0
-        self.last_segment = 0
-
-    def problem(self, why: str, segment: int, segment_id: str, element: int | None = None) -> None:
-        err = X12Error(why, segment=segment, segment_id=segment_id, element=element,
-                       file=self.file)
-        if self.strict:
-            raise err
-        self.problems.append(str(err))
-
-    def on_segment(self, number: int, el: list[str]) -> None:
-        """Feed one envelope segment (ISA, IEA, GS, GE, ST, SE)."""
-        tag = el[0]
-        self.last_segment = number
-        if tag == "ISA":
-            if self.isa is not None:
-                self.problem(f"interchange {self.isa[13]} not closed (no IEA) before this ISA",
-                             number, tag)
-            self.isa, self.group_count, self.gs, self.st = el, 0, None, None
-            self.interchanges += 1
-        elif tag == "GS":
-            if self.isa is None:
-                self.problem("GS outside an interchange (no ISA before it)", number, tag)
-            if self.gs is not None:
-                self.problem(f"group {self.gs[6] if len(self.gs) > 6 else '?'} not closed (no GE)"
-                             " before this GS", number, tag)
-            if len(el) < 9:
-                self.problem("GS must have 8 elements", number, tag)
-                el = el + [""] * (9 - len(el))
-            if el[8].startswith("004"):
-                self.problem(f"X12 version 4010 (GS08 {el[8]!r}) is not supported: "
-                             "send 005010 files", number, tag, 8)
-            elif not el[8].startswith("005010"):
-                self.problem(f"unsupported version GS08 {el[8]!r} (expected 005010...)",
-                             number, tag, 8)
-            if not el[6].isdigit():
-                self.problem(f"group control number must be numeric, found {el[6]!r}",
-                             number, tag, 6)
-            self.gs, self.set_count, self.st = el, 0, None
-            self.group_count += 1
-        elif tag == "ST":
-            if self.gs is None:
-                self.problem("ST outside a functional group (no GS before it)", number, tag)
-            if self.st is not None:
-                self.problem(f"transaction set {self.st[2]} not closed (no SE) before this ST",
-                             number, tag)
-            if len(el) < 3 or not el[2]:
-                self.problem("ST02 (transaction set control number) is missing", number, tag, 2)
-                el = el + [""] * (3 - len(el))
-            self.st, self.st_segment = el, number
-            self.set_count += 1
-            self.transactions += 1
-        elif tag == "SE":
-            if self.st is None:
-                self.problem("SE without a matching ST", number, tag)
-                return
-            count = number - self.st_segment + 1
-            se01 = el[1] if len(el) > 1 else ""
-            if not se01.isdigit():
-                self.problem(f"SE01 segment count must be a number, found {se01!r}", number, tag, 1)
-            elif int(se01) != count:
-                self.problem(f"SE01 says {se01} segments but transaction set {self.st[2]} "
-                             f"has {count}", number, tag, 1)
-            se02 = el[2] if len(el) > 2 else ""
-            if se02 != self.st[2]:
-                self.problem(f"SE02 {se02!r} does not match ST02 {self.st[2]!r}", number, tag, 2)
-            self.st = None
-        elif tag == "GE":
-            if self.gs is None:
-                self.problem("GE without a matching GS", number, tag)
-                return
-            if self.st is not None:
-                self.problem(f"transaction set {self.st[2]} not closed (no SE) before GE",
-                             number, tag)
-                self.st = None
-            ge01 = el[1] if len(el) > 1 else ""
-            if ge01 != str(self.set_count) and not (ge01.isdigit() and int(ge01) == self.set_count):
-                self.problem(f"GE01 says {ge01!r} transaction sets but the group has "
-                             f"{self.set_count}", number, tag, 1)
-            ge02 = el[2] if len(el) > 2 else ""
-            if ge02 != self.gs[6] and not (ge02.isdigit() and self.gs[6].isdigit()
-                                           and int(ge02) == int(self.gs[6])):
-                self.problem(f"GE02 {ge02!r} does not match GS06 {self.gs[6]!r}", number, tag, 2)
-            self.gs = None
-        elif tag == "IEA":
-            if self.isa is None:
-                self.problem("IEA without a matching ISA", number, tag)
-                return
-            if self.gs is not None:
-                self.problem(f"group {self.gs[6]} not closed (no GE) before IEA", number, tag)
-                self.gs = None
-            iea01 = el[1] if len(el) > 1 else ""
-            if not (iea01.isdigit() and int(iea01) == self.group_count):
-                self.problem(f"IEA01 says {iea01!r} functional groups but the interchange has "
-                             f"{self.group_count}", number, tag, 1)
-            iea02 = el[2] if len(el) > 2 else ""
-            if iea02 != self.isa[13]:
-                self.problem(f"IEA02 {iea02!r} does not match ISA13 {self.isa[13]!r}",
-                             number, tag, 2)
-            self.isa = None
-
-    def in_transaction(self) -> bool:
-        return self.st is not None
-
-    def outside(self, number: int, tag: str) -> None:
-        """A non-envelope segment seen outside ST/SE."""
-        self.problem("segment outside a transaction set (between envelopes)", number, tag)
-
-    def finish(self, number: int) -> None:
-        """End of file: everything opened must be closed."""
-        if self.interchanges == 0:
-            self.problem("no ISA interchange in the file", number or 1, "")
-        if self.st is not None:
-            self.problem(f"truncated: transaction set {self.st[2]} has no SE at end of file",
-                         number, "SE")
-        if self.gs is not None:
-            self.problem(f"truncated: group {self.gs[6]} has no GE at end of file", number, "GE")
-        if self.isa is not None:
-            self.problem(f"truncated: interchange {self.isa[13]} has no IEA at end of file",
-                         number, "IEA")
-
-
 def iter_segments(
     source: Any, *, envelope: Envelope | None = None, name: str | None = None
 ) -> Iterator[tuple[int, list[str]]]:
@@ -604,6 +327,8 @@ def read_segments(source: Any, **kwargs: Any) -> list[tuple[int, list[str]]]:
 
 __all__ = [
     "DEFAULT_DELIMITERS",
+    "ENVELOPE_IDS",
+    "ISA_LENGTH",
     "Delimiters",
     "Envelope",
     "Tokenizer",
