@@ -188,13 +188,6 @@ async def patient_appointments(session: AsyncSession, practice_id: int, patient_
             [Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in future])
 
 
-async def count_batches_to_send(session: AsyncSession, practice_id: int) -> int:
-    from gateway.clearinghouse.models import ClaimBatch
-
-    return int(await session.scalar(select(func.count()).select_from(ClaimBatch).where(
-        ClaimBatch.practice_id == practice_id, ClaimBatch.status == "built")) or 0)
-
-
 async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
     from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
 
@@ -205,34 +198,12 @@ async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
         or 0)
 
 
-class BatchRow(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    status: str
-    claim_count: int
-    created_at: dt.datetime
-    submitted_at: dt.datetime | None
-
-
 class RejectedRow(msgspec.Struct, kw_only=True):
     batch_id: int
     batch_name: str
     claim_id: int
     patient_control_number: str
     reason: str
-
-
-async def claim_batches(session: AsyncSession, practice_id: int, *, limit: int,
-                        offset: int) -> list[BatchRow]:
-    from gateway.clearinghouse.models import ClaimBatch
-
-    rows = (await session.execute(
-        select(ClaimBatch.id, ClaimBatch.name, ClaimBatch.status, ClaimBatch.claim_count,
-               ClaimBatch.created_at, ClaimBatch.submitted_at)
-        .where(ClaimBatch.practice_id == practice_id)
-        .order_by(ClaimBatch.id.desc()).limit(limit).offset(offset))).all()
-    return [BatchRow(id=i, name=n, status=s, claim_count=c, created_at=ca, submitted_at=sa)
-            for i, n, s, c, ca, sa in rows]
 
 
 async def rejected_claims(session: AsyncSession, practice_id: int, *, limit: int,
