@@ -161,6 +161,13 @@ async def practice_payers(session: AsyncSession, practice_id: int) -> list[tuple
         .order_by(Payer.name))).all()]
 
 
+async def practice_connectors(session: AsyncSession, practice_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the practice's connectors, for drop-downs."""
+    return [(i, n) for i, n in (await session.execute(
+        select(Connector.id, Connector.name).where(Connector.practice_id == practice_id)
+        .order_by(Connector.name))).all()]
+
+
 async def practice_locations(session: AsyncSession, practice_id: int) -> list[Location]:
     return list((await session.scalars(select(Location).where(
         Location.practice_id == practice_id).order_by(Location.name))).all())
