@@ -161,6 +161,13 @@ async def practice_payers(session: AsyncSession, practice_id: int) -> list[tuple
         .order_by(Payer.name))).all()]
 
 
+async def practice_connectors(session: AsyncSession, practice_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the practice's connectors, for drop-downs."""
+    return [(i, n) for i, n in (await session.execute(
+        select(Connector.id, Connector.name).where(Connector.practice_id == practice_id)
+        .order_by(Connector.name))).all()]
+
+
 async def practice_locations(session: AsyncSession, practice_id: int) -> list[Location]:
     return list((await session.scalars(select(Location).where(
         Location.practice_id == practice_id).order_by(Location.name))).all())
@@ -188,13 +195,6 @@ async def patient_appointments(session: AsyncSession, practice_id: int, patient_
             [Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in future])
 
 
-async def count_batches_to_send(session: AsyncSession, practice_id: int) -> int:
-    from gateway.clearinghouse.models import ClaimBatch
-
-    return int(await session.scalar(select(func.count()).select_from(ClaimBatch).where(
-        ClaimBatch.practice_id == practice_id, ClaimBatch.status == "built")) or 0)
-
-
 async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
     from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
 
@@ -205,34 +205,12 @@ async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
         or 0)
 
 
-class BatchRow(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    status: str
-    claim_count: int
-    created_at: dt.datetime
-    submitted_at: dt.datetime | None
-
-
 class RejectedRow(msgspec.Struct, kw_only=True):
     batch_id: int
     batch_name: str
     claim_id: int
     patient_control_number: str
     reason: str
-
-
-async def claim_batches(session: AsyncSession, practice_id: int, *, limit: int,
-                        offset: int) -> list[BatchRow]:
-    from gateway.clearinghouse.models import ClaimBatch
-
-    rows = (await session.execute(
-        select(ClaimBatch.id, ClaimBatch.name, ClaimBatch.status, ClaimBatch.claim_count,
-               ClaimBatch.created_at, ClaimBatch.submitted_at)
-        .where(ClaimBatch.practice_id == practice_id)
-        .order_by(ClaimBatch.id.desc()).limit(limit).offset(offset))).all()
-    return [BatchRow(id=i, name=n, status=s, claim_count=c, created_at=ca, submitted_at=sa)
-            for i, n, s, c, ca, sa in rows]
 
 
 async def rejected_claims(session: AsyncSession, practice_id: int, *, limit: int,

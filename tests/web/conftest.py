@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -177,3 +178,14 @@ async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     await page.fill("#password", password)
     async with page.expect_navigation():
         await page.click("#sign-in")
+
+
+async def post_as(page: Page, server: Server, path: str,
+                  data: dict[str, str]) -> httpx.Response:
+    """A POST outside the page with the signed-in user's own session and CSRF token (a forged
+    form, as a role check sees it)."""
+    csrf = await page.locator("body").get_attribute("hx-headers") or ""
+    token = csrf.split('"X-CSRF-Token": "', 1)[-1].split('"', 1)[0]
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    async with httpx.AsyncClient(base_url=server.url, cookies=cookies) as client:
+        return await client.post(path, data={"csrf_token": token, **data})

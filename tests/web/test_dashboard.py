@@ -56,7 +56,7 @@ async def test_jobs_page_runs_a_job_now(page: Page, staff: Staff, db) -> None:
     row = page.locator(f"#job-{job_id}")
     await expect(row).to_contain_text("never")
     async with page.expect_navigation():
-        await row.locator("button").click()
+        await row.locator("button[data-action=run]").click()
     await expect(page.locator("#done-flash")).to_contain_text(f"Job {job_id} ran: ok")
     await expect(row).to_contain_text("ok")
     async with page.expect_navigation():

@@ -59,3 +59,28 @@ async def test_another_practices_deposit_is_not_found(page: Page, staff: Staff, 
     assert response is not None and response.status == 404
     await page.goto("/deposits")
     await expect(page.locator("#deposits tbody")).to_contain_text("No deposits match")
+
+
+async def test_ignoring_a_deposit_takes_its_errors_off_the_queue(page: Page, staff: Staff,
+                                                                 db, shot) -> None:
+    """The deposit's Edit (status) goes through the API's service: Ignore closes the open
+    errors, Back to New opens them again."""
+    from tests.web.arrange import unmatched_claim_deposit
+
+    arranged = await unmatched_claim_deposit(db, staff.practice_id, 31)
+    dep = arranged["deposit_id"]
+    await sign_in(page, staff.biller)
+    await expect(page.locator("#count-claim-errors .n")).to_have_text("1")
+    await page.goto(f"/deposits/{dep}")
+    async with page.expect_navigation():
+        await page.click("#action-ignore")
+    await expect(page.locator("#deposit-status")).to_have_text("Ignore")
+    await shot("deposit-ignored")
+    await page.goto("/")
+    await expect(page.locator("#count-claim-errors .n")).to_have_text("0")
+    await page.goto(f"/deposits/{dep}")
+    async with page.expect_navigation():
+        await page.click("#action-unignore")
+    await expect(page.locator("#deposit-status")).to_have_text("New")
+    await page.goto("/")
+    await expect(page.locator("#count-claim-errors .n")).to_have_text("1")

@@ -111,7 +111,9 @@ async def test_reading_works_without_javascript(browser, server: Server, staff: 
     for path, marker in (("/queues/claim", "#queue"), ("/deposits", "#deposits"),
                          ("/receipts", "#receipts"), ("/aging", "h1"),
                          ("/queues/history", "#history"), ("/notifications", "#notifications"),
-                         ("/claims/batches", "#batches"), ("/claims/rejected", "#rejected")):
+                         ("/claims/rejected", "#rejected"), ("/accounts", "#accounts"),
+                         ("/statement-payments", "#payments"), ("/jobs", "#jobs"),
+                         ("/connectors", "#connectors-list")):
         response = await plain.goto(path)
         assert response is not None and response.status == 200
         await expect(plain.locator(marker)).to_be_visible()

@@ -1,5 +1,5 @@
-"""Claim batches (to send, sent, acknowledged) and the claims the clearinghouse rejected;
-read only until the batching pages land (issue 15, item 7)."""
+"""The claims the clearinghouse rejected (999 / 277CA), with the acknowledgment's reason.
+The claim batches page (send / print) and its counter are the batching work's own module."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ from gateway.web.paging import make_page, window
 from gateway.web.render import page
 
 
-@get("/claims/batches", guards=[requires("viewer")])
-async def batches(request: Request[Any, Any, Any], db: DB, principal: Me,
-                  page_no: FromQuery[int] = 1) -> Template:
-    n, limit, offset = window(page_no)
-    rows = await queries.claim_batches(db, principal.practice_id, limit=limit, offset=offset)
-    return page(request, "batches.html", rows=make_page(rows, n))
-
-
 @get("/claims/rejected", guards=[requires("viewer")])
 async def rejected(request: Request[Any, Any, Any], db: DB, principal: Me,
                    page_no: FromQuery[int] = 1) -> Template:
@@ -32,4 +24,4 @@ async def rejected(request: Request[Any, Any, Any], db: DB, principal: Me,
     return page(request, "rejected.html", rows=make_page(rows, n))
 
 
-ROUTES = [batches, rejected]
+ROUTES = [rejected]

@@ -20,6 +20,7 @@ from gateway.api.deps import DB, Me
 from gateway.core.errors import NotFound, UserError
 from gateway.posting import engine, report, reset, search
 from gateway.posting.deposit_filter import DepositFilter, ErrorFilter
+from gateway.posting.deposit_status import Status, set_deposit_status
 from gateway.posting.models import DEPOSIT_STATUSES, DEPOSIT_TYPES, POSTED_STATUSES, DepositClaim
 from gateway.web import era_words
 from gateway.web.paging import make_page, window
@@ -132,17 +133,13 @@ async def send_to_posting(db: DB, principal: Me, deposit_id: FromPath[int]) -> R
 @post("/deposits/{deposit_id:int}/status", guards=[requires("biller")], status_code=303)
 async def set_status(request: Request[Any, Any, Any], db: DB, principal: Me,
                      deposit_id: FromPath[int]) -> Redirect:
+    """The deposit's Edit, as far as the API allows one: Ignore it, or take it back to New
+    (the same service as `POST /api/deposits/{id}/status`)."""
     status = (await request.form()).get("status")
-    if status not in ("New", "Ignore"):
+    if status not in get_args(Status):
         raise UserError("status must be New or Ignore", where="status")
-    dep = await engine.get_deposit(db, principal.practice_id, deposit_id)
-    if dep.status == "Sent to Posting":  # the same rule as the API's status change
-        raise UserError("a deposit sent to posting keeps its status; reset it first",
-                        where="status")
-    dep.status = status
-    await audit(db, practice_id=principal.practice_id, actor=principal.actor,
-                user_id=principal.user_id, action="deposit.status", object_type="deposit",
-                object_id=deposit_id, detail={"status": status})
+    await set_deposit_status(db, principal.practice_id, deposit_id, cast(Status, status),
+                             actor=principal.actor, user_id=principal.user_id)
     return _back(deposit_id, f"status:{status}")
 
 
