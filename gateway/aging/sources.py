@@ -93,6 +93,47 @@ def open_tables(content: bytes, kind: str | None = None) -> Iterator[Sheet]:
         yield Sheet("text", _text_rows(content))
 
 
+def open_file_tables(path: str) -> Iterator[Sheet]:
+    """The sheets of a file on disk. Text (CSV/TSV) is streamed from the file, never held
+    whole; a workbook or markup file is read into memory (its parsers need all of it)."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    kind = sniff(head)
+    if kind != "text":
+        with open(path, "rb") as fh:
+            content = fh.read()
+        yield from open_tables(content, kind)
+        return
+    yield Sheet("text", _text_file_rows(path, head))
+
+
+def _file_encoding(path: str, head: bytes) -> tuple[str, int]:
+    """`_encoding` of a file, read in blocks: (encoding, bytes to skip)."""
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _encoding(head)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252", 0
+    return "utf-8", 0
+
+
+def _text_file_rows(path: str, head: bytes) -> Rows:
+    encoding, skip = _file_encoding(path, head)
+    delim = _delimiter(head[skip:].decode(encoding, errors="ignore"))
+    with open(path, "rb") as raw:
+        raw.seek(skip)
+        stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        try:
+            yield from enumerate(csv.reader(stream, delimiter=delim), start=1)
+        except csv.Error as exc:
+            raise UserError(f"the CSV cannot be read: {exc}", where="file") from exc
+
+
 # --- workbooks (python-calamine) -----------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ on stdout) and exits 2 having written nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,26 +70,54 @@ def import_kind(ctx: click.Context, kind: PracticeKind, practice_id: int, file: 
     emit(summary, as_json, _human)
 
 
-def _import_command(kind: PracticeKind) -> click.Group:
-    @click.group(name=kind)
-    def group() -> None:
-        pass
+_IMPORT_HELP = ("Create or update {kind} from a CSV, XLSX or JSON file in the canonical "
+                "columns (keyed on the PMS's ids; all of the file or, with any problem, "
+                "nothing).")
 
-    group.help = f"{kind.capitalize()} of a practice."
 
-    @group.command("import")
-    @click.option("--practice", "practice_id", required=True, type=int)
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--json", "as_json", is_flag=True)
-    @click.pass_context
-    def import_cmd(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
-        import_kind(ctx, kind, practice_id, file, as_json)
+def _import_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The options every `<kind> import` command takes."""
+    fn = click.pass_context(fn)
+    fn = click.option("--json", "as_json", is_flag=True)(fn)
+    fn = click.argument("file", type=click.Path(exists=True, dir_okay=False,
+                                                path_type=Path))(fn)
+    return click.option("--practice", "practice_id", required=True, type=int)(fn)
 
-    import_cmd.help = (
-        f"Create or update {kind} from a CSV, XLSX or JSON file in the canonical columns "
-        "(keyed on the PMS's ids; all of the file or, with any problem, nothing)."
-    )
-    return group
+
+# One plain @click.group per kind (not made in a loop): the lazy CLI loader reads these from
+# the source, so `gateway --help` lists them without importing this module.
+@click.group()
+def patients() -> None:
+    """Patients of a practice."""
+
+
+@click.group()
+def coverages() -> None:
+    """Coverages of a practice."""
+
+
+@click.group()
+def appointments() -> None:
+    """Appointments of a practice."""
+
+
+@patients.command("import", help=_IMPORT_HELP.format(kind="patients"))
+@_import_options
+def patients_import(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
+    import_kind(ctx, "patients", practice_id, file, as_json)
+
+
+@coverages.command("import", help=_IMPORT_HELP.format(kind="coverages"))
+@_import_options
+def coverages_import(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
+    import_kind(ctx, "coverages", practice_id, file, as_json)
+
+
+@appointments.command("import", help=_IMPORT_HELP.format(kind="appointments"))
+@_import_options
+def appointments_import(ctx: click.Context, practice_id: int, file: Path,
+                        as_json: bool) -> None:
+    import_kind(ctx, "appointments", practice_id, file, as_json)
 
 
 @click.group()
@@ -136,6 +165,5 @@ def is_api_claims_json(content: bytes) -> bool:
 
 
 def register(root: click.Group) -> None:
-    root.add_command(practice)
-    for kind in ("patients", "coverages", "appointments"):
-        root.add_command(_import_command(kind))
+    for command in (practice, patients, coverages, appointments):
+        root.add_command(command)

@@ -4,8 +4,9 @@ A PMS plugin differs from another only in its export layout (`format.py`), so it
 `__init__.py` binds `PracticeDataHooks` to its name and layout. A pull lists the connector's
 folder twice, `stable_seconds` apart, and takes per kind the newest file whose size and
 modification time did not change between the listings (the PMS has finished writing it) and
-that is newer than `since`; it spools each over the transport (hashing it), reads it with the
-shared reader, and returns the records with the files' hashes. It never touches the database.
+that is newer than `since`; it spools each over the transport (hashing it) and returns the
+spooled files unread with their hashes (`StreamedPracticeData`: the core reads them with the
+shared reader a chunk at a time, then removes them). It never touches the database.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from gateway.core.records import (
     PRACTICE_KINDS,
     Connector,
     PluginInfo,
-    PracticeData,
     PracticeFile,
     PracticeKind,
 )
 from gateway.core.transport import open_transport
-from gateway.core.transport.base import Entry, Transport, discard, wanted
+from gateway.core.transport.base import Entry, Transport, wanted
 from gateway.core.version import GATEWAY_VERSION
 from gateway.practice.layout import PracticeLayout
-from gateway.practice.reader import read_records
+from gateway.practice.stream import FileSource, StreamedPracticeData
 
 log = logging.getLogger("gateway.practice.pull")
 
@@ -59,7 +59,7 @@ def complete_newest(
 
 
 def pull_files(transport: Transport, cfg: PmsExportConfig, layout: PracticeLayout,
-               since: dt.datetime | None) -> PracticeData:
+               since: dt.datetime | None) -> StreamedPracticeData:
     """List, pick, spool and read the newest complete export files of one connector."""
     if not cfg.practice_data_dir:
         raise UserError("the connector has no practice_data_dir", where="connector config")
@@ -70,23 +70,21 @@ def pull_files(transport: Transport, cfg: PmsExportConfig, layout: PracticeLayou
     if cfg.stable_seconds:
         time.sleep(cfg.stable_seconds)  # a worker thread: the PMS may still be writing
     second = transport.list(cfg.practice_data_dir, "*")
-    data = PracticeData(vendor=layout.vendor)
+    data = StreamedPracticeData(vendor=layout.vendor)
     chosen = complete_newest(first, second, patterns, since)
-    for kind in (k for k in PRACTICE_KINDS if k in chosen):
-        entry = chosen[kind]
-        spooled = transport.download(entry, "other")
-        try:
-            with open(spooled.local_path, "rb") as fh:
-                content = fh.read()
-        finally:
-            discard([spooled])
-        records, problems = read_records(layout.files[kind], entry.name, content)
-        getattr(data, kind).extend(records)
-        data.problems.extend(problems)
-        data.files.append(PracticeFile(kind=kind, name=entry.name, sha256=spooled.sha256,
-                                       size=spooled.size, modified_at=entry.modified_at))
-        log.info("read %s file %s: %d records, %d problems", kind, entry.name, len(records),
-                 len(problems))
+    try:
+        for kind in (k for k in PRACTICE_KINDS if k in chosen):
+            entry = chosen[kind]
+            spooled = transport.download(entry, "other")
+            data.sources.append(FileSource(kind=kind, name=entry.name,
+                                           layout=layout.files[kind],
+                                           path=spooled.local_path))
+            data.files.append(PracticeFile(kind=kind, name=entry.name, sha256=spooled.sha256,
+                                           size=spooled.size, modified_at=entry.modified_at))
+            log.info("spooled %s file %s: %d bytes", kind, entry.name, spooled.size)
+    except BaseException:
+        data.discard()
+        raise
     return data
 
 
@@ -99,7 +97,7 @@ class PracticeDataHooks:
     @hookimpl
     def gateway_pull_practice_data(
         self, connector: Connector, since: dt.datetime | None
-    ) -> PracticeData | None:
+    ) -> StreamedPracticeData | None:
         if connector.plugin != self.name:
             return None
         cfg: PmsExportConfig = connector.config

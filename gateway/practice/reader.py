@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from gateway.aging.reader import cell_text
-from gateway.aging.sources import open_tables
+from gateway.aging.sources import open_file_tables, open_tables
 from gateway.core.errors import UserError
 from gateway.core.records import (
     AppointmentRecord,
@@ -33,6 +33,7 @@ from gateway.practice.layout import FIELDS, MAX_LENGTH, REQUIRED, FileLayout
 
 HEADER_SEARCH_ROWS = 20
 MAX_PROBLEMS = 1000
+CHUNK = 2000  # records per chunk of a streamed file
 Record = PatientRecord | CoverageRecord | AppointmentRecord | ClaimRecord
 
 
@@ -42,6 +43,19 @@ class _Rows:
     def __init__(self, layout: FileLayout, name: str, today: dt.date) -> None:
         self.layout, self.name, self.today = layout, name, today
         self.problems: list[RowProblem] = []
+        # lines numbered so far per claim, kept only for a claims file without line numbers
+        # (a claim's lines continue their numbering in a later chunk)
+        self.lines_before: dict[tuple[str, int], int] = {}
+        self.numbered = True
+
+    def next_line(self, key: tuple[str, int], in_chunk: int) -> int:
+        self.numbered = False
+        return self.lines_before.get(key, 0) + in_chunk + 1
+
+    def count_lines(self, lines: dict[tuple[str, int], list]) -> None:
+        if not self.numbered:
+            for key, own in lines.items():
+                self.lines_before[key] = self.lines_before.get(key, 0) + len(own)
 
     def problem(self, row: int | None, column: str | None, why: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -84,12 +98,19 @@ class _Rows:
         return values if ok else None
 
 
-def _table(content: bytes, name: str) -> Iterator[tuple[int, list[Any]]]:
-    """The rows of the file's first table, or of a JSON array of objects (one header row of
-    the keys, then one row per object)."""
-    if content.lstrip()[:1] == b"[":
+def _table(source: bytes | str, name: str) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of the file's first table (`source`: its bytes, or the path of a local copy,
+    streamed when it is text), or of a JSON array of objects (one header row of the keys,
+    then one row per object)."""
+    if isinstance(source, str):
+        with open(source, "rb") as fh:
+            is_json = fh.read(4096).lstrip()[:1] == b"["
+        if is_json:
+            with open(source, "rb") as fh:
+                source = fh.read()
+    if isinstance(source, bytes) and source.lstrip()[:1] == b"[":
         try:
-            objects = msgspec.json.decode(content, type=list[dict[str, Any]])
+            objects = msgspec.json.decode(source, type=list[dict[str, Any]])
         except msgspec.ValidationError as exc:
             raise UserError(f"not a JSON array of objects: {exc}", where=name) from exc
         except msgspec.DecodeError as exc:
@@ -100,12 +121,13 @@ def _table(content: bytes, name: str) -> Iterator[tuple[int, list[Any]]]:
             yield i, [_json_cell(obj.get(k)) for k in keys]
         return
     try:
-        sheet = next(iter(open_tables(content)))
+        tables = open_file_tables(source) if isinstance(source, str) else open_tables(source)
+        sheet = next(iter(tables))
+        yield from sheet.rows
     except UserError as exc:
         raise UserError(str(exc), where=name) from exc
     except StopIteration:
         raise UserError("the file has no table", where=name) from None
-    yield from sheet.rows
 
 
 def _json_cell(value: Any) -> Any:
@@ -116,9 +138,10 @@ def _json_cell(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def read_rows(layout: FileLayout, name: str, content: bytes,
+def read_rows(layout: FileLayout, name: str, content: bytes | str,
               today: dt.date | None = None) -> tuple[Iterator[tuple[int, dict]], _Rows]:
-    """The converted rows (row number, fields) of a file and the problem collector."""
+    """The converted rows (row number, fields) of a file (its bytes or a local path) and the
+    problem collector."""
     state = _Rows(layout, name, today or dt.date.today())
     rows = _table(content, name)
     head = list(islice(rows, HEADER_SEARCH_ROWS))
@@ -156,6 +179,34 @@ def read_records(layout: FileLayout, name: str, content: bytes,
     build = _BUILDERS[layout.kind]
     records = build(rows, state)
     return records, state.problems
+
+
+def read_chunks(layout: FileLayout, name: str, source: bytes | str, size: int = CHUNK,
+                today: dt.date | None = None) -> tuple[Iterator[list[Record]], _Rows]:
+    """The records of one file in chunks of about `size` (a claim's adjacent lines are never
+    split between chunks), and its problem collector. Duplicates are found within a chunk
+    here; across chunks by the caller (`gateway.practice.staging`). The header is read (and
+    an unreadable file raises) before this returns."""
+    rows, state = read_rows(layout, name, source, today)
+    build = _BUILDERS[layout.kind]
+    claim_key = layout.kind == "claims"
+
+    def chunks() -> Iterator[list[Record]]:
+        batch: list[tuple[int, dict]] = []
+        for item in rows:
+            if len(batch) >= size and (not claim_key or _claim_key(item[1])
+                                       != _claim_key(batch[-1][1])):
+                yield build(iter(batch), state)
+                batch = []
+            batch.append(item)
+        if batch:
+            yield build(iter(batch), state)
+
+    return chunks(), state
+
+
+def _claim_key(values: dict) -> tuple[str, int]:
+    return values["pms_claim_id"], values.get("payer_rank", 1)
 
 
 def _patients(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
@@ -215,13 +266,14 @@ def _claims(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
             state.problem(n, state.layout.header_of("charge"), "a charge cannot be negative")
             continue
         own = lines.setdefault(key, [])
-        number = line.pop("line_number", len(own) + 1)
+        number = line.pop("line_number", None) or state.next_line(key, len(own))
         if any(existing.line_number == number for existing in own):
             state.problem(n, state.layout.header_of("line_number"),
                           f"line {number} of claim {key[0]} appears twice")
             continue
         line["service_date"] = line.pop("line_service_date", None)
         own.append(ClaimLineRecord(line_number=number, **line))
+    state.count_lines(lines)
     return [
         ClaimRecord(lines=tuple(sorted(lines[key], key=lambda x: x.line_number)), **head)
         for key, head in heads.items() if key in lines

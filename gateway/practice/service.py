@@ -15,6 +15,8 @@ Running it again with the same records changes nothing; two runs at once for one
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import msgspec
@@ -23,21 +25,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import get_or_add_payer
 from gateway.core.errors import UserError
-from gateway.core.records import PracticeData, RowProblem
+from gateway.core.records import (
+    PRACTICE_KINDS,
+    ClaimRecord,
+    CoverageRecord,
+    PatientRecord,
+    PracticeData,
+    RowProblem,
+)
 from gateway.db.models import Coverage, ImportedFile, Location, Patient, Practice
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim
 from gateway.ledger.states import ClaimOrigin
 from gateway.practice import writers
+from gateway.practice.reader import CHUNK
+from gateway.practice.staging import (
+    claims_staged,
+    close_stage,
+    cross_chunk_problems,
+    open_stage,
+    stage,
+)
+from gateway.practice.stream import chunk_sources
 
 SHOWN_PROBLEMS = 5
-# Up to this many keys, the id maps are read for those keys only (a record from the API);
-# beyond, for the whole practice in one query (a pull).
-SCOPED = 2000
 
 
 def _only(q: Any, column: Any, values: set[Any]) -> Any:
-    return q.where(column.in_(values)) if len(values) <= SCOPED else q
+    """`q` for `values` only: the id maps are read per chunk (at most a chunk's keys)."""
+    return q.where(column.in_(values))
 
 
 class PracticeDataRejected(UserError):
@@ -76,9 +92,14 @@ async def apply_practice_data(
     *,
     origin: ClaimOrigin = ClaimOrigin.PMS,
     connector_id: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    chunk_size: int = CHUNK,
 ) -> PracticeSummary:
     """Write `data` into the practice (see the module docstring); raises
-    `PracticeDataRejected` and writes nothing when any record has a problem."""
+    `PracticeDataRejected` and writes nothing when any record has a problem. Files a pull
+    spooled (`StreamedPracticeData.sources`) are read and written a chunk at a time, so memory
+    stays flat however many rows they hold (`chunk_size` records at a time); `on_progress(rows)`
+    hears of each chunk."""
     if data.problems:
         raise PracticeDataRejected(data.problems)
     # one practice-data writer per practice at a time (PostgreSQL row lock; SQLite has one
@@ -86,45 +107,123 @@ async def apply_practice_data(
     # of the same records must not both post the same charge
     await session.execute(select(Practice.id).where(Practice.id == practice_id).with_for_update())
     summary = PracticeSummary(status="imported", read=data.counts(),
+                              written={k: 0 for k in (*PRACTICE_KINDS, "claim_lines")},
                               files=[f.name for f in data.files])
-    first_file_id = await _record_files(session, practice_id, data, connector_id)
-    if data.files and first_file_id is None:
+    file_ids = await _record_files(session, practice_id, data, connector_id)
+    if data.files and not file_ids:
         summary.status = "already_imported"
         return summary
-    ids = await _check_and_map(session, practice_id, data)
-    written = summary.written
-    written["patients"] = await writers.write_patients(session, practice_id, data.patients)
-    ids["patients"] = await _patient_ids(session, practice_id, _patients_named(data))
-    ids["payer_names"] = await _payer_ids(session, practice_id, data)
-    written["coverages"] = await writers.write_coverages(
-        session, data.coverages, ids["patients"], ids["payer_names"])
-    ids["payers"] = await _rank_payers(session, practice_id, set(ids["patients"].values()))
-    written["appointments"] = await writers.write_appointments(
-        session, practice_id, data.appointments, ids["patients"], ids["locations"])
-    written["claims"] = await writers.write_claims(session, practice_id, data.claims, ids,
-                                                   origin.value)
-    pms_claims = {c.pms_claim_id for c in data.claims}
-    claim_ids = await _claim_ids(session, practice_id, pms_claims)
-    written["claim_lines"] = await writers.write_claim_lines(session, data.claims, claim_ids)
-    touched = set(claim_ids.values()) if len(pms_claims) <= SCOPED else None
-    summary.charges = await writers.post_charge_differences(
-        session, practice_id, f"practice_{origin.value}", first_file_id, touched)
-    linked = pms_claims | {a.pms_claim_id for a in data.appointments if a.pms_claim_id}
-    await writers.link_appointments(session, practice_id,
-                                    linked if len(linked) <= SCOPED else None)
+    sources = await asyncio.to_thread(chunk_sources, data, chunk_size)
+    writer = ChunkWriter(session, practice_id, origin.value,
+                         min(file_ids.values(), default=None), summary)
+    await open_stage(session)
+    problems: list[RowProblem] = []
+    summary.read = dict.fromkeys(PRACTICE_KINDS, 0)
+    for source in sources:
+        while (chunk := await asyncio.to_thread(_next_chunk, source.chunks)) is not None:
+            summary.read[source.kind] += len(chunk)
+            await stage(session, chunk)
+            if not problems and not source.problems:
+                problems.extend(await writer.write(source.kind, chunk, source.name))
+            if on_progress is not None:
+                on_progress(len(chunk))
+        problems.extend(source.problems)
+    problems.extend(await cross_chunk_problems(
+        session, {s.kind: (s.layout, s.name) for s in sources}))
+    if problems:
+        raise PracticeDataRejected(problems)
+    if summary.read["claims"]:
+        summary.read["claims"] = await claims_staged(session)
+    await close_stage(session)
+    await _count_files(session, file_ids, summary.read)
     return summary
 
 
-def _patients_named(data: PracticeData) -> set[str]:
-    return {r.pms_patient_id for kind in ("patients", "coverages", "appointments", "claims")
-            for r in getattr(data, kind)}
+def _next_chunk(chunks: Iterator[list[Any]]) -> list[Any] | None:
+    return next(chunks, None)
+
+
+class ChunkWriter:
+    """Checks and writes one chunk of records of one kind (the id maps it needs are read for
+    the chunk's keys only; payers and locations, few per practice, are kept for the pull)."""
+
+    def __init__(self, session: AsyncSession, practice_id: int, origin: str,
+                 file_id: int | None, summary: PracticeSummary) -> None:
+        self.session, self.practice_id, self.origin = session, practice_id, origin
+        self.file_id, self.written = file_id, summary
+        self.payers: dict[tuple[str, str | None], int] = {}
+        self.locations: dict[str, int] = {}
+
+    def count(self, kind: str, n: int) -> None:
+        self.written.written[kind] = self.written.written.get(kind, 0) + n
+
+    async def write(self, kind: str, chunk: list[Any], file: str | None) -> list[RowProblem]:
+        """The chunk's problems (nothing written then), or [] once it is written."""
+        s, pid = self.session, self.practice_id
+        problems: list[RowProblem] = []
+        if kind == "patients":
+            await _check_accounts(s, pid, chunk, problems, file)
+            if not problems:
+                self.count(kind, await writers.write_patients(s, pid, chunk))
+            return problems
+        patients = await _patient_ids(s, pid, {r.pms_patient_id for r in chunk})
+        for r in chunk:
+            if r.pms_patient_id not in patients:
+                problems.append(RowProblem(r.row, "pms_patient_id",
+                                           f"no patient with PMS id {r.pms_patient_id!r} in "
+                                           "this practice or this import", file))
+        if kind == "claims":
+            _check_pointers(chunk, problems, file)
+            await _check_control_numbers(s, pid, chunk, problems, file)
+        if problems:
+            return problems
+        if kind == "coverages":
+            await self._payers(chunk)
+            self.count(kind, await writers.write_coverages(s, chunk, patients, self.payers))
+        elif kind == "appointments":
+            await self._locations({a.location for a in chunk if a.location})
+            self.count(kind, await writers.write_appointments(s, pid, chunk, patients,
+                                                              self.locations))
+            await writers.link_appointments(s, pid, {a.pms_claim_id for a in chunk
+                                                     if a.pms_claim_id})
+        else:
+            await self._claims(chunk, patients)
+        return problems
+
+    async def _claims(self, chunk: list[ClaimRecord], patients: dict[str, int]) -> None:
+        s, pid = self.session, self.practice_id
+        await self._locations({c.location for c in chunk if c.location})
+        ids: dict[str, Any] = {"patients": patients, "locations": self.locations,
+                               "payers": await _rank_payers(s, pid, set(patients.values()))}
+        self.count("claims", await writers.write_claims(s, pid, chunk, ids, self.origin))
+        pms_claims = {c.pms_claim_id for c in chunk}
+        claim_ids = await _claim_ids(s, pid, pms_claims)
+        self.count("claim_lines", await writers.write_claim_lines(s, chunk, claim_ids))
+        self.written.charges += await writers.post_charge_differences(
+            s, pid, f"practice_{self.origin}", self.file_id, set(claim_ids.values()))
+        await writers.link_appointments(s, pid, pms_claims)
+
+    async def _payers(self, chunk: list[CoverageRecord]) -> None:
+        """The practice payer of each (payer name, payer id) the coverages name, added when
+        new."""
+        for key in dict.fromkeys((c.payer_name, c.payer_id) for c in chunk):
+            if key not in self.payers:
+                payer, _ = await get_or_add_payer(self.session, self.practice_id, key[0],
+                                                  key[1], source="pms")
+                self.payers[key] = payer.id
+
+    async def _locations(self, names: set[str]) -> None:
+        new = names - set(self.locations)
+        if new:
+            self.locations.update(await _location_ids(self.session, self.practice_id, new))
 
 
 async def _record_files(session: AsyncSession, practice_id: int, data: PracticeData,
-                        connector_id: int | None) -> int | None:
-    """Insert an ImportedFile per file; the id of the first new one, None when none is new."""
-    first: int | None = None
-    for f in data.files:
+                        connector_id: int | None) -> dict[int, int]:
+    """Insert an ImportedFile per file: {index in data.files: id} of the new ones (a file
+    seen before by content hash is not new)."""
+    new: dict[int, int] = {}
+    for i, f in enumerate(data.files):
         new_id = await insert_if_absent(
             session, ImportedFile.__table__,  # type: ignore[arg-type]
             {"practice_id": practice_id, "connector_id": connector_id,
@@ -134,45 +233,37 @@ async def _record_files(session: AsyncSession, practice_id: int, data: PracticeD
                          "modified_at": f.modified_at.isoformat() if f.modified_at else None}},
             ["practice_id", "kind", "sha256"],
         )
-        first = first or new_id
-    return first
+        if new_id is not None:
+            new[i] = new_id
+    return new
 
 
-async def _check_and_map(session: AsyncSession, practice_id: int,
-                         data: PracticeData) -> dict[str, Any]:
-    """Problems only the database can show (raised all at once), and the id maps the writers
-    need before patients exist: locations by name, payers by (name, id)."""
-    problems: list[RowProblem] = []
-    known = await _patient_ids(session, practice_id, _patients_named(data))
-    known_ids = set(known) | {p.pms_patient_id for p in data.patients}
-    files = {f.kind: f.name for f in data.files}
-    await _check_accounts(session, practice_id, data, problems, files.get("patients"))
-    for kind in ("coverages", "appointments", "claims"):
-        for r in getattr(data, kind):
-            if r.pms_patient_id not in known_ids:
-                problems.append(RowProblem(r.row, "pms_patient_id",
-                                           f"no patient with PMS id {r.pms_patient_id!r} in "
-                                           "this practice or this import", files.get(kind)))
-    for c in data.claims:
+async def _count_files(session: AsyncSession, file_ids: dict[int, int],
+                       read: dict[str, int]) -> None:
+    """Each new file's record count, known once it was streamed."""
+    for pk in file_ids.values():
+        f = await session.get(ImportedFile, pk)
+        if f is not None and f.summary is not None:
+            kind = f.kind.removeprefix("practice_")
+            f.summary = {**f.summary, "records": read.get(kind, 0)}
+
+
+def _check_pointers(claims: list[ClaimRecord], problems: list[RowProblem],
+                    file: str | None) -> None:
+    for c in claims:
         top = max(len(c.diagnosis_codes), 1)
         if any(p > top for line in c.lines for p in line.diagnosis_pointers):
             problems.append(RowProblem(c.row, "diagnosis_pointers",
                                        f"claim {c.pms_claim_id}: a pointer is past its "
-                                       f"{len(c.diagnosis_codes)} diagnosis code(s)",
-                                       files.get("claims")))
-    await _check_control_numbers(session, practice_id, data, problems, files.get("claims"))
-    if problems:
-        raise PracticeDataRejected(problems)
-    names = {a.location for a in data.appointments if a.location}
-    names |= {c.location for c in data.claims if c.location}
-    return {"locations": await _location_ids(session, practice_id, names)}
+                                       f"{len(c.diagnosis_codes)} diagnosis code(s)", file))
 
 
-async def _check_accounts(session: AsyncSession, practice_id: int, data: PracticeData,
-                          problems: list[RowProblem], file: str | None) -> None:
+async def _check_accounts(session: AsyncSession, practice_id: int,
+                          patients: list[PatientRecord], problems: list[RowProblem],
+                          file: str | None) -> None:
     """An account number may belong to one patient only; a patient known by its account but
     not yet by a PMS id (from an aging export or a claim) is adopted: it gets the PMS id."""
-    accounts = {p.account_number or p.pms_patient_id for p in data.patients}
+    accounts = {p.account_number or p.pms_patient_id for p in patients}
     rows = (await session.execute(_only(
         select(Patient.account, Patient.pms_patient_id, Patient.id)
         .where(Patient.practice_id == practice_id), Patient.account, accounts)
@@ -180,7 +271,7 @@ async def _check_accounts(session: AsyncSession, practice_id: int, data: Practic
     by_account = {account: (pms_id, pk) for account, pms_id, pk in rows}
     seen: dict[str, str] = {}
     adopt: list[dict[str, Any]] = []
-    for p in data.patients:
+    for p in patients:
         account = p.account_number or p.pms_patient_id
         other = seen.setdefault(account, p.pms_patient_id)
         owner = by_account.get(account)
@@ -198,9 +289,10 @@ async def _check_accounts(session: AsyncSession, practice_id: int, data: Practic
         )
 
 
-async def _check_control_numbers(session: AsyncSession, practice_id: int, data: PracticeData,
-                                 problems: list[RowProblem], file: str | None) -> None:
-    wanted = {c.patient_control_number: c for c in data.claims if c.patient_control_number}
+async def _check_control_numbers(session: AsyncSession, practice_id: int,
+                                 claims: list[ClaimRecord], problems: list[RowProblem],
+                                 file: str | None) -> None:
+    wanted = {c.patient_control_number: c for c in claims if c.patient_control_number}
     if not wanted:
         return
     rows = (await session.execute(_only(
@@ -210,7 +302,7 @@ async def _check_control_numbers(session: AsyncSession, practice_id: int, data: 
     )).all()
     owners = {pcn: (pms, rank) for pcn, pms, rank in rows}
     mine: dict[str, tuple[str, int]] = {}
-    for c in data.claims:
+    for c in claims:
         pcn = c.patient_control_number
         if not pcn:
             continue
@@ -228,16 +320,6 @@ async def _patient_ids(session: AsyncSession, practice_id: int,
         .where(Patient.practice_id == practice_id, Patient.pms_patient_id.is_not(None)),
         Patient.pms_patient_id, wanted))
     return {pms: pk for pms, pk in rows.all()}
-
-
-async def _payer_ids(session: AsyncSession, practice_id: int,
-                     data: PracticeData) -> dict[tuple[str, str | None], int]:
-    """The practice payer of each (payer name, payer id) the coverages name, added when new."""
-    found: dict[tuple[str, str | None], int] = {}
-    for key in dict.fromkeys((c.payer_name, c.payer_id) for c in data.coverages):
-        payer, _ = await get_or_add_payer(session, practice_id, key[0], key[1], source="pms")
-        found[key] = payer.id
-    return found
 
 
 async def _rank_payers(session: AsyncSession, practice_id: int,

@@ -109,3 +109,23 @@ def test_practice_pull_command(gateway, tmp_path):
     assert r.json()["read"] == {"patients": 2, "coverages": 2, "appointments": 2, "claims": 2}
     r = gateway("practice", "pull", "--practice", pid, "--connector", "rev")
     assert r.code == 0 and "nothing new" in r.out
+
+
+def test_practice_commands_are_listed_without_importing_their_module() -> None:
+    """The lazy loader reads cli/practice.py's register from its source (so `gateway --help`
+    does not import it), and `--help` lists its four commands."""
+    import inspect
+    import subprocess
+    import sys
+
+    from gateway.cli import _lazy
+    from gateway.cli import practice as practice_cli
+
+    commands = _lazy.read_module("gateway.cli.practice", inspect.getsource(practice_cli))
+    assert set(commands.stubs) == {"practice", "patients", "coverages", "appointments"}
+    probe = ("import sys\nfrom gateway.cli import main\ntry:\n    main(['--help'])\n"
+             "except SystemExit:\n    pass\nprint('LOADED', 'gateway.cli.practice' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert "patients" in out and "appointments" in out
+    assert out.strip().splitlines()[-1] == "LOADED False"
