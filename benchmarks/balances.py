@@ -71,7 +71,7 @@ def step_parse(export: Path, tmp: Path) -> int:
     from gateway.balances.reader import read_balances
     from gateway.plugins.compulink.format import BALANCES
 
-    return len(read_balances(BALANCES, export.name, export.read_bytes()).rows)
+    return len(read_balances(BALANCES, export.name, str(export)).rows)
 
 
 def step_bare_insert(export: Path, tmp: Path) -> int:
@@ -84,7 +84,7 @@ def step_bare_insert(export: Path, tmp: Path) -> int:
         from gateway.db.engine import session_scope
         from gateway.plugins.compulink.format import BALANCES
 
-        rows = read_balances(BALANCES, export.name, export.read_bytes()).rows  # not timed
+        rows = read_balances(BALANCES, export.name, str(export)).rows  # not timed
         url, pid, cid = await _database(tmp)
         async with session_scope(url) as s:
             s.add(BalanceSync(practice_id=pid, connector_id=cid, seq=1, source_name="x",

@@ -1,19 +1,21 @@
-"""What a snapshot changes, worked out without the database (so it runs in a worker thread).
+"""What the moved lines of one chunk change, worked out without the database (so it runs in a
+worker thread beside the parsing).
 
-Current accounts come in as `account -> Current`; the snapshot's rows go out as the accounts
-to create, the ones whose values changed (or that reopen), and the open ones it no longer
-lists, which close at zero. Accounts with a row problem are held: neither changed nor closed.
+The core hands over the lines whose fingerprint it does not hold, each with the account's
+current row when there is one. Out come the accounts to create, the ones whose values changed
+(or that reopen), the ones whose values are the same but whose fingerprint is new (the text
+moved, the amounts did not: only the fingerprint is refreshed), and the count held back by a
+row problem (neither changed nor closed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from gateway.balances.models import VALUE_FIELDS
-from gateway.core.records import BalanceRow
+from gateway.core.records import BalanceLine, BalanceProblem, BalanceRow, BalanceStream
 
 ZERO = Decimal("0.00")
 MONEY_VALUE_FIELDS = tuple(f for f in VALUE_FIELDS if f not in (
@@ -29,14 +31,15 @@ class Current:
 
 @dataclass
 class Plan:
-    create: list[dict[str, Any]] = field(default_factory=list)
-    change: list[dict[str, Any]] = field(default_factory=list)  # with "id"
-    close: list[dict[str, Any]] = field(default_factory=list)  # with "id"
+    create: list[dict[str, Any]] = field(default_factory=list)  # with "fingerprint"
+    change: list[dict[str, Any]] = field(default_factory=list)  # with "id", "fingerprint"
+    refresh: list[dict[str, Any]] = field(default_factory=list)  # "id", "fingerprint" only
+    problems: list[BalanceProblem] = field(default_factory=list)
     held: int = 0
 
     @property
-    def empty(self) -> bool:
-        return not (self.create or self.change or self.close)
+    def writes(self) -> bool:
+        return bool(self.create or self.change)
 
 
 def values_of(row: BalanceRow) -> tuple[Any, ...]:
@@ -47,25 +50,32 @@ def named(values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(VALUE_FIELDS, values, strict=True))
 
 
-def plan_changes(current: dict[str, Current], rows: Iterable[BalanceRow],
-                 held_accounts: set[str]) -> Plan:
-    """The creates, changes and closes that turn `current` into the snapshot."""
+def plan_chunk(stream: BalanceStream, moved: list[tuple[BalanceLine, Current | None]],
+               held_accounts: frozenset[str] = frozenset()) -> Plan:
+    """Parse the moved lines and sort them into creates, changes and refreshes."""
     plan = Plan()
-    seen: set[str] = set()
-    for row in rows:
-        seen.add(row.account)
-        if row.account in held_accounts:
+    for line, now in moved:
+        row, problem = stream.parse(line)
+        if problem is not None:
+            plan.problems.append(problem)
+        if problem is not None or row.account in held_accounts:
             plan.held += 1
             continue
         values = values_of(row)
-        now = current.get(row.account)
+        fingerprint = line[2]
         if now is None:
-            plan.create.append({"account": row.account, **named(values)})
+            plan.create.append({"account": row.account, "fingerprint": fingerprint,
+                                **named(values)})
         elif now.status != "open" or now.values != values:
-            plan.change.append({"id": now.id, "account": row.account, **named(values)})
-    for account, now in current.items():
-        if now.status == "open" and account not in seen:
-            kept = named(now.values)
-            kept.update({f: ZERO for f in MONEY_VALUE_FIELDS})
-            plan.close.append({"id": now.id, "account": account, **kept})
+            plan.change.append({"id": now.id, "account": row.account,
+                                "fingerprint": fingerprint, **named(values)})
+        else:
+            plan.refresh.append({"row_id": now.id, "new_fingerprint": fingerprint})
     return plan
+
+
+def closed_values(now: Current) -> dict[str, Any]:
+    """An account the snapshot no longer lists: its money at zero, the rest kept."""
+    kept = named(now.values)
+    kept.update({f: ZERO for f in MONEY_VALUE_FIELDS})
+    return kept

@@ -13,7 +13,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Timestamped
@@ -70,6 +80,9 @@ class AccountBalance(Timestamped, Base):
     last_statement: Mapped[dt.date | None] = mapped_column(Date)
     last_payment: Mapped[dt.date | None] = mapped_column(Date)
     last_sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"))
+    # a digest of the export line last applied (None: closed, or synced before digests): a
+    # line with the same digest says the same, so a re-sync neither parses nor writes it
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AccountBalanceHistory(Base):

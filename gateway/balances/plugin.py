@@ -1,5 +1,6 @@
 """`gateway_pull_balances` for every PMS plugin: fetch the newest balance export (drop
-folder, SFTP, or an HTTPS report) and read it with the vendor's `BalanceLayout`.
+folder, SFTP, or an HTTPS report) and hand it to the core as a stream read with the vendor's
+`BalanceLayout` (the spooled file lives until the core closes the stream).
 
 A PMS plugin binds `BalanceHooks` to its name and layout in its `__init__.py`; no plugin
 repeats the fetching or the parsing.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 
 from gateway.balances.layout import BalanceLayout
-from gateway.balances.reader import read_balances
+from gateway.balances.reader import CsvBalanceStream
 from gateway.core.balance_source import BalanceSource
 from gateway.core.errors import UserError
 from gateway.core.hookspecs import hookimpl
@@ -36,10 +37,11 @@ class BalanceHooks:
                             where="config.balances")
         file = fetch_newest(connector.id, source)
         try:
-            with open(file.local_path, "rb") as fh:
-                return read_balances(self.layout, file.name, fh.read())
-        finally:
+            stream = CsvBalanceStream(self.layout, file.name, file.local_path, remove=True)
+        except BaseException:
             os.unlink(file.local_path)
+            raise
+        return BalanceSnapshot(source_name=file.name, sha256=file.sha256, stream=stream)
 
 
 def fetch_newest(connector_id: int, source: BalanceSource) -> RemoteFile:

@@ -1,20 +1,34 @@
-"""The one reader of PMS balance exports (CSV): a vendor's `BalanceLayout` in, a
-`BalanceSnapshot` out.
+"""The one reader of PMS balance exports (CSV): a vendor's `BalanceLayout` in, the export
+streamed in chunks out (`CsvBalanceStream`), or read whole (`read_balances`).
 
 A file that is not the vendor's export at all (no header row with the required columns, not
 text, an amount or date that cannot be read) is a `UserError` naming file, row and field:
 nothing of it is used. A row that reads but does not add up (buckets against the total,
 portions against the total) is a `BalanceProblem`: the core keeps that account as it was.
+
+Speed: a line is first only split and fingerprinted (CRC-32 and Adler-32 of its text, keyed
+by the layout's column map: 63 bits, and any small edit of a line changes its CRC); the core
+parses amounts and dates only of lines whose fingerprint it has not stored, so an unchanged
+re-sync costs about one CSV split. A line without a quote character is split with
+`str.split` (exactly what the csv module would make of it); one with quotes goes through the
+csv module. Amounts in the plain form ("1234.56") take a fast path, everything else
+`parse_money`; dates are parsed once per distinct text.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
-from collections.abc import Iterator
+import itertools
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from operator import itemgetter
+from typing import Any
 
 from gateway.aging.reader import parse_date
 from gateway.balances.layout import (
@@ -26,47 +40,223 @@ from gateway.balances.layout import (
     BalanceLayout,
 )
 from gateway.core.errors import UserError
-from gateway.core.money import ZERO, parse_money
-from gateway.core.records import BalanceProblem, BalanceRow, BalanceSnapshot
+from gateway.core.money import CENT, ZERO, parse_money
+from gateway.core.records import BalanceLine, BalanceProblem, BalanceRow, BalanceSnapshot
 
 HEADER_SEARCH_ROWS = 20
+CHUNK = 5000
+READER_VERSION = b"balances-csv-1"  # bump when parsing changes: stored fingerprints then miss
+_PLAIN_MONEY = re.compile(r"\d{1,13}(?:\.\d{0,2})?")
+_PLAIN_AMOUNTS = re.compile(r"(?:\d{1,13}(?:\.\d{0,2})?)?(?:\x1f(?:\d{1,13}(?:\.\d{0,2})?)?)*")
+_SCAN = 1 << 20
+BLOCK = 1 << 20  # bytes of lines read at once
 
 
-def read_balances(layout: BalanceLayout, name: str, content: bytes) -> BalanceSnapshot:
-    """The whole export as a snapshot (rows in file order, problems beside them)."""
-    text = _decode(name, content)
-    lines = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
-    columns, header_row = _find_header(layout, name, lines)
+class CsvBalanceStream:
+    """One spooled CSV export of one vendor layout, read in chunks of `CHUNK` lines.
+
+    The header is found (and the encoding decided) when the stream is made, so an export that
+    is not the vendor's fails in the plugin, before the core starts."""
+
+    def __init__(self, layout: BalanceLayout, name: str, path: str, *,
+                 remove: bool = False) -> None:
+        self.layout, self.name, self.path, self.remove = layout, name, path, remove
+        self.encoding = _encoding(name, path)
+        # lines past the first are decoded without the BOM check (a C codec, not a wrapper)
+        self.line_encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        with open(path, encoding=self.encoding, newline="") as fh:
+            self.columns, self.header_row = _find_header(layout, name, csv.reader(
+                fh, delimiter=layout.delimiter))
+        self._plan = _ParsePlan(self.columns)
+        layout_key = READER_VERSION + repr(sorted(self.columns.items())).encode()
+        self._seeds = (zlib.crc32(layout_key), zlib.adler32(layout_key))
+        self._today = dt.date.today()
+        self._dates: dict[str, dt.date | None] = {}
+
+    def chunks(self) -> Iterator[list[BalanceLine]]:
+        with open(self.path, "rb") as fh:
+            texts = (raw.decode(self.encoding) for raw in fh)
+            preamble = csv.reader(texts, delimiter=self.layout.delimiter)
+            for _ in range(self.header_row):  # the csv module reads a record's lines only
+                next(preamble)
+            number = self.header_row
+            while raws := fh.readlines(BLOCK):
+                if b'"' in b"".join(raws):
+                    while b"".join(raws).count(b'"') % 2 and (more := fh.readline()):
+                        raws.append(more)  # a quoted cell goes on: take the rest of it
+                    lines = self._quoted_lines(raws, number)
+                else:
+                    lines = self._plain_lines(raws, number)
+                number += len(lines)
+                for start in range(0, len(lines), CHUNK):
+                    chunk = [line for line in lines[start:start + CHUNK] if line[1]]
+                    if len(chunk) < len(lines[start:start + CHUNK]):
+                        chunk = self._blank_or_error(lines[start:start + CHUNK])
+                    if chunk:
+                        yield chunk
+
+    def _plain_lines(self, raws: list[bytes], number: int) -> list[BalanceLine]:
+        """Lines without a quote: exactly what the csv module would split, far cheaper (only
+        the account is split out; the rest waits for `parse`)."""
+        at, split_at = self._plan.account, self.layout.delimiter.encode()
+        encoding = self.line_encoding
+        crc_seed, adler_seed = self._seeds
+        crc32, adler32 = zlib.crc32, zlib.adler32
+        return [(n, parts[at].strip().decode(encoding) if at < len(parts) else "",
+                 ((adler32(raw, adler_seed) & 0x7FFFFFFF) << 32) | crc32(raw, crc_seed), raw)
+                for n, raw, parts in zip(itertools.count(number + 1), raws,
+                                         (r.split(split_at, at + 1) for r in raws))]
+
+    def _quoted_lines(self, raws: list[bytes], number: int) -> list[BalanceLine]:
+        """Lines with quoted cells (maybe over several lines): the csv module splits them."""
+        at = self._plan.account
+        crc_seed, adler_seed = self._seeds
+        crc32, adler32 = zlib.crc32, zlib.adler32
+        rows = csv.reader([r.decode(self.line_encoding) for r in raws],
+                          delimiter=self.layout.delimiter)
+        lines: list[BalanceLine] = []
+        for n, cells in enumerate(rows, number + 1):
+            data = "\x1f".join(cells).encode()
+            lines.append((n, cells[at].strip() if at < len(cells) else "",
+                          ((adler32(data, adler_seed) & 0x7FFFFFFF) << 32)
+                          | crc32(data, crc_seed), cells))
+        return lines
+
+    def _blank_or_error(self, lines: list[BalanceLine]) -> list[BalanceLine]:
+        """Lines with no account are blank lines (skipped) or a located error."""
+        kept = []
+        for line in lines:
+            if line[1]:
+                kept.append(line)
+                continue
+            payload = line[3]
+            text = payload.decode(self.line_encoding) if isinstance(payload, bytes) else "".join(
+                payload)
+            if text.replace(self.layout.delimiter, "").strip():
+                raise UserError("the account is empty",
+                                where=f"{self.name}, row {line[0]}, field account")
+        return kept
+
+    def parse(self, line: BalanceLine) -> tuple[BalanceRow, BalanceProblem | None]:
+        number, account, _, payload = line
+        plan = self._plan
+        if isinstance(payload, bytes):
+            cells = payload.decode(self.line_encoding).rstrip("\r\n").split(self.layout.delimiter)
+        else:
+            cells = list(payload)
+        if len(cells) < plan.width:
+            cells += [""] * (plan.width - len(cells))
+        values: dict[str, Any] = {"account": account}
+        for name, at in plan.text:
+            values[name] = cells[at].strip() or None
+        amounts = plan.amount_cells(cells)
+        if _PLAIN_AMOUNTS.fullmatch("\x1f".join(amounts)):  # all plain: no check can fail
+            parsed = [Decimal(c).quantize(CENT) if c else ZERO for c in amounts]
+        else:
+            parsed = [self._money(c, number, name)
+                      for c, name in zip(amounts, plan.amount_names, strict=True)]
+        if plan.folded:
+            for name, amount in zip(plan.amount_names, parsed, strict=True):
+                values[name] = values[name] + amount if name in values else amount
+        else:
+            values.update(zip(plan.amount_names, parsed, strict=True))
+        for name, at in plan.dates:
+            values[name] = self._date(cells[at], number, name)
+        row = BalanceRow(**values)
+        return row, check_row(row, number)
+
+    def _money(self, cell: str, number: int, name: str) -> Decimal:
+        if not cell:
+            return ZERO
+        if _PLAIN_MONEY.fullmatch(cell):
+            return Decimal(cell).quantize(CENT)
+        return parse_money(cell, where=f"{self.name}, row {number}, field {name}")
+
+    def _date(self, cell: str, number: int, name: str) -> dt.date | None:
+        try:
+            return self._dates[cell]
+        except KeyError:
+            pass
+        try:
+            value = parse_date(cell, self._today)
+        except ValueError as exc:
+            raise UserError(str(exc), where=f"{self.name}, row {number}, field {name}") from exc
+        if len(self._dates) < 10_000:
+            self._dates[cell] = value
+        return value
+
+    def close(self) -> None:
+        if self.remove:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+
+class _ParsePlan:
+    """Which cells feed which canonical field (bucket fields may fold several columns)."""
+
+    def __init__(self, columns: dict[int, str]) -> None:
+        by_field: dict[str, list[int]] = {}
+        for at, name in sorted(columns.items()):
+            by_field.setdefault(name, []).append(at)
+        self.account = by_field["account"][0]
+        self.text = [(n, by_field[n][0]) for n in TEXT_FIELDS[1:] if n in by_field]
+        slots = [(n, at) for n in MONEY_FIELDS if n in by_field for at in by_field[n][:1]]
+        slots += [(n, at) for n in BUCKET_FIELDS if n in by_field for at in by_field[n]]
+        self.amount_names = [n for n, _ in slots]
+        indexes = [at for _, at in slots]
+        self.amount_cells: Callable[[list[str]], tuple[str, ...]] = (
+            itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],))
+        self.folded = len(set(self.amount_names)) < len(self.amount_names)
+        self.dates = [(n, by_field[n][0]) for n in DATE_FIELDS if n in by_field]
+        self.width = max(columns) + 1
+
+
+def read_balances(layout: BalanceLayout, name: str, path: str) -> BalanceSnapshot:
+    """The whole export parsed in memory (tests, benchmarks, small files): rows in file order,
+    problems beside them."""
+    stream = CsvBalanceStream(layout, name, path)
     rows: list[BalanceRow] = []
     problems: list[BalanceProblem] = []
     seen: dict[str, int] = {}
-    for number, cells in _data_rows(lines, header_row):
-        where = f"{name}, row {number}"
-        values = _fields(columns, cells)
-        account = str(values.get("account") or "").strip()
-        if not account:
-            raise UserError("the account is empty", where=f"{where}, field account")
-        if account in seen:
-            raise UserError(f"account {account} appears again (first on row {seen[account]})",
-                            where=f"{where}, field account")
-        seen[account] = number
-        row = _row(values, account, where)
-        problem = _check(row, number)
-        if problem is not None:
-            problems.append(problem)
-        rows.append(row)
-    return BalanceSnapshot(source_name=name, sha256=hashlib.sha256(content).hexdigest(),
-                           rows=rows, problems=problems)
+    for chunk in stream.chunks():
+        for line in chunk:
+            first = seen.setdefault(line[1], line[0])
+            if first != line[0]:
+                raise UserError(f"account {line[1]} appears again (first on row {first})",
+                                where=f"{name}, row {line[0]}, field account")
+            row, problem = stream.parse(line)
+            rows.append(row)
+            if problem is not None:
+                problems.append(problem)
+    return BalanceSnapshot(source_name=name, sha256=file_sha256(path), rows=rows,
+                           problems=problems)
 
 
-def _decode(name: str, content: bytes) -> str:
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_SCAN):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _encoding(name: str, path: str) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes so, else cp1252; a NUL byte
+    means it is not a text export. Read in blocks, never whole."""
     for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = content.decode(encoding)
+            with open(path, "rb") as fh:
+                while block := fh.read(_SCAN):
+                    if b"\x00" in block:
+                        raise UserError("not a text (CSV) export", where=name)
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-        if "\x00" not in text:
-            return text
+        return encoding
     raise UserError("not a text (CSV) export", where=name)
 
 
@@ -84,50 +274,10 @@ def _find_header(layout: BalanceLayout, name: str,
         f"(needs {', '.join(REQUIRED)}) in the first {HEADER_SEARCH_ROWS} rows", where=name)
 
 
-def _data_rows(lines: Iterator[list[str]], header_row: int) -> Iterator[tuple[int, list[str]]]:
-    for number, cells in enumerate(lines, header_row + 1):
-        if any(c.strip() for c in cells):
-            yield number, cells
-
-
-def _fields(columns: dict[int, str], cells: list[str]) -> dict[str, str | list[str]]:
-    values: dict[str, str | list[str]] = {}
-    for index, name in columns.items():
-        cell = cells[index] if index < len(cells) else ""
-        if name in BUCKET_FIELDS:
-            parts = values.setdefault(name, [])
-            assert isinstance(parts, list)
-            parts.append(cell)
-        else:
-            values.setdefault(name, cell)
-    return values
-
-
-def _row(values: dict[str, str | list[str]], account: str, where: str) -> BalanceRow:
-    kwargs: dict[str, object] = {"account": account}
-    for name in TEXT_FIELDS[1:]:
-        text = str(values.get(name) or "").strip()
-        kwargs[name] = text or None
-    for name in MONEY_FIELDS:
-        kwargs[name] = parse_money(values.get(name), where=f"{where}, field {name}")
-    for name in BUCKET_FIELDS:
-        cells = values.get(name) or []
-        kwargs[name] = sum((parse_money(c, where=f"{where}, field {name}") for c in cells), ZERO)
-    for name in DATE_FIELDS:
-        kwargs[name] = _date(values.get(name), f"{where}, field {name}")
-    return BalanceRow(**kwargs)  # type: ignore[arg-type]  # fields built by name above
-
-
-def _date(value: object, where: str) -> dt.date | None:
-    try:
-        return parse_date(value, dt.date.today())
-    except ValueError as exc:
-        raise UserError(str(exc), where=where) from exc
-
-
-def _check(row: BalanceRow, number: int) -> BalanceProblem | None:
+def check_row(row: BalanceRow, number: int) -> BalanceProblem | None:
     """Buckets, and portions when given, must add up to the total."""
-    buckets = sum((getattr(row, b) for b in BUCKET_FIELDS), Decimal("0.00"))
+    buckets = (row.bucket_0_30 + row.bucket_31_60 + row.bucket_61_90 + row.bucket_91_120
+               + row.bucket_120_plus)
     if buckets != row.total:
         return BalanceProblem(row=number, account=row.account, field="buckets",
                               message=f"buckets add up to {buckets}, the balance is {row.total}")

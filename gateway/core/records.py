@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import chain
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import msgspec
 
@@ -199,14 +199,41 @@ class BalanceProblem(msgspec.Struct, frozen=True, kw_only=True):
     message: str
 
 
+# One line of a streamed balance export: (row number, account, fingerprint, the stream's own
+# data for `BalanceStream.parse`). The fingerprint is a signed 64-bit digest of what the line
+# says: the same fingerprint means the same values, so the core parses only lines that moved.
+BalanceLine = tuple[int, str, int, Any]
+
+
+class BalanceStream(Protocol):
+    """A balance export read in chunks, so a sync holds one chunk at a time (the built-in
+    plugins' shared CSV reader, `gateway.balances.reader.CsvBalanceStream`, is one)."""
+
+    def chunks(self) -> Iterator[list[BalanceLine]]:
+        """The lines in file order, a few thousand at a time (may be called again)."""
+        ...
+
+    def parse(self, line: BalanceLine) -> tuple[BalanceRow, BalanceProblem | None]:
+        """The line read whole; raise `UserError` (file, row, field) when it cannot be read."""
+        ...
+
+    def close(self) -> None:
+        """Remove the spooled file (the core calls this when the sync is done)."""
+        ...
+
+
 class BalanceSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     """A whole balance export: every open account of the practice (or location) as of one
-    moment. Accounts absent from it are closed at zero by the core."""
+    moment. Accounts absent from it are closed at zero by the core.
+
+    Either `rows` (and `problems`) in memory, or a `stream` the core reads in chunks (then
+    `rows` and `problems` are empty: problems are found as the lines are parsed)."""
 
     source_name: str
     sha256: str
-    rows: list[BalanceRow]
+    rows: list[BalanceRow] = []
     problems: list[BalanceProblem] = []
+    stream: BalanceStream | None = None
 
 
 # --- clearinghouse ---------------------------------------------------------------------------
