@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert
@@ -41,7 +41,10 @@ def loose_key(text: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
-def chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+T = TypeVar("T")
+
+
+def chunks(ids: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 

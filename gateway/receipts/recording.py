@@ -1,9 +1,15 @@
 """Recording a receipt: the patient, type, method and amount checked, never the same receipt
-twice (a unique constraint on its dedupe key decides), and the engine run on it at once."""
+twice (a unique constraint on its dedupe key decides), and the engine run on it at once.
+
+`record_many` records a batch whose patients the caller already holds (a vendor file's
+payments): one type lookup, one bulk insert of the receipts and of their first history
+line, the new ids read back by their dedupe keys; the caller runs the engine on them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
@@ -16,9 +22,10 @@ from gateway.core.errors import UserError
 from gateway.core.money import cents
 from gateway.db.models import Appointment, Location, Patient
 from gateway.db.upsert import insert_if_absent
+from gateway.posting.bulk import insert_rows
 from gateway.receipts.amounts import receipt_amount
-from gateway.receipts.common import loose_key, owned, write_messages
-from gateway.receipts.enums import Method, ReceiptStatus
+from gateway.receipts.common import MESSAGES, chunks, loose_key, now, owned, write_messages
+from gateway.receipts.enums import Method, ReceiptStatus, Source
 from gateway.receipts.models import Receipt
 from gateway.receipts.receipt_types import resolve_type
 from gateway.receipts.reconcile import reconcile
@@ -114,3 +121,52 @@ async def create_receipt(
     if reconcile_now:
         await reconcile(session, practice_id, [new_id], today=today, actor="engine")
     return new_id
+
+
+@dataclass(frozen=True)
+class NewReceipt:
+    """One receipt of a batch (`record_many`): its patient known, its dedupe key unique."""
+
+    key: str  # the dedupe key: the new receipt's id comes back under it
+    patient_id: int
+    patient_account: str
+    received_on: dt.date
+    amount: Decimal
+    method: str
+    check_number: str | None = None
+    statement_id: str | None = None
+    comment: str | None = None
+
+
+async def record_many(session: AsyncSession, practice_id: int, type_name: str, source: Source,
+                      rows: Sequence[NewReceipt], *, actor: str,
+                      today: dt.date | None = None) -> dict[str, int]:
+    """Record New receipts of one type in bulk; the new ids by dedupe key. A key already
+    recorded is a conflict of the unique constraint (the whole transaction fails), never a
+    second receipt; the caller's own idempotency keeps that from happening."""
+    if not rows:
+        return {}
+    name, behaviour = await resolve_type(session, practice_id, type_name)
+    at = now()
+    await insert_rows(session, RECEIPTS, [{
+        "practice_id": practice_id, "patient_id": r.patient_id,
+        "patient_account": r.patient_account, "received_on": r.received_on,
+        "type_name": name, "behaviour": behaviour,
+        "method": normalize_method(r.method), "source": source,
+        "check_number": r.check_number, "statement_id": r.statement_id,
+        "comment": r.comment, "amount": receipt_amount(r.amount),
+        "status": ReceiptStatus.NEW, "dedupe_key": r.key, "created_by": actor, "created_at": at,
+    } for r in rows])
+    keys = [r.key for r in rows]
+    ids: dict[str, int] = {}
+    for part in chunks(keys, 500):
+        found = await session.execute(select(Receipt.dedupe_key, Receipt.id).where(
+            Receipt.practice_id == practice_id, Receipt.dedupe_key.in_(part)))
+        ids.update((k, i) for k, i in found.tuples() if k is not None)
+    await insert_rows(session, MESSAGES, [
+        {"receipt_id": ids[k], "actor": actor, "status": ReceiptStatus.NEW,
+         "text": "Receipt recorded.", "run_on": today, "created_at": at} for k in keys])
+    await audit(session, practice_id=practice_id, actor=actor, action="receipt.create_many",
+                object_type="receipt", detail={"source": str(source), "count": len(ids),
+                                               "first_id": min(ids.values())})
+    return ids

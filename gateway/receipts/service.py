@@ -22,16 +22,19 @@ from gateway.receipts.receipt_types import create_type, list_types, resolve_type
 from gateway.receipts.reconcile import reconcile, reconcile_practice
 from gateway.receipts.recording import (
     METHOD_ALIASES,
+    NewReceipt,
     create_receipt,
     dedupe_key,
     normalize_method,
+    record_many,
 )
 from gateway.receipts.search import EXPORT_COLUMNS, export_xlsx, search, show
 
 __all__ = [
-    "CHUNK", "EXPORT_COLUMNS", "METHOD_ALIASES", "SOURCE_TYPE", "applied_amounts",
+    "CHUNK", "EXPORT_COLUMNS", "METHOD_ALIASES", "SOURCE_TYPE", "NewReceipt", "applied_amounts",
     "apply_by_hand", "change_status", "create_receipt", "create_type", "dedupe_key",
     "export_xlsx", "hold", "ignore", "list_types", "load_claims", "normalize_method",
-    "practice_today", "reconcile", "reconcile_practice", "resolve_type", "reverse", "search",
+    "practice_today", "reconcile", "reconcile_practice", "record_many", "resolve_type", "reverse",
+    "search",
     "show", "type_table",
 ]

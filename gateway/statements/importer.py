@@ -168,10 +168,13 @@ async def _apply_rows(session: AsyncSession, practice_id: int, file_id: int,
                 event_id = new.pop((rec.id, p.status), None)
                 if event_id is None:
                     continue  # this status of this payment is known: nothing changes
+                if look.waits_for_receipt(p.transaction_id):
+                    await posting.record_pending(session, practice_id, look)
                 first = p.transaction_id in first_seen
                 first_seen.discard(p.transaction_id)
-                await _apply_one(session, practice_id, rec, p, look, first, event_id,
-                                 events, result)
+                events.append(await _apply_one(session, practice_id, rec, p, look, first,
+                                               event_id, result))
+            await posting.record_pending(session, practice_id, look)
         await session.flush()
         session.expunge_all()  # memory stays flat: the rows are written
     return events
@@ -179,15 +182,20 @@ async def _apply_rows(session: AsyncSession, practice_id: int, file_id: int,
 
 async def _apply_one(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
                      p: StatementPayment, look: posting.Lookups, first: bool, event_id: int,
-                     events: list[dict[str, Any]], result: FileResult) -> None:
+                     result: FileResult) -> dict[str, Any]:
+    """Act on one newly reported status; its history row's outcome update."""
     result.new_statuses += 1
+    waiting = len(look.pending)
     outcome = await posting.apply_status(session, practice_id, rec, p, look, first)
     money = p.status in posting.MONEY_IN or p.status in posting.REVERSALS
-    events.append({"_id": event_id, "_outcome": outcome,
-                   "_amount": (-p.amount if p.debit else p.amount) if money else None})
+    event = {"_id": event_id, "_outcome": outcome,
+             "_amount": (-p.amount if p.debit else p.amount) if money else None}
+    if len(look.pending) > waiting:  # its receipt waits: the outcome gets the receipt id
+        look.pending[-1].event = event
     result.posted += rec.state == "posted" and outcome.startswith("posted")
     result.reversed += rec.state == "reversed" and outcome.startswith("receipt")
     result.unprocessed += rec.state == "unprocessed" and outcome == rec.reason
+    return event
 
 
 async def import_payment_file(

@@ -3,16 +3,20 @@ the receipt, per the practice's settings. Anything that needs a person becomes `
 with the reason; nothing is guessed (a patient or statement that cannot be found stays so).
 
 The receipt engine does the money: a payment to post becomes a receipt (source
-`statement_epayment`, type "Statement Payment", tied to the statement and the patient) created
-through `gateway.receipts.service.create_receipt`; the importer runs the engine on the file's
-new receipts at once (auto-post on) or leaves them New (auto-post off). A reversal calls
-`gateway.receipts.service.reverse`: compensating ledger rows, every balance as before.
+`statement_epayment`, type "Statement Payment", tied to the statement and the patient). The
+receipts of a chunk of payments wait in `Lookups.pending` and are recorded together by
+`record_pending` (`gateway.receipts.service.record_many`, dedupe key "epayment|<transaction
+id>", so a vendor payment is one receipt by a unique constraint); the importer runs the engine
+on the file's new receipts at once (auto-post on) or leaves them New (auto-post off). A
+reversal calls `gateway.receipts.service.reverse`: compensating ledger rows, every balance as
+before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +26,6 @@ from gateway.core.records import StatementPayment
 from gateway.receipts import service as receipts
 from gateway.receipts.enums import Source
 from gateway.receipts.models import Receipt
-from gateway.receipts.schemas import ReceiptIn
 from gateway.statements.models import StatementPaymentRecord
 
 RECEIPT_TYPE = "Statement Payment"
@@ -32,6 +35,9 @@ NEVER_POSTED = frozenset({"Failed", "Voided"})
 REVERSALS = frozenset({"Reversed", "ChargeBack", "Returned", "ReverseNSF", "RefundSettled"})
 # statuses whose first report moves money into (Settled) or out of (reversals) the deposit
 MONEY_IN = frozenset({"Settled"})
+# what a posted payment's outcome and reason say, once its receipt id is known
+POSTED = "posted as receipt {receipt}"
+MANUAL = "auto-post is off: receipt {receipt} waits for manual posting"
 
 
 def classify(status: str, settings: PracticeSettings) -> str:
@@ -46,6 +52,15 @@ def classify(status: str, settings: PracticeSettings) -> str:
 
 
 @dataclass
+class Pending:
+    """A receipt to record for a payment; `event` is its history row's outcome update."""
+
+    rec: StatementPaymentRecord
+    receipt: receipts.NewReceipt
+    event: dict[str, Any] | None = None
+
+
+@dataclass
 class Lookups:
     """What one file's payments are checked against, loaded once per file."""
 
@@ -55,6 +70,12 @@ class Lookups:
     today: dt.date
     actor: str
     to_reconcile: list[int] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+    pending_ids: set[str] = field(default_factory=set)  # their transaction ids
+
+    def waits_for_receipt(self, transaction_id: str) -> bool:
+        """A receipt of this payment waits: record it before acting on another status."""
+        return transaction_id in self.pending_ids
 
 
 def _unprocessed(rec: StatementPaymentRecord, reason: str) -> str:
@@ -90,21 +111,39 @@ async def _post(session: AsyncSession, practice_id: int, rec: StatementPaymentRe
     why = _missing(p, look)
     if why is not None:
         return _unprocessed(rec, why)
-    receipt_id = await receipts.create_receipt(
-        session, practice_id,
-        ReceiptIn(received_on=p.paid_on, amount=rec.amount, type=RECEIPT_TYPE,
-                  method=rec.method, source=RECEIPT_SOURCE,
-                  patient_id=look.patients[p.patient_account], check_number=rec.trace_number,
-                  statement_id=p.statement_id,
-                  comment=f"Data Media ePayment {rec.transaction_id}"),
-        actor=look.actor, today=look.today, reconcile_now=False, dedupe=False,
-    )
-    rec.receipt_id, rec.patient_id = receipt_id, look.patients[p.patient_account]
+    patient_id = look.patients[p.patient_account]
+    look.pending_ids.add(rec.transaction_id)
+    look.pending.append(Pending(rec, receipts.NewReceipt(
+        key=f"epayment|{rec.transaction_id}", patient_id=patient_id,
+        patient_account=p.patient_account, received_on=p.paid_on, amount=rec.amount,
+        method=rec.method, check_number=rec.trace_number, statement_id=p.statement_id,
+        comment=f"Data Media ePayment {rec.transaction_id}")))
+    rec.patient_id = patient_id
     if look.settings.statement_payments_auto_post:
-        look.to_reconcile.append(receipt_id)
         rec.state, rec.reason = "posted", None
-        return f"posted as receipt {receipt_id}"
-    return _unprocessed(rec, f"auto-post is off: receipt {receipt_id} waits for manual posting")
+        return POSTED
+    return _unprocessed(rec, MANUAL)
+
+
+async def record_pending(session: AsyncSession, practice_id: int, look: Lookups) -> None:
+    """Record the waiting receipts in one batch; their payments, reasons and history rows
+    get the receipt ids, and auto-posted ones go to the engine."""
+    if not look.pending:
+        return
+    batch, look.pending = look.pending, []
+    look.pending_ids.clear()
+    ids = await receipts.record_many(session, practice_id, RECEIPT_TYPE, RECEIPT_SOURCE,
+                                     [x.receipt for x in batch], actor=look.actor,
+                                     today=look.today)
+    for x in batch:
+        receipt_id = ids[x.receipt.key]
+        x.rec.receipt_id = receipt_id
+        if x.rec.state == "posted":
+            look.to_reconcile.append(receipt_id)
+        if x.rec.reason == MANUAL:
+            x.rec.reason = MANUAL.format(receipt=receipt_id)
+        if x.event is not None and x.event["_outcome"] in (POSTED, MANUAL):
+            x.event["_outcome"] = x.event["_outcome"].format(receipt=receipt_id)
 
 
 async def _reverse(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,

@@ -59,6 +59,8 @@ async def retry(session: AsyncSession, practice_id: int, ids: Sequence[int], *, 
         elif posting.classify(rec.status, look.settings) == "post":
             await posting.apply_status(session, practice_id, rec, _as_payment(rec), look,
                                        first_report=False)
+    await posting.record_pending(session, practice_id, look)
+    for rec in todo:
         if rec.state == "posted":
             posted.append(rec.id)
             await audit(session, practice_id=practice_id, actor=actor,

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.core.errors import UserError
@@ -65,6 +65,7 @@ rows = st.lists(st.tuples(st.sampled_from(sorted(h.CODES)), cents, st.booleans()
                 max_size=30)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a shared, loaded machine
 @given(rows)
 def test_what_is_written_reads_back_with_a_matching_trailer(spec):
     written = h.text(*[h.row(f"P{n}", status, f"{amount:.2f}", debit=debit)
