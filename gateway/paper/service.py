@@ -72,7 +72,8 @@ async def build_print_batch(session: AsyncSession, practice_id: int, provider: P
     if not forms:
         return result
     total = sum(ln_cents(ln) for f in forms for ln in f.lines)
-    batch = PrintBatch(practice_id=practice_id, name=f"PRINT{practice_id}_{now:%Y%m%d%H%M}_{secrets.token_hex(4)}",
+    name = f"PRINT{practice_id}_{now:%Y%m%d%H%M}_{secrets.token_hex(4)}"
+    batch = PrintBatch(practice_id=practice_id, name=name,
                        status="built", claim_count=len(forms),
                        page_count=sum(len(form_pages(f)) for f in forms),
                        total_charge=Decimal(total) / 100)

@@ -215,3 +215,49 @@ async def test_a_foreign_or_unknown_form_is_refused(session: AsyncSession, pract
     with pytest.raises(NotFound):
         await paper.batch_pdf(session, other_practice.practice_id,
                               result["print_batch"]["id"], "plain")
+
+
+async def test_the_api_lists_downloads_and_marks(engine: AsyncEngine, session: AsyncSession,
+                                                 practice, other_practice, world, client):
+    result = await _run_batch_claims(engine, session, practice.practice_id, world["connector"])
+    batch_id = result["print_batch"]["id"]
+    viewer, biller = practice.headers("viewer"), practice.headers("biller")
+    listed = (await client.get("/api/print-batches?status=built", headers=viewer)).json()
+    assert [b["id"] for b in listed["items"]] == [batch_id] and listed["total"] == 1
+    waiting = (await client.get("/api/print-batches/waiting", headers=viewer)).json()
+    assert waiting == {"to_send": 0, "to_print": 1, "to_mail": 0, "total": 1}
+    r = await client.get(f"/api/print-batches/{batch_id}/pdf?form=plain", headers=viewer)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert len(_grid(r.content)) == 4
+    bad = await client.get(f"/api/print-batches/{batch_id}/pdf?form=red", headers=viewer)
+    assert bad.status_code == 400
+    foreign = await client.get(f"/api/print-batches/{batch_id}",
+                               headers=other_practice.headers("admin"))
+    assert foreign.status_code == 404
+    assert (await client.post(f"/api/print-batches/{batch_id}/printed",
+                              headers=viewer)).status_code == 403
+    early = await client.post(f"/api/print-batches/{batch_id}/mailed", headers=biller)
+    assert early.status_code == 400 and "only a printed batch" in early.text
+    printed = await client.post(f"/api/print-batches/{batch_id}/printed", headers=biller)
+    assert printed.status_code == 200 and printed.json()["status"] == "printed"
+    mailed = await client.post(f"/api/print-batches/{batch_id}/mailed", headers=biller)
+    assert mailed.json()["status"] == "mailed" and mailed.json()["mailed_at"]
+
+
+async def test_the_cli_lists_writes_the_pdf_and_marks(engine: AsyncEngine,
+                                                      session: AsyncSession, practice, world,
+                                                      gateway, tmp_path):
+    result = await _run_batch_claims(engine, session, practice.practice_id, world["connector"])
+    batch_id = str(result["print_batch"]["id"])
+    pid = str(practice.practice_id)
+    out = gateway("print-batches", "waiting", "--practice", pid, "--json")
+    assert out.code == 0 and '"to_print":1' in out.out, out
+    pdf = tmp_path / "batch.pdf"
+    out = gateway("print-batches", "pdf", batch_id, "--practice", pid, "--out", str(pdf))
+    assert out.code == 0, out
+    assert len(_grid(pdf.read_bytes())) == 4
+    out = gateway("print-batches", "mailed", batch_id, "--practice", pid)
+    assert out.code == 2 and "only a printed batch" in out.err
+    assert gateway("print-batches", "printed", batch_id, "--practice", pid).code == 0
+    out = gateway("print-batches", "list", "--practice", pid, "--json")
+    assert '"status":"printed"' in out.out
