@@ -35,7 +35,7 @@ async def prior_claim(session: AsyncSession, claim: Claim) -> Claim | None:
     return await session.scalar(q.order_by(Claim.id.desc()).limit(1))
 
 
-async def _posted(session: AsyncSession, prior: Claim) -> DepositClaim:
+async def posted_adjudication(session: AsyncSession, prior: Claim) -> DepositClaim:
     dc = await session.scalar(select(DepositClaim).where(
         DepositClaim.claim_id == prior.id, DepositClaim.state == "posted",
         DepositClaim.reversed_by_id.is_(None), DepositClaim.reverses_id.is_(None),
@@ -61,7 +61,7 @@ async def other_payers(session: AsyncSession, claim: Claim, patient: Patient,
     if prior is None:
         raise UserError(f"no rank {claim.payer_rank - 1} claim for the same visit to "
                         "coordinate benefits with")
-    dc = await _posted(session, prior)
+    dc = await posted_adjudication(session, prior)
     deposit = await session.get(Deposit, dc.deposit_id)
     payer = await session.get(Payer, prior.payer_id) if prior.payer_id else None
     if payer is None or not payer.payer_id:

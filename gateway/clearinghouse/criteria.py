@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Annotated
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import UserError
@@ -78,36 +78,40 @@ def _why_left_out(c: BatchCriteria, claim: Claim, provider: str | None,
     return None
 
 
+class Selection(msgspec.Struct, kw_only=True):
+    """What a run takes: electronic claim ids (837P), paper claim ids (print batch), and for
+    each claim left out, why."""
+
+    electronic: list[int]
+    paper: list[int]
+    left_out: dict[str, list[int]]
+
+
 async def select_for_batch(session: AsyncSession, practice_id: int, criteria: BatchCriteria,
-                           now: dt.datetime) -> tuple[list[int], dict[str, list[int]]]:
-    """(ready claim ids the criteria take, {reason: claim ids left out})."""
-    ready = await ready_claims(session, practice_id)
-    appointment_ids = {c.appointment_id for c in ready if c.appointment_id is not None}
+                           now: dt.datetime) -> Selection:
+    """The ready claims of both routes the criteria take, and {reason: claim ids left out}."""
+    ready = {route: await ready_claims(session, practice_id, route)
+             for route in ("electronic", "paper")}
+    appointment_ids = {c.appointment_id for claims in ready.values() for c in claims
+                       if c.appointment_id is not None}
     providers: dict[int, str | None] = {}
     if appointment_ids:
         providers = dict((await session.execute(select(Appointment.id, Appointment.provider)
                           .where(Appointment.id.in_(appointment_ids)))).tuples().all())
-    chosen: list[int] = []
+    chosen: dict[str, list[int]] = {"electronic": [], "paper": []}
     left_out: dict[str, list[int]] = defaultdict(list)
-    for claim in ready:
-        provider = providers.get(claim.appointment_id) if claim.appointment_id else None
-        why = _why_left_out(criteria, claim, provider, now)
-        if why is None:
-            chosen.append(claim.id)
-        else:
-            left_out[why].append(claim.id)
+    for route, claims in ready.items():
+        for claim in claims:
+            provider = providers.get(claim.appointment_id) if claim.appointment_id else None
+            why = _why_left_out(criteria, claim, provider, now)
+            if why is None:
+                chosen[route].append(claim.id)
+            else:
+                left_out[why].append(claim.id)
     held = (await session.scalars(select(Claim.id).where(
         Claim.practice_id == practice_id, Claim.billing_state == BillingState.UNBILLED.value,
         Claim.id.in_(held_claim_ids(practice_id))).order_by(Claim.id))).all()
     if held:
         left_out["in an open reference batch"] = list(held)
-    paper = await session.scalar(select(func.count()).select_from(Claim).where(
-        Claim.practice_id == practice_id, Claim.billing != "electronic",
-        Claim.billing_state == BillingState.UNBILLED.value))
-    if paper:
-        left_out["paper claims: print batches are not built yet"] = list((await session.scalars(
-            select(Claim.id).where(Claim.practice_id == practice_id,
-                                   Claim.billing != "electronic",
-                                   Claim.billing_state == BillingState.UNBILLED.value)
-            .order_by(Claim.id))).all())
-    return chosen, dict(left_out)
+    return Selection(electronic=chosen["electronic"], paper=chosen["paper"],
+                     left_out=dict(left_out))

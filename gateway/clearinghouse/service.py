@@ -354,7 +354,7 @@ async def ingest_ack_file(
 ) -> IngestResult:
     """Record one acknowledgment file (999 or 277CA) and attach it to its claim batches by
     control numbers; rejected claims are flagged on the claim. Never commits."""
-    from gateway.clearinghouse.batches import apply_acknowledgment, read_acknowledgment
+    from gateway.clearinghouse.acks import apply_acknowledgment, read_acknowledgment
 
     path, name, digest, size = await _describe(remote_file_or_path, name)
     result, parsed = await _parse_and_record(
@@ -479,7 +479,7 @@ async def run_connector_action(
         raise UserError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     connector = await _load(sessionmaker, practice_id, connector_ref)
     if action == "submit-claims":
-        from gateway.clearinghouse.batches import submit_claims
+        from gateway.clearinghouse.sending import submit_claims
 
         return msgspec.to_builtins(await submit_claims(sessionmaker, connector))
     kind: Literal["era", "ack"] = "era" if action == "fetch-eras" else "ack"

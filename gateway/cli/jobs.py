@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import click
+import msgspec
 
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
@@ -27,41 +29,89 @@ def jobs_kinds(as_json: bool) -> None:
     emit(sorted(job_kinds()), as_json, "\n".join)
 
 
+def _keep(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Collect a schedule option into `ctx.meta["schedule"]` (parsed as one `Schedule`)."""
+    ctx.meta.setdefault("schedule", {})[param.name] = value
+    return value
+
+
+def schedule_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The pattern option group: --pattern --every --start --time --end --weekdays
+    --month-day, handed to the command as `ctx.meta["schedule"]` (see `parse_schedule`)."""
+    options = [
+        click.option("--pattern", type=click.Choice(PATTERNS), default="daily",
+                     show_default=True),
+        click.option("--every", type=int, default=1, show_default=True),
+        click.option("--start", "start_date", default=None, help="YYYY-MM-DD"),
+        click.option("--time", "time_of_day", default="02:00", show_default=True,
+                     help="HH:MM, practice time"),
+        click.option("--end", "end_date", default=None, help="YYYY-MM-DD"),
+        click.option("--weekdays", default=None, help="weekly: days, 0=Monday, e.g. 0,2,4"),
+        click.option("--month-day", "month_day", type=int, default=None,
+                     help="monthly/yearly: day of the month (31 = the month's last day)"),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    for param in getattr(fn, "__click_params__", []):
+        if param.name in SCHEDULE_FIELDS:
+            param.expose_value = False
+            param.callback = _keep
+            param.is_eager = False
+    return fn
+
+
+class Schedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """When a job fires, as the CLI's pattern options say it."""
+
+    pattern: str = "daily"
+    every: int = 1
+    start_date: dt.date | None = None
+    time_of_day: dt.time = dt.time(2, 0)
+    end_date: dt.date | None = None
+    weekdays: list[int] | None = None
+    month_day: int | None = None
+
+
+SCHEDULE_FIELDS = frozenset(Schedule.__struct_fields__)
+
+
+def parse_schedule(ctx: click.Context) -> Schedule:
+    """The pattern options as one `Schedule`; a bad date or time is a located UserError."""
+    raw = {k: v for k, v in ctx.meta.get("schedule", {}).items() if v is not None}
+    raw["weekdays"] = parse_weekdays(raw.get("weekdays"))
+    try:
+        for key, parse in (("start_date", dt.date.fromisoformat),
+                           ("end_date", dt.date.fromisoformat),
+                           ("time_of_day", dt.time.fromisoformat)):
+            if key in raw:
+                raw[key] = parse(raw[key])
+        return msgspec.convert(raw, Schedule)
+    except (ValueError, msgspec.ValidationError) as exc:
+        raise UserError(f"schedule: {exc}", where="--start/--time/--end") from exc
+
+
 @jobs.command("add")
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--name", required=True)
 @click.option("--kind", required=True)
-@click.option("--pattern", type=click.Choice(PATTERNS), default="daily", show_default=True)
-@click.option("--every", type=int, default=1, show_default=True)
-@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--time", "time_of_day", default="02:00", show_default=True,
-              help="HH:MM, practice time")
-@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--weekdays", default=None, help="weekly: days, 0=Monday, e.g. 0,2,4")
-@click.option("--month-day", "month_day", type=int, default=None,
-              help="monthly/yearly: day of the month (31 = the month's last day)")
+@schedule_options
 @click.option("--connector", "connector_id", type=int, default=None)
 @click.option("--params", default="{}", help="JSON object handed to the job")
 @click.option("--disabled", is_flag=True, help="define it disabled")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str, pattern: str, every: int,
-             start_date: dt.datetime | None, time_of_day: str, end_date: dt.datetime | None,
-             weekdays: str | None, month_day: int | None, connector_id: int | None,
-             params: str, disabled: bool, as_json: bool) -> None:
+def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str,
+             connector_id: int | None, params: str, disabled: bool, as_json: bool) -> None:
     """Define a job."""
     from gateway.jobs.service import JobIn, define_job
 
+    when = parse_schedule(ctx)
     try:
-        tod = dt.time.fromisoformat(time_of_day)
         extra = json.loads(params)
     except ValueError as exc:
-        raise UserError(str(exc), where="--time/--params") from exc
-    data = JobIn(name=name, kind=kind, pattern=pattern, every=every,
-                 start_date=start_date.date() if start_date else None, time_of_day=tod,
-                 end_date=end_date.date() if end_date else None,
-                 weekdays=parse_weekdays(weekdays), month_day=month_day,
-                 connector_id=connector_id, params=extra, enabled=not disabled)
+        raise UserError(str(exc), where="--params") from exc
+    data = JobIn(name=name, kind=kind, connector_id=connector_id, params=extra,
+                 enabled=not disabled, **msgspec.structs.asdict(when))
 
     async def go() -> int:
         async with session_scope(database_url(ctx)) as s:

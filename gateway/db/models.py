@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +99,9 @@ class Payer(Timestamped, Base):
     financial_class: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="Active")  # Active / Inactive
     accepts_electronic_claims: Mapped[bool] = mapped_column(Boolean, default=True)
+    # secondary / tertiary claims with COB electronically (else they are printed)
+    accepts_electronic_cob: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                         server_default=true())
     source: Mapped[str] = mapped_column(String(40), default="manual")  # manual / aging / era
 
 
