@@ -200,6 +200,8 @@ class PostingError(Timestamped, Base):
     __tablename__ = "posting_errors"
     __table_args__ = (
         Index("ix_posting_errors_queue", "practice_id", "resolved_at", "level"),
+        # the open-error counts by level and type, index only (migration 0230, the pages)
+        Index("ix_posting_errors_open_types", "practice_id", "resolved_at", "level", "type"),
         CheckConstraint(one_of("level", ERROR_LEVELS), name="level"),
         CheckConstraint(one_of("type", ERROR_TYPES), name="type"),
         CheckConstraint("resolution IS NULL OR " + one_of("resolution", RESOLUTIONS),

@@ -60,7 +60,8 @@ class WebSessionAuth(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("sign in first")
         async with connection.app.state.sessionmaker() as session:
             signed = await load_session(session, token)
-            await session.commit()
+            if session.dirty or session.deleted:  # the sliding expiry moved (once a minute)
+                await session.commit()
         if signed is None:
             raise NotAuthorizedException("your session ended; sign in again")
         principal = Principal(user_id=signed.user_id, practice_id=signed.practice_id,

@@ -57,6 +57,7 @@ async def test_biller_filters_and_edits_a_portion(page: Page, staff: Staff, db, 
     await expect(row.locator(".synced")).to_have_text("40.00")
     await expect(row.locator(".effective")).to_have_text("30.00")
     await expect(page.locator("#edits tbody")).to_contain_text("promised payment")
+    await expect(page.locator("#edits tbody")).to_contain_text(staff.biller)
     await shot("account")
     edit = await db.scalar(select(BalanceEdit).where(
         BalanceEdit.account_balance_id == ids["A1"]))

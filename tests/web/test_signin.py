@@ -93,7 +93,10 @@ async def test_pages_fit_a_phone(browser, server: Server, staff: Staff, shots) -
     phone = await context.new_page()
     await sign_in(phone, staff.biller)
     for name, path in (("dashboard", "/"), ("claim-queue", "/queues/claim"),
-                       ("deposits", "/deposits"), ("receipts", "/receipts"), ("aging", "/aging")):
+                       ("deposits", "/deposits"), ("receipts", "/receipts"), ("aging", "/aging"),
+                       ("accounts", "/accounts"), ("epayments", "/statement-payments"),
+                       ("jobs", "/jobs"), ("job-new", "/jobs/new"), ("connectors", "/connectors"),
+                       ("notifications", "/notifications")):
         await phone.goto(path)
         # nothing wider than the screen but the tables, which scroll inside their own box
         overflow = await phone.evaluate("document.documentElement.scrollWidth")

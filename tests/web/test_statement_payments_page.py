@@ -53,7 +53,7 @@ async def test_mark_several_reviewed_and_the_counter_drops(page: Page, staff: St
     async with page.expect_navigation():
         await page.click("#payment-filter")
     await expect(table.locator("tr")).to_have_count(4)
-    await expect(page.locator(f"#payment-{ids[0]}")).to_contain_text("by user:")
+    await expect(page.locator(f"#payment-{ids[0]}")).to_contain_text(f"by {staff.biller}")
     await expect(page.locator(f"#payment-{ids[3]}")).to_contain_text("posted")
     async with page.expect_download() as info:
         await page.click("#export")

@@ -17,6 +17,7 @@ from gateway.balances.edits import set_portion
 from gateway.balances.service import SORTS, AccountFilter, account_view, list_accounts
 from gateway.core.errors import UserError
 from gateway.core.money import parse_money
+from gateway.web import queries
 from gateway.web.paging import PAGE_SIZE, Page
 from gateway.web.render import page
 
@@ -54,7 +55,8 @@ async def accounts(request: Request[Any, Any, Any], db: DB, principal: Me,
 async def account(request: Request[Any, Any, Any], db: DB, principal: Me,
                   account_id: FromPath[int]) -> Template:
     view = await account_view(db, principal.practice_id, account_id)
-    return page(request, "account.html", a=view, portions=PORTIONS,
+    names = await queries.actor_names(db, principal.practice_id, [e.actor for e in view.edits])
+    return page(request, "account.html", a=view, portions=PORTIONS, names=names,
                 done=request.query_params.get("done"))
 
 

@@ -19,6 +19,7 @@ from gateway.core.errors import UserError
 from gateway.statements import review
 from gateway.statements.models import STATES
 from gateway.statements.schemas import PaymentSearch
+from gateway.web import queries
 from gateway.web.counters import Counter
 from gateway.web.paging import make_page, window
 from gateway.web.render import page
@@ -45,7 +46,10 @@ async def payments(request: Request[Any, Any, Any], db: DB, principal: Me,
     search = _search(request, limit, offset)
     rows = await review.search(db, principal.practice_id, search)
     queue = search.date_from is None and search.date_to is None
+    names = await queries.actor_names(db, principal.practice_id,
+                                      [r.reviewed_by for r in rows if r.reviewed_by])
     return page(request, "statement_payments.html", rows=make_page(rows, n), queue=queue,
+                names=names,
                 q={k: request.query_params.get(k) or "" for k in FIELDS}, states=STATES,
                 done=request.query_params.get("done"), export=request.url.query)
 
