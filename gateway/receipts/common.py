@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import NotFound, UserError
 from gateway.core.practice_settings import PracticeSettings
+from gateway.posting.bulk import insert_rows
 from gateway.receipts.enums import ReceiptStatus
 from gateway.receipts.models import Receipt, ReceiptMessage
 
@@ -53,7 +54,7 @@ async def write_messages(session: AsyncSession, rows: Sequence[MessageRow]) -> N
     """Add lines to receipts' histories, in one statement."""
     if rows:
         at = now()
-        await session.execute(insert(MESSAGES), [
+        await insert_rows(session, MESSAGES, [
             {"receipt_id": rid, "actor": actor, "status": status, "text": text, "run_on": day,
              "created_at": at}
             for rid, actor, status, text, day in rows

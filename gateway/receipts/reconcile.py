@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, or_, select, update
+from sqlalchemy import Row, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import practice_settings
@@ -24,6 +24,7 @@ from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
 from gateway.db.models import Appointment
 from gateway.ledger.models import Claim
+from gateway.posting.bulk import fetch, update_by_id
 from gateway.receipts import disburse
 from gateway.receipts.applications import applied_amounts, load_claims, write_applications
 from gateway.receipts.common import (
@@ -133,14 +134,13 @@ async def _workable(session: AsyncSession, practice_id: int, today: dt.date) -> 
 
 
 async def _reconcile_chunk(session: AsyncSession, run: _Pass, ids: Sequence[int]) -> None:
-    rows = (await session.execute(
-        select(Receipt.id, Receipt.patient_id, Receipt.behaviour, Receipt.received_on,
-               Receipt.amount, Receipt.appointment_id, Receipt.status, Receipt.status_reason,
-               Receipt.hold_until)
-        .where(Receipt.id.in_(ids), Receipt.status.in_(WORKABLE))
-        .order_by(Receipt.id)
-        .with_for_update(skip_locked=True)
-    )).all()
+    rows = await fetch(session, select(
+        RECEIPTS.c.id, RECEIPTS.c.patient_id, RECEIPTS.c.behaviour, RECEIPTS.c.received_on,
+        RECEIPTS.c.amount, RECEIPTS.c.appointment_id, RECEIPTS.c.status,
+        RECEIPTS.c.status_reason, RECEIPTS.c.hold_until,
+    ).where(RECEIPTS.c.id.in_(ids), RECEIPTS.c.status.in_(WORKABLE))
+        .order_by(RECEIPTS.c.id)
+        .with_for_update(skip_locked=True))
     if not rows:
         return
     applied = await applied_amounts(session, [r.id for r in rows])
@@ -192,8 +192,9 @@ def _decide(run: _Pass, r: Row[Any], view: disburse.ReceiptView,
     if (decision.applications or decision.status != r.status
             or decision.message != r.status_reason or hold_until != r.hold_until):
         writes.receipts.append({
-            "_id": r.id, "_status": decision.status, "_reason": decision.message,
-            "_hold": hold_until, "_by": HoldSetBy.ENGINE if hold_until else None,
+            "status": decision.status, "status_reason": decision.message,
+            "hold_until": hold_until, "hold_set_by": HoldSetBy.ENGINE if hold_until else None,
+            "b_id": r.id,
         })
         writes.messages.append((r.id, run.actor, decision.status, decision.message, run.today))
     else:
@@ -207,20 +208,9 @@ def _decide(run: _Pass, r: Row[Any], view: disburse.ReceiptView,
 
 async def _write(session: AsyncSession, practice_id: int, writes: _Writes) -> None:
     await write_applications(session, practice_id, writes.apps)
-    if writes.receipts:
-        await session.execute(
-            update(RECEIPTS).where(RECEIPTS.c.id == bindparam("_id")).values(
-                status=bindparam("_status"), status_reason=bindparam("_reason"),
-                hold_until=bindparam("_hold"), hold_set_by=bindparam("_by"),
-            ),
-            writes.receipts,
-        )
-    if writes.claims:
-        await session.execute(
-            update(CLAIMS).where(CLAIMS.c.id == bindparam("_id")).values(
-                status=bindparam("_status")),
-            [{"_id": cid, "_status": st} for cid, (st, _) in writes.claims.items()],
-        )
+    await update_by_id(session, RECEIPTS, writes.receipts)
+    await update_by_id(session, CLAIMS, [{"status": st, "b_id": cid}
+                                         for cid, (st, _) in writes.claims.items()])
     await write_messages(session, writes.messages)
 
 
