@@ -99,4 +99,16 @@ def create_app(
     )
 
 
-__all__ = ["HTTPException", "create_app"]
+SCHEDULER_ENV = "GATEWAY_SCHEDULER"
+
+
+def serve_app() -> Litestar:
+    """The factory `gateway serve --workers N` hands uvicorn (each worker process calls it):
+    the database from GATEWAY_DATABASE_URL, the scheduler unless GATEWAY_SCHEDULER=0 (any
+    number of processes may tick: claiming a fire is a row insert)."""
+    import os
+
+    return create_app(scheduler=os.environ.get(SCHEDULER_ENV, "1") != "0")
+
+
+__all__ = ["HTTPException", "create_app", "serve_app"]
