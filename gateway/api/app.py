@@ -13,11 +13,12 @@ from litestar.middleware.base import DefineMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import gateway.api as api_pkg
-from gateway.api.auth import ApiKeyAuth, provide_principal
+from gateway.api.auth import ApiKeyAuth, KeyCache, provide_principal
 from gateway.api.logs import install_access_log_filter
 from gateway.api.openapi import document_errors, document_routes, openapi_config
 from gateway.api.params import PAGE_DEPENDENCY
 from gateway.api.problems import EXCEPTION_HANDLERS, RequestIdMiddleware, problem_plugin
+from gateway.core import offload
 from gateway.core.discovery import domain_modules
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.web.render import template_config
@@ -66,6 +67,7 @@ def create_app(
         app.state.engine = eng
         app.state.sessionmaker = make_sessionmaker(eng)
         app.state.scheduler = None
+        app.state.key_cache = KeyCache()
         if scheduler:
             from gateway.jobs.scheduler import start_scheduler
 
@@ -74,6 +76,7 @@ def create_app(
     async def _shutdown(app: Litestar) -> None:
         if app.state.get("scheduler") is not None:
             app.state.scheduler.shutdown(wait=False)
+        offload.shutdown()  # the parse worker processes, if any ran
         if own_engine:
             await eng.dispose()
 
@@ -96,4 +99,16 @@ def create_app(
     )
 
 
-__all__ = ["HTTPException", "create_app"]
+SCHEDULER_ENV = "GATEWAY_SCHEDULER"
+
+
+def serve_app() -> Litestar:
+    """The factory `gateway serve --workers N` hands uvicorn (each worker process calls it):
+    the database from GATEWAY_DATABASE_URL, the scheduler unless GATEWAY_SCHEDULER=0 (any
+    number of processes may tick: claiming a fire is a row insert)."""
+    import os
+
+    return create_app(scheduler=os.environ.get(SCHEDULER_ENV, "1") != "0")
+
+
+__all__ = ["HTTPException", "create_app", "serve_app"]

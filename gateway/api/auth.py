@@ -6,6 +6,7 @@ same as one that does not exist, so ids cannot be probed across practices.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,51 @@ class Principal(msgspec.Struct, frozen=True):
         return f"user:{self.user_id}"
 
 
+class KeyCache:
+    """Principals of recently seen keys, by key hash, for `ttl` seconds: most requests then
+    skip the key query (its own session and round trip). A revoked key or a deactivated
+    user is refused again once the entry expires, so revocation takes effect within `ttl`
+    seconds in every process. Unknown keys are never cached (a new key works at once)."""
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        hit = self._entries.get(key_hash)
+        if hit is None:
+            return None
+        if hit[0] <= self.clock():
+            del self._entries[key_hash]
+            return None
+        return hit[1]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # bounded: a flood of keys costs queries, not memory
+        self._entries[key_hash] = (self.clock() + self.ttl, principal)
+
+
+async def _lookup(connection: ASGIConnection[Any, Any, Any, Any],
+                  key_hash: str) -> Principal | None:
+    async with connection.app.state.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(User.id, User.practice_id, User.role)
+                .join(ApiKey, ApiKey.user_id == User.id)
+                .where(
+                    ApiKey.key_hash == key_hash,
+                    ApiKey.revoked_at.is_(None),
+                    User.active.is_(True),
+                )
+            )
+        ).first()
+    return None if row is None else Principal(user_id=row[0], practice_id=row[1], role=row[2])
+
+
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -41,22 +87,15 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("missing bearer API key")
-        maker = connection.app.state.sessionmaker
-        async with maker() as session:
-            row = (
-                await session.execute(
-                    select(User.id, User.practice_id, User.role)
-                    .join(ApiKey, ApiKey.user_id == User.id)
-                    .where(
-                        ApiKey.key_hash == hash_key(token.strip()),
-                        ApiKey.revoked_at.is_(None),
-                        User.active.is_(True),
-                    )
-                )
-            ).first()
-        if row is None:
-            raise NotAuthorizedException("invalid API key")
-        principal = Principal(user_id=row[0], practice_id=row[1], role=row[2])
+        key_hash = hash_key(token.strip())
+        cache: KeyCache | None = connection.app.state.get("key_cache")
+        principal = cache.get(key_hash) if cache is not None else None
+        if principal is None:
+            principal = await _lookup(connection, key_hash)
+            if principal is None:
+                raise NotAuthorizedException("invalid API key")
+            if cache is not None:
+                cache.put(key_hash, principal)
         return AuthenticationResult(user=principal, auth=principal)
 
 

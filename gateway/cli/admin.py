@@ -35,17 +35,30 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-scheduler", is_flag=True, help="Serve the API only; run no scheduled jobs.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes on the one port (use PostgreSQL for more than one).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool, workers: int) -> None:
     """Serve the admin API and tick the job scheduler until stopped."""
+    import os
+
     import uvicorn
 
-    from gateway.api.app import create_app
+    from gateway.api.app import SCHEDULER_ENV, create_app
     from gateway.core.plugins import get_plugin_manager
 
     get_plugin_manager()  # a broken built-in plugin stops start-up here, with a clear message
-    app = create_app(database_url(ctx), scheduler=not no_scheduler)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        app = create_app(database_url(ctx), scheduler=not no_scheduler)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # several processes: uvicorn imports the app factory in each, so settings go by environment
+    url = database_url(ctx)
+    if url:
+        os.environ["GATEWAY_DATABASE_URL"] = url
+    os.environ[SCHEDULER_ENV] = "0" if no_scheduler else "1"
+    uvicorn.run("gateway.api.app:serve_app", factory=True, workers=workers, host=host,
+                port=port, log_level="info")
 
 
 @click.group()

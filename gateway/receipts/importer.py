@@ -18,7 +18,6 @@ Date and Amount are required.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from gateway.admin.audit import audit
 from gateway.admin.practices import get_practice
 from gateway.core.errors import UserError
 from gateway.core.money import MoneyError
+from gateway.core.offload import rows_in_process
 from gateway.core.spreadsheet import check_workbook
 from gateway.db.models import Patient
 from gateway.db.upsert import insert_if_absent
@@ -199,22 +199,32 @@ async def _patients(session: AsyncSession, practice_id: int,
     return found
 
 
+def parse_workbook(data: bytes, filename: str, types: TypeTable,
+                   ) -> tuple[tuple[int, list[RowProblem]], list[tuple[int, dict[str, Any]]]]:
+    """((rows, problems), [(row number, receipt fields)]): read and checked in a worker
+    process (gateway.core.offload), so the server's process does no parsing."""
+    columns, body = read_rows(data, filename)
+    sheet = _Sheet(columns, types)
+    problems: list[RowProblem] = []
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for number, row in body:
+        values, found = _parse_row(sheet, row)
+        problems.extend(RowProblem(row=number, field=TITLES[f], message=m)
+                        for f, m in found.items())
+        if not found:
+            parsed.append((number, values))
+    return (len(body), problems), parsed
+
+
 async def import_receipts(
     session: AsyncSession, practice_id: int, data: bytes, *, filename: str = "receipts.xlsx",
     actor: str, today: dt.date | None = None, location_id: int | None = None,
 ) -> ImportResult:
     """Import a receipts workbook (see the module docstring for what happens to what)."""
     await get_practice(session, practice_id)
-    columns, body = await asyncio.to_thread(read_rows, data, filename)  # off the event loop
-    sheet = _Sheet(columns, await type_table(session, practice_id))
-    result = ImportResult(rows=len(body))
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    for number, row in body:
-        values, problems = _parse_row(sheet, row)
-        result.problems.extend(RowProblem(row=number, field=TITLES[f], message=m)
-                               for f, m in problems.items())
-        if not problems:
-            parsed.append((number, values))
+    types = await type_table(session, practice_id)
+    (rows, problems), parsed = await rows_in_process(parse_workbook, data, filename, types)
+    result = ImportResult(rows=rows, problems=problems)
     patients = await _patients(session, practice_id, {v["patient_account"] for _, v in parsed})
     messages: list[MessageRow] = []
     for number, values in parsed:

@@ -94,6 +94,12 @@ def test_cli_file_arguments_must_be_regular_files(gateway, practice: PracticeKey
     assert r.code == 2 and "not a regular file" in r.err, r.err
 
 
+def _timed_health(client: httpx.Client) -> float:
+    start = time.perf_counter()
+    assert client.get("/health").status_code == 200
+    return time.perf_counter() - start
+
+
 def test_health_answers_while_a_large_upload_is_parsed(migrated_sqlite_template: Path,
                                                        tmp_path: Path) -> None:
     """A 250k-row workbook without its Amount column: parsed whole, then refused; /health is
@@ -106,22 +112,27 @@ def test_health_answers_while_a_large_upload_is_parsed(migrated_sqlite_template:
     latencies: list[float] = []
     with live_server(db_url) as base, httpx.Client(base_url=base, timeout=30) as c:
         c.get("/health")  # connection made before the upload starts
+        idle = sorted(_timed_health(c) for _ in range(100))
         upload = subprocess.Popen(
             ["curl", "-sS", "-o", str(tmp_path / "out.json"), "-w", "%{http_code}",
              "-H", f"Authorization: Bearer {p.biller}",
              "-F", f"file=@{big};type={XLSX}", f"{base}/api/receipts/import"],
             stdout=subprocess.PIPE, text=True)
         while upload.poll() is None:
-            start = time.perf_counter()
-            assert c.get("/health").status_code == 200
-            latencies.append(time.perf_counter() - start)
+            latencies.append(_timed_health(c))
         status = upload.stdout.read() if upload.stdout else ""
     body = (tmp_path / "out.json").read_text()
     assert status == "400" and "missing column(s) Amount" in body, (status, body[:300])
     assert len(latencies) >= 10, latencies
     latencies.sort()
-    # The median holds the 100 ms target; single answers still stall behind the parse thread
-    # holding the GIL (up to ~0.8 s measured on a loaded 2-core machine): a process pool is
-    # the remaining fix, so the worst case is not asserted yet.
-    assert latencies[len(latencies) // 2] < 0.1, (latencies[len(latencies) // 2],
-                                                   latencies[-5:])
+    # The parse runs in a worker process at a lower priority (gateway.core.offload): the
+    # server's GIL stays free. Bounds relative to /health idle in the same run, since this
+    # 2-core machine is shared: the upload adds under 100 ms to the 95th percentile, and no
+    # answer waits a second (a parse thread held single answers up to 0.8 s).
+    p95 = latencies[int(len(latencies) * 0.95)]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"/health idle: p50={idle[50]:.4f} p99={idle[98]:.4f}; during the upload: "
+          f"n={len(latencies)} p50={latencies[len(latencies) // 2]:.4f} p95={p95:.4f} "
+          f"p99={p99:.4f} max={latencies[-1]:.4f}")
+    assert p95 < idle[98] + 0.1, (p95, idle[98], latencies[-5:])
+    assert latencies[-1] < 1.0, latencies[-5:]
