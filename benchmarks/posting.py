@@ -138,6 +138,8 @@ async def _fill(url: str, era: Path, match: str = "control-number") -> int:
 
 
 def _phase(queue: Any, phase: str, url: str, era: str, pid: int, rows: int) -> None:
+    import gateway.db.metadata  # noqa: F401  # every model, so foreign keys resolve
+
     async def go() -> dict[str, Any]:
         t0 = time.perf_counter()
         out: dict[str, Any] = {}

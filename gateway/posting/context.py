@@ -68,6 +68,8 @@ class PostingContext:
         self.now = utcnow()
         self.notification = deposit.handling_code == "H"
         self.result = PostResult(deposit_id=deposit.id, posted_status=deposit.posted_status)
+        # what this run posted, by fingerprint: a repeat within one deposit is a repeat too
+        self.posted_now: dict[tuple[Any, ...], int] = {}
 
 
 ErrorKey = tuple[str, int | None, int | None]
@@ -92,6 +94,8 @@ class ChunkData:
     earlier_rows: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
     crossover_payers: dict[str, int | None] = field(default_factory=dict)
     open_errors: dict[int, dict[ErrorKey, int]] = field(default_factory=lambda: defaultdict(dict))
+    # postings in effect of the chunk's claims, by fingerprint (gateway.posting.repeats)
+    posted_before: dict[tuple[Any, ...], int] = field(default_factory=dict)
     proc_updates: list[dict[str, Any]] = field(default_factory=list)
     adj_updates: list[dict[str, Any]] = field(default_factory=list)
 
@@ -139,3 +143,5 @@ class Decision:
     overpaid_lines: set[int] = field(default_factory=set)
     # what building posted: adjustment id -> amount written off / transferred with it
     posted_by_adjustment: dict[int, Decimal] = field(default_factory=dict)
+    # what makes this claim's adjudication itself (gateway.posting.repeats)
+    fingerprint: tuple[Any, ...] = ()

@@ -246,6 +246,8 @@ def _decide(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,
     if refused is not None:
         chunk.balances.update(before)  # nothing of it is written
         return [refused], None
+    if decision.fingerprint:
+        ctx.posted_now.setdefault(decision.fingerprint, dc.id)
     return [], built
 
 

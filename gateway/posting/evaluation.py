@@ -15,6 +15,7 @@ from gateway.ledger.balances import Balances
 from gateway.posting.context import ChunkData, ClaimCase, Decision, PostingContext, problem
 from gateway.posting.matching import match_lines
 from gateway.posting.models import DepositAdjustment, DepositClaim
+from gateway.posting.repeats import fingerprint
 from gateway.posting.rules import classify
 from gateway.posting.vocabulary import ErrorLevel, ErrorType
 
@@ -59,6 +60,8 @@ def evaluate(ctx: PostingContext, chunk: ChunkData, case: ClaimCase) -> Decision
     """Every problem of one matched claim, and (when none) what to post."""
     d = Decision()
     _check_carrier_figures(chunk, case, d)
+    if _check_repeat(ctx, chunk, case, d):
+        return d  # a repeat: what else it would raise follows from posting it twice
     _match_lines(chunk, case, d)
     _claim_level_money(chunk, case, d)
     _payment_types(ctx, chunk, case, d)
@@ -90,6 +93,27 @@ def _check_carrier_figures(chunk: ChunkData, case: ClaimCase, d: Decision) -> No
     if problems:
         d.problems.append(problem(ErrorType.CARRIER_PAYMENT_MISMATCH,
                                   f"claim {dc.claim_xref}: " + "; ".join(problems), {}))
+
+
+def _check_repeat(ctx: PostingContext, chunk: ChunkData, case: ClaimCase, d: Decision) -> bool:
+    """The same adjudication posted before (another deposit, or earlier in this one) is a
+    Duplicate Claim Payment; once ignored, only its payment posts (as a credit)."""
+    if case.reversal:
+        return False
+    d.fingerprint = fingerprint(case.dc, case.procs, chunk.line_adjs, case.claim_adjs)
+    if (case.dc.overrides or {}).get("accept_duplicate"):
+        d.overpaid_lines.update(ln.id for ln in case.claim_lines)
+        return False
+    before = chunk.posted_before.get(d.fingerprint) or ctx.posted_now.get(d.fingerprint)
+    if before is None:
+        return False
+    d.problems.append(problem(
+        ErrorType.DUPLICATE_CLAIM_PAYMENT,
+        f"claim {case.dc.claim_xref}: this adjudication (payer claim number "
+        f"{case.dc.payer_claim_number or '-'}, paid {format_money(case.dc.paid)}) is already "
+        f"posted from deposit claim {before}; exclude it, or ignore to post the payment as a "
+        "credit without its adjustments", {"posted_deposit_claim_id": before}))
+    return True
 
 
 def _match_lines(chunk: ChunkData, case: ClaimCase, d: Decision) -> None:
@@ -216,6 +240,8 @@ def _line_checks(chunk: ChunkData, case: ClaimCase, d: Decision) -> None:
                 {"paid": format_money(p.paid)}, proc_id=p.id))
         open_balance = chunk.balances.get(d.mapping[p.id], Balances()).balance
         overpaid = not case.reversal and p.paid > 0 and p.paid > open_balance
+        if overpaid and d.mapping[p.id] in d.overpaid_lines:
+            continue  # an accepted duplicate: its payment is a credit by design
         if overpaid and pov.get("accept_overpayment"):
             d.overpaid_lines.add(d.mapping[p.id])
         elif overpaid:

@@ -28,6 +28,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
+from gateway.posting.repeats import load_posted
 
 CLAIM_FIELDS = (Claim.id, Claim.patient_id, Claim.payer_id, Claim.payer_rank, Claim.level,
                 Claim.status, Claim.sub_status, Claim.payer_claim_number)
@@ -47,6 +48,7 @@ async def load_chunk(session: AsyncSession, practice_id: int, payer_id: int | No
     await _load_claims(session, chunk, practice_id,
                        {dc.claim_id for dc in dcs if dc.claim_id is not None})
     await _load_earlier(session, chunk, practice_id, dcs)
+    await load_posted(session, chunk)
     for dc in dcs:
         name = dc.crossover_payer_name
         if name and name not in chunk.crossover_payers:

@@ -228,6 +228,8 @@ async def _exclude(r: _Resolution) -> None:
 # what `ignore` accepts, by error type: (on the claim or on the line, the override it sets)
 _IGNORE_OVERRIDES: dict[ErrorType, tuple[str, str]] = {
     ErrorType.CARRIER_PAYMENT_MISMATCH: ("claim", "accept_mismatch"),
+    # the payment posts as a credit; the repeated adjustments and transfers do not
+    ErrorType.DUPLICATE_CLAIM_PAYMENT: ("claim", "accept_duplicate"),
     ErrorType.PAYMENT_EXCEEDS_OPEN_BALANCE: ("procedure", "accept_overpayment"),
     ErrorType.NEGATIVE_LINE_PAYMENT: ("procedure", "accept_negative"),
 }

@@ -73,6 +73,8 @@ class ErrorType(StrEnum):
     CLAIM_LEVEL_ADJUSTMENT = ("Claim-Level Adjustment Found", ErrorLevel.CLAIM,
                               (_A.ALLOCATE, _A.EXCLUDE))
     PAYMENT_GUARD = ("Posting Does Not Match Payment", ErrorLevel.CLAIM, (_A.EXCLUDE,))
+    DUPLICATE_CLAIM_PAYMENT = ("Duplicate Claim Payment", ErrorLevel.CLAIM,
+                               (_A.IGNORE, _A.EXCLUDE))
     # procedure level
     PROCEDURE_CODE_CONFLICT = ("Procedure Code Conflict", ErrorLevel.PROCEDURE,
                                (_A.LINK_PROCEDURE, _A.EXCLUDE))

@@ -183,15 +183,13 @@ class PostingMachine(AsyncMachine):
     @precondition(lambda self: bool(self.sent))
     @rule(data=st.data())
     def resend(self, data: st.DataObject) -> None:
-        """The same payment again in another file, under the same trace (a duplicate deposit).
-
-        OPEN FINDING (left out of the generated mix, not fixed): the same adjudication re-sent
-        under a NEW trace re-posts its write-offs without an error when its line paid $0, when
-        it has no service lines, or when the payment is within the patient's balance (e.g.
-        "CO-45 posted 10.00 in all, one adjudication carries 5.00"). The engine must learn to
-        recognise a repeated adjudication (payer claim number + lines) before this resend
-        draws a new trace again; see the closing note of 2026-12-01."""
+        """The same payment again in another file: same trace (a duplicate deposit) or a new
+        one (the payer paid twice, or re-sent it): a repeated adjudication is a Duplicate Claim
+        Payment (gateway.posting.repeats), never its write-offs posted again."""
         pay = data.draw(st.sampled_from(self.sent), label="resent")
+        if data.draw(st.booleans(), label="new trace"):
+            pay = Pay(f"T{self._next()}", pay.amount, pay.claims, plb=pay.plb, payer=pay.payer,
+                      payer_id=pay.payer_id)
         self._import(data, pay)
 
     # -- what the biller does -----------------------------------------------------------------

@@ -337,9 +337,11 @@ async def test_payment_exceeds_open_balance_then_accepted_as_credit(session, pra
     (d,) = await _import(session, practice, tmp_path, [Pay("T1", "100.00", [
         Clp("PCN1", "1", "150.00", "100.00", PAID)])])
     await post_deposit(session, practice.practice_id, d.id)
-    # the same claim paid again on another check: double posting is an error, not a credit
+    # the same claim paid again on another check (another adjudication of it): double posting
+    # is an error, not a credit. The very same adjudication again is a Duplicate Claim Payment
+    # (tests/posting/test_repeats.py), ignored the same way.
     (d2,) = await _import(session, practice, tmp_path, [Pay("T2", "100.00", [
-        Clp("PCN1", "1", "150.00", "100.00", PAID)])], "2.835")
+        Clp("PCN1", "1", "150.00", "100.00", PAID, icn="ICN2")])], "2.835")
     r = await post_deposit(session, practice.practice_id, d2.id)
     assert r.error_claims == 1
     (e,) = await _errors(session, practice)

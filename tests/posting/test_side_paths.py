@@ -118,7 +118,10 @@ async def test_ignored_overpayment_posts_the_payment_once_and_no_write_off_again
         pr="20.00")
     (d1,) = await _import(session, pid, tmp_path, [Pay("T1", "80.00", [paid])])
     await post_deposit(session, pid, d1.id)
-    (d2,) = await _import(session, pid, tmp_path, [Pay("T2", "80.00", [paid])], "dup.835")
+    # another adjudication (another payer claim number) paying the same again; the very same
+    # adjudication re-sent is a Duplicate Claim Payment (tests/posting/test_repeats.py)
+    again = Clp("PCN1", "1", "150.00", "80.00", paid.lines, pr="20.00", icn="ICN2")
+    (d2,) = await _import(session, pid, tmp_path, [Pay("T2", "80.00", [again])], "dup.835")
     await post_deposit(session, pid, d2.id)
     (e,) = await list_errors(session, pid)
     assert e.type == "Payment Exceeds Open Balance"

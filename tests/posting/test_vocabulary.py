@@ -25,11 +25,14 @@ from gateway.posting.vocabulary import (
 )
 from tests.posting import helpers as h
 
-MIGRATION = Path(models.__file__).parents[1] / "db/migrations/versions/0010_posting_vocabulary.py"
+VERSIONS = Path(models.__file__).parents[1] / "db/migrations/versions"
+MIGRATION = VERSIONS / "0010_posting_vocabulary.py"
+# the latest migration that widened ck_posting_errors_type
+TYPES_MIGRATION = VERSIONS / "0250_posting_duplicate_claim_payment.py"
 
 
-def _migration():
-    spec = importlib.util.spec_from_file_location("m0010", MIGRATION)
+def _migration(path: Path = MIGRATION):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -51,7 +54,7 @@ def test_every_error_type_has_a_level_and_actions_with_handlers():
 
 def test_migration_freezes_the_same_vocabulary():
     m = _migration()
-    assert m.ERROR_TYPES == models.ERROR_TYPES
+    assert _migration(TYPES_MIGRATION).ERROR_TYPES == models.ERROR_TYPES
     assert m.LEVELS == models.ERROR_LEVELS
     assert m.RESOLUTIONS == RESOLUTIONS
     assert m.DEPOSIT_STATUSES == models.DEPOSIT_STATUSES
