@@ -16,7 +16,7 @@ Running it again with the same records changes nothing; two runs at once for one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import msgspec
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import get_or_add_payer
 from gateway.core.errors import UserError
+from gateway.core.progress import OnProgress, report
 from gateway.core.records import (
     PRACTICE_KINDS,
     ClaimRecord,
@@ -92,7 +93,7 @@ async def apply_practice_data(
     *,
     origin: ClaimOrigin = ClaimOrigin.PMS,
     connector_id: int | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: OnProgress | None = None,
     chunk_size: int = CHUNK,
 ) -> PracticeSummary:
     """Write `data` into the practice (see the module docstring); raises
@@ -125,8 +126,7 @@ async def apply_practice_data(
             await stage(session, chunk)
             if not problems and not source.problems:
                 problems.extend(await writer.write(source.kind, chunk, source.name))
-            if on_progress is not None:
-                on_progress(len(chunk))
+            report(on_progress, len(chunk))
         problems.extend(source.problems)
     problems.extend(await cross_chunk_problems(
         session, {s.kind: (s.layout, s.name) for s in sources}))
