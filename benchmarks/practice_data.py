@@ -5,6 +5,7 @@ same tables in the same run.
 
     .venv/bin/python benchmarks/practice_data.py --scale 0.1          # 10%: 10k patients...
     .venv/bin/python benchmarks/practice_data.py --scale 1 --postgres # the full size
+    .venv/bin/python benchmarks/practice_data.py --scale 0.5 1 --postgres  # two sizes
 
 Each step runs in its own subprocess on a freshly migrated database (so its peak RSS is its
 own; the machine is shared, so CPU seconds are printed beside wall seconds). "pull" is
@@ -256,9 +257,9 @@ def run_backend(label: str, urls: Callable[[str], str], tmp: Path,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of 100k patients / 150k coverages / 200k appointments "
-                        "/ 100k claims")
+    parser.add_argument("--scale", type=float, nargs="+", default=[1.0],
+                        help="fraction(s) of 100k patients / 150k coverages / 200k "
+                        "appointments / 100k claims; two sizes show whether memory is flat")
     parser.add_argument("--postgres", action="store_true",
                         help="also into a real PostgreSQL (tests/support/postgres.py; PG_BIN)")
     parser.add_argument("--child", nargs=3, metavar=("STEP", "URL", "DROP"),
@@ -267,14 +268,17 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1], Path(args.child[2]))
         return
-    n = sizes(args.scale)
-    print(f"sizes: {n} (claim lines: {n['claims'] + n['claims'] // 2})")
-    with tempfile.TemporaryDirectory(prefix="bench-practice-") as t:
-        tmp = Path(t)
-        results = run_backend("sqlite", lambda step: fresh_sqlite(tmp, step), tmp, n)
-        if args.postgres:
-            results += run_postgres(tmp, n)
-    print(f"{'backend':<10} {'step':<10} {'rows':>8} {'wall s':>8} {'cpu s':>7} "
+    results = []
+    for scale in args.scale:
+        n = sizes(scale)
+        print(f"scale {scale}: {n} (claim lines: {n['claims'] + n['claims'] // 2})")
+        with tempfile.TemporaryDirectory(prefix="bench-practice-") as t:
+            tmp = Path(t)
+            results += run_backend(f"sqlite {scale:g}",
+                                   lambda step: fresh_sqlite(tmp, step), tmp, n)
+            if args.postgres:
+                results += run_postgres(tmp, n, scale)
+    print(f"{'backend':<14} {'step':<10} {'rows':>8} {'wall s':>8} {'cpu s':>7} "
           f"{'rows/s':>8} {'rows/cpu s':>10} {'peak MB':>8} {'x bare (wall/cpu)':>18}")
     bare: dict[str, dict] = {}
     for label, step, r in results:
@@ -282,13 +286,14 @@ def main() -> None:
             bare[label] = r
         b = bare[label]
         ratios = f"{r['seconds'] / b['seconds']:.2f} / {r['cpu'] / b['cpu']:.2f}"
-        print(f"{label:<10} {step:<10} {r['rows']:>8} {r['seconds']:>8.2f} {r['cpu']:>7.2f} "
+        print(f"{label:<14} {step:<10} {r['rows']:>8} {r['seconds']:>8.2f} {r['cpu']:>7.2f} "
               f"{r['rows'] / r['seconds']:>8.0f} {r['rows'] / r['cpu']:>10.0f} "
               f"{r['peak_mb']:>8.0f} {ratios:>18}")
-    print("cpu s: this process's CPU time (the database server's, for PostgreSQL, is not in it)")
+    print("cpu s: this process's CPU time (the database server's, for PostgreSQL, is not in "
+          "it); peak MB: each step's own process (ru_maxrss of a fresh child)")
 
 
-def run_postgres(tmp: Path, n: dict[str, int]) -> list[tuple]:
+def run_postgres(tmp: Path, n: dict[str, int], scale: float) -> list[tuple]:
     import asyncpg
 
     from gateway.db.migrate import upgrade
@@ -309,7 +314,7 @@ def run_postgres(tmp: Path, n: dict[str, int]) -> list[tuple]:
             upgrade(server.url(name))
             return server.url(name)
 
-        return run_backend("postgres", url, tmp, n)
+        return run_backend(f"postgres {scale:g}", url, tmp, n)
     finally:
         server.stop()
 

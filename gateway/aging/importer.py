@@ -30,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-import pluggy
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,16 +97,15 @@ async def import_upload(
     export_date: dt.date | None = None,
     actor: str = "cli",
     user_id: int | None = None,
-    pm: pluggy.PluginManager | None = None,
 ) -> ImportResult:
-    """Parse (in a worker thread) and import an uploaded aging file for one location.
-    `export_date` overrides the report's own date."""
+    """Parse (in a worker thread) and import an uploaded aging file for one location, read
+    by the installed plugins. `export_date` overrides the report's own date."""
     loc = await get_location(session, practice_id, location_id)
-    vendor = vendor or await vendor_for_location(session, practice_id, location_id, pm)
-    if vendor not in aging_vendors(pm):
+    vendor = vendor or await vendor_for_location(session, practice_id, location_id)
+    if vendor not in aging_vendors():
         raise UserError(
             f"no plugin reads aging exports of vendor {vendor!r}; known: "
-            f"{', '.join(aging_vendors(pm))}",
+            f"{', '.join(aging_vendors())}",
             where="vendor",
         )
     digest = sha256_of(source.content)
@@ -118,11 +116,20 @@ async def import_upload(
         practice_id=practice_id, location_id=location_id, location_name=loc.name,
         export_date=export_date,
     )
-    export = await asyncio.to_thread(read_all, vendor, source, context, pm)
+    export = await asyncio.to_thread(read_all, vendor, source, context)
     return await import_export(
-        session, practice_id, location_id, export, name=source.name, sha256=digest,
-        size=len(source.content), actor=actor, user_id=user_id,
+        session, practice_id, location_id, export,
+        file=UploadedFile(name=source.name, sha256=digest, size=len(source.content)),
+        actor=actor, user_id=user_id,
     )
+
+
+class UploadedFile(msgspec.Struct, frozen=True, kw_only=True):
+    """The file an export was read from: its name (for messages), content hash and size."""
+
+    name: str
+    sha256: str
+    size: int = 0
 
 
 async def import_export(
@@ -131,14 +138,12 @@ async def import_export(
     location_id: int,
     export: AgingExport,
     *,
-    name: str,
-    sha256: str,
-    size: int = 0,
+    file: UploadedFile,
     actor: str = "cli",
     user_id: int | None = None,
 ) -> ImportResult:
     """Import parsed rows as the new snapshot of a location (see the module docstring)."""
-    started = await _start(session, practice_id, location_id, export, name, sha256, size)
+    started = await _start(session, practice_id, location_id, export, file)
     if isinstance(started, ImportResult):
         return started
     run = started
@@ -170,8 +175,8 @@ async def import_export(
 
 
 async def _start(
-    session: AsyncSession, practice_id: int, location_id: int, export: AgingExport, name: str,
-    sha256: str, size: int,
+    session: AsyncSession, practice_id: int, location_id: int, export: AgingExport,
+    file: UploadedFile,
 ) -> ImportRun | ImportResult:
     """The checks, then the file row (the unique constraint decides) and the snapshot; an
     ImportResult when another process imported these bytes first."""
@@ -183,12 +188,13 @@ async def _start(
     problems: list[RowProblem] = list(export.problems)
     rows, skipped = await rows_of_location(session, practice_id, loc, export.rows, problems)
     export_date = export.export_date or dt.date.today()
+    name, sha256 = file.name, file.sha256
     refuse_future(export_date, name)
     await refuse_stale(session, location_id, export_date)
     file_id = await insert_if_absent(
         session, table_of(ImportedFile),
         {"practice_id": practice_id, "location_id": location_id, "kind": FILE_KIND,
-         "name": name[:400], "sha256": sha256, "size": size, "status": "imported",
+         "name": name[:400], "sha256": sha256, "size": file.size, "status": "imported",
          "summary": {}, "created_at": utcnow()},
         ["practice_id", "kind", "sha256"],
     )

@@ -127,9 +127,8 @@ class Profile:
         """The canonical field a header text maps to and the alias's preference (0 = first)."""
         return self.keys.get(header_key(header))
 
-    def example_headers(
-        self, fields: tuple[str, ...] = ("claim_id", "balance", "payer_name")
-    ) -> str:
+    def example_headers(self, fields: tuple[str, ...] = ("claim_id", "balance",
+                                                         "payer_name")) -> str:
         """"'Claim #', 'Balance', 'Payor'": for messages."""
         return ", ".join(repr(self.aliases[f][0]) for f in fields if self.aliases.get(f))
 
@@ -163,8 +162,7 @@ COMMON_OPTIONAL: dict[str, tuple[str, ...]] = {
         "Billing Order", "Pri/Sec", "Primary/Secondary", "Ins Seq", "Sequence",
     ),
     "payer_id": ("Payer ID", "Payor ID", "Ins ID", "Carrier ID", "Payer Code", "Payor Code"),
-    "procedure_code": (
-        "CPT", "CPT Code", "Procedure", "Proc Code", "Procedure Code", "Service Code"
-    ),
+    "procedure_code": ("CPT", "CPT Code", "Procedure", "Proc Code", "Procedure Code",
+                       "Service Code"),
     "adjustments": ("Adjustments", "Adjustment", "Adj", "Write Off", "Write-Off", "Adjusted"),
 }

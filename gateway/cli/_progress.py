@@ -1,20 +1,22 @@
 """Progress of long CLI work on stderr: rows done, rate, time left; silent unless wanted.
 
-A command makes a reporter and hands its `advance` to the service as a plain callable
-(services never know click)::
+A command makes a reporter and hands its `advance` to the service as the service's
+`on_progress` (`gateway.core.progress.OnProgress`: services never know click)::
 
-    with progress_reporter("posting", total=claims, enabled=not as_json) as advance:
-        await post_deposit(..., on_progress=advance)   # once the service takes one
+    with progress_reporter("practice pull", enabled=not as_json) as advance:
+        summary = run(go, advance)   # go passes advance to pull_connector(on_progress=...)
 
-Not wired yet: the import/post services take no progress callable today (they report only
-when done), and adding that parameter is their owners' change.
+Wired into `gateway practice pull` and `gateway patients|coverages|appointments|claims
+import`; a service that takes an `on_progress` is one line away in its command.
 
 Nothing is printed when stderr is not a terminal, with `--json`, or for work that ends
-within `delay` seconds; after that a line is redrawn at most every `interval` seconds.
+within `delay` seconds (GATEWAY_PROGRESS_DELAY, default 2); after that a line is redrawn at
+most every `interval` seconds.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -70,9 +72,11 @@ def _noop(rows: int = 1) -> None:
 
 @contextmanager
 def progress_reporter(label: str, total: int | None = None, *, enabled: bool = True,
-                      delay: float = 2.0, interval: float = 0.5,
+                      delay: float | None = None, interval: float = 0.5,
                       out: TextIO | None = None) -> Iterator[Callable[[int], None]]:
     """An `advance(rows)` callable: draws progress on a terminal's stderr, else does nothing."""
+    if delay is None:
+        delay = float(os.environ.get("GATEWAY_PROGRESS_DELAY", "2"))
     stream = out if out is not None else sys.stderr
     if not enabled or not (out is not None or stream.isatty()):
         yield _noop

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 import click
 import msgspec
 
+from gateway.cli._progress import progress_reporter
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
 
 if TYPE_CHECKING:  # the database layers load only when a command runs (fast `--help`)
+    from gateway.core.progress import OnProgress
     from gateway.core.records import PracticeKind
     from gateway.practice.service import PracticeDataRejected, PracticeSummary
 
@@ -53,17 +55,18 @@ def import_kind(ctx: click.Context, kind: PracticeKind, practice_id: int, file: 
     """Import one canonical file of `kind` in one transaction (all or nothing)."""
     content = file.read_bytes()
 
-    async def go() -> PracticeSummary:
+    async def go(advance: OnProgress) -> PracticeSummary:
         from gateway.admin.practices import get_practice
         from gateway.db.engine import session_scope
         from gateway.practice.pull import import_file
 
         async with session_scope(database_url(ctx)) as s:
             await get_practice(s, practice_id)
-            return await import_file(s, practice_id, kind, file.name, content)
+            return await import_file(s, practice_id, kind, file.name, content, advance)
 
     try:
-        summary = run(go)
+        with progress_reporter(f"{kind} import", enabled=not as_json) as advance:
+            summary = run(go, advance)
     except _rejected() as exc:
         _report_rejection(exc, as_json)
         raise
@@ -139,15 +142,16 @@ def practice_pull(ctx: click.Context, practice_id: int | None, connector_ref: st
     if isinstance(ref, str) and practice_id is None:
         raise UserError("a connector name needs --practice", where="--connector")
 
-    async def go() -> PracticeSummary:
+    async def go(advance: OnProgress) -> PracticeSummary:
         from gateway.db.engine import session_scope
         from gateway.practice.pull import pull_connector
 
         async with session_scope(database_url(ctx)) as s:
-            return await pull_connector(s, practice_id, ref)
+            return await pull_connector(s, practice_id, ref, advance)
 
     try:
-        summary = run(go)
+        with progress_reporter("practice pull", enabled=not as_json) as advance:
+            summary = run(go, advance)
     except _rejected() as exc:
         _report_rejection(exc, as_json)
         raise

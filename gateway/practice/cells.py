@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.aging.reader import cell_text, money, parse_date, parse_rank
+from gateway.aging.cells import cell_text, money, parse_date, parse_rank
 from gateway.core.money import MoneyError
 
 _SPLIT = re.compile(r"[,;|\s]+")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from gateway.admin.connectors import load_connector
 from gateway.core.errors import Failure, UserError
 from gateway.core.hooks import get_hooks
 from gateway.core.plugins import plugin_info
+from gateway.core.progress import OnProgress
 from gateway.core.records import PracticeFile, PracticeKind
 from gateway.db.models import ImportedFile
 from gateway.ledger.states import ClaimOrigin
@@ -28,7 +28,7 @@ from gateway.practice.stream import FileSource, StreamedPracticeData
 
 async def pull_connector(session: AsyncSession, practice_id: int | None,
                          connector_ref: int | str,
-                         on_progress: Callable[[int], None] | None = None) -> PracticeSummary:
+                         on_progress: OnProgress | None = None) -> PracticeSummary:
     """Pull the PMS's newest complete export files through the connector's plugin and write
     them (files older than the last ones imported from this connector are not read again)."""
     connector = await load_connector(session, practice_id, connector_ref)
@@ -61,7 +61,7 @@ async def last_modified(session: AsyncSession, connector_id: int) -> dt.datetime
 
 async def import_file(session: AsyncSession, practice_id: int, kind: PracticeKind, name: str,
                       content: bytes,
-                      on_progress: Callable[[int], None] | None = None) -> PracticeSummary:
+                      on_progress: OnProgress | None = None) -> PracticeSummary:
     """Import one file of `kind` by hand (CSV, XLSX, JSON in the canonical columns): all of
     it or, with any problem, nothing. It is read a chunk at a time in worker threads."""
     data = StreamedPracticeData(

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.aging.reader import cell_text
+from gateway.aging.cells import cell_text
 from gateway.aging.sources import open_file_tables, open_tables
 from gateway.core.errors import UserError
 from gateway.core.records import (

@@ -16,15 +16,16 @@ Running it again with the same records changes nothing; two runs at once for one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import get_or_add_payer
 from gateway.core.errors import UserError
+from gateway.core.progress import OnProgress, report
 from gateway.core.records import (
     PRACTICE_KINDS,
     ClaimRecord,
@@ -92,7 +93,7 @@ async def apply_practice_data(
     *,
     origin: ClaimOrigin = ClaimOrigin.PMS,
     connector_id: int | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: OnProgress | None = None,
     chunk_size: int = CHUNK,
 ) -> PracticeSummary:
     """Write `data` into the practice (see the module docstring); raises
@@ -114,6 +115,14 @@ async def apply_practice_data(
         summary.status = "already_imported"
         return summary
     sources = await asyncio.to_thread(chunk_sources, data, chunk_size)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # the chunks' key lookups are IN lists of up to a chunk's keys, run again and again
+        # on tables whose statistics predate this pull (a first pull: empty), so the planner
+        # would scan the whole table per chunk and, with a generic plan, compare each row
+        # with every list element: custom plans, and the unique indexes the lookups are
+        # keyed on, for this transaction only (ANALYZE here would serialize concurrent pulls)
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
     writer = ChunkWriter(session, practice_id, origin.value,
                          min(file_ids.values(), default=None), summary)
     await open_stage(session)
@@ -125,8 +134,7 @@ async def apply_practice_data(
             await stage(session, chunk)
             if not problems and not source.problems:
                 problems.extend(await writer.write(source.kind, chunk, source.name))
-            if on_progress is not None:
-                on_progress(len(chunk))
+            report(on_progress, len(chunk))
         problems.extend(source.problems)
     problems.extend(await cross_chunk_problems(
         session, {s.kind: (s.layout, s.name) for s in sources}))
@@ -324,11 +332,11 @@ async def _patient_ids(session: AsyncSession, practice_id: int,
 
 async def _rank_payers(session: AsyncSession, practice_id: int,
                        patients: set[int]) -> dict[tuple[int, int], int]:
-    """(patient id, rank) -> payer id, for the claims' payer."""
+    """(patient id, rank) -> payer id, for the claims' payer (`patients`: ids of this
+    practice's patients, so no join is needed: the lookup is the coverages' unique key)."""
     rows = await session.execute(_only(
-        select(Coverage.patient_id, Coverage.rank, Coverage.payer_id)
-        .join(Patient, Patient.id == Coverage.patient_id)
-        .where(Patient.practice_id == practice_id), Coverage.patient_id, patients))
+        select(Coverage.patient_id, Coverage.rank, Coverage.payer_id),
+        Coverage.patient_id, patients))
     return {(patient, rank): payer for patient, rank, payer in rows.all()}
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.aging import reader
+from gateway.aging import rows
 
 
 @pytest.fixture(autouse=True, params=["general", "fastrows"])
 def aging_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(reader, "_use_compiled", lambda: request.param == "fastrows")
+    monkeypatch.setattr(rows, "_use_compiled", lambda: request.param == "fastrows")
     return str(request.param)

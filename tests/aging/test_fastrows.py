@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.aging import fastrows, reader
+from gateway.aging import fastrows
+from gateway.aging import rows as aging_rows
 from gateway.aging.profile import NOISE_RE
 from gateway.core.plugins import get_plugin_manager
 from gateway.core.records import AgingContext, AgingSource
@@ -59,9 +60,9 @@ INTERPRETED = _interpreted()
 
 def read(vendor: str, content: bytes, way: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
-        m.setattr(reader, "_use_compiled", lambda: way != "general")
+        m.setattr(aging_rows, "_use_compiled", lambda: way != "general")
         if way == "interpreted":
-            m.setattr(reader, "fastrows", INTERPRETED)
+            m.setattr(aging_rows, "fastrows", INTERPRETED)
         export = get_plugin_manager().hook.gateway_parse_aging_export(
             vendor=vendor, source=AgingSource(name="upload", content=content),
             context=AgingContext(),
@@ -108,7 +109,7 @@ def test_plain_rows_go_through_fastrows(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(rows) == 1200 and not problems
     assert sum(built) == 1200  # none left to the general path
     # one run per block of the reader
-    assert calls == [0] * -(-1200 // reader.BLOCK_ROWS)
+    assert calls == [0] * -(-1200 // aging_rows.BLOCK_ROWS)
 
 
 def test_labels_and_stamps_never_start_with_a_digit() -> None:
@@ -267,4 +268,4 @@ def test_the_installed_fastrows_is_compiled() -> None:
     """`scripts/test` installs the package with its extensions: CI must not silently measure
     or test the interpreted module only."""
     assert fastrows.COMPILED, fastrows.__file__
-    assert reader._use_compiled() or reader.os.environ.get("GATEWAY_PURE_PYTHON") == "1"
+    assert aging_rows._use_compiled() or aging_rows.os.environ.get("GATEWAY_PURE_PYTHON") == "1"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.aging.reader import bucket_for_label, parse_date, read_aging
+from gateway.aging.cells import bucket_for_label, parse_date
+from gateway.aging.reader import read_aging
 from gateway.aging.sources import sniff
 from gateway.core.errors import UserError
 from gateway.core.plugins import get_plugin_manager
@@ -364,8 +365,8 @@ def test_plugin_conforms_and_answers_only_for_its_vendor(vendor):
 
 def test_hook_dispatches_to_the_named_vendor():
     pm = get_plugin_manager()
-    fixture = PLUGINS.parent.parent / "tests/fixtures/aging/officemate_insurance_aging.csv"
-    content = fixture.read_bytes()
+    content = (PLUGINS.parent.parent
+               / "tests/fixtures/aging/officemate_insurance_aging.csv").read_bytes()
     export = pm.hook.gateway_parse_aging_export(
         vendor="officemate", source=AgingSource(name="o.csv", content=content),
         context=AgingContext())
