@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.paper.service import waiting_batches
 from gateway.posting import queue
 from gateway.web import queries
 from gateway.web.render import page
@@ -28,8 +29,8 @@ async def dashboard(request: Request[Any, Any, Any], db: DB, principal: Me) -> T
          await queries.count_receipt_errors(db, principal.practice_id), "/receipts"),
         ("rejected-claims", "Rejected claims",
          await queries.count_rejected_claims(db, principal.practice_id), "/claims/rejected"),
-        ("batches-to-send", "Batches to send",
-         await queries.count_batches_to_send(db, principal.practice_id), "/claims/batches"),
+        ("batches-to-send", "Batches to send or print",
+         (await waiting_batches(db, principal.practice_id)).total, "/claims/waiting"),
         ("notifications", "New notifications",
          await queries.count_unread_notifications(db, principal.practice_id,
                                                   principal.user_id), "/notifications"),
