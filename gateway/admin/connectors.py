@@ -15,6 +15,7 @@ from gateway.core.errors import NotFound, UserError
 from gateway.core.plugins import plugin_info
 from gateway.core.secrets import seal, seal_all, unseal, unseal_all
 from gateway.db.models import Connector, ConnectorSecret
+from gateway.jobs.binding import bind_connector_jobs
 
 
 def validate_config(plugin: str, config: dict[str, Any]) -> Any:
@@ -52,6 +53,7 @@ async def create_connector(
     session.add(ConnectorSecret(connector_id=conn.id, secrets=seal_all(secrets)))
     await session.flush()
     await _schedule_balance_sync(session, conn, config)
+    await bind_connector_jobs(session, conn.id)  # the default jobs it feeds, enabled
     return conn.id
 
 

@@ -19,7 +19,7 @@ import logging
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import UserError
@@ -30,7 +30,8 @@ from gateway.ledger.billing import mark_in_batch
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.ledger.states import REJECTED_SUB_STATUS, BillingState
 
-from . import cob
+from . import cob, cob_bulk
+from .cob_bulk import CobChunk
 from .models import ClaimBatch, ClaimBatchClaim, ControlNumber
 from .reference import held_claim_ids
 
@@ -96,8 +97,7 @@ def paper_claim() -> ColumnElement[bool]:
     )
 
 
-async def ready_claims(session: AsyncSession, practice_id: int,
-                       route: Route = "electronic") -> list[Claim]:
+def ready_claims_query(practice_id: int, route: Route = "electronic") -> Select[tuple[Claim]]:
     """Unbilled claims of one route (electronic or paper) not in a batch in flight nor in an
     open reference batch (a released rejection is unbilled again); a claim billed by the PMS or
     loaded from aging is never among them."""
@@ -110,7 +110,7 @@ async def ready_claims(session: AsyncSession, practice_id: int,
         )
     )
     on_paper = paper_claim()
-    q = (
+    return (
         select(Claim)
         .outerjoin(Payer, Payer.id == Claim.payer_id)
         .where(
@@ -122,27 +122,63 @@ async def ready_claims(session: AsyncSession, practice_id: int,
         )
         .order_by(Claim.id)
     )
+
+
+async def ready_claims(session: AsyncSession, practice_id: int,
+                       route: Route = "electronic", limit: int | None = None) -> list[Claim]:
+    """The ready claims of `ready_claims_query`, the first `limit` of them."""
+    q = ready_claims_query(practice_id, route).limit(limit)
     return list((await session.scalars(q)).all())
 
 
-async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
+class Preloaded:
+    """The patients, payers, coverages and lines of a chunk of claims, read with one query
+    each (not four per claim)."""
+
+    def __init__(self) -> None:
+        self.patients: dict[int, Patient] = {}
+        self.payers: dict[int, Payer] = {}
+        self.coverages: dict[tuple[int, int], Coverage] = {}
+        self.lines: dict[int, list[ClaimLine]] = {}
+        self.cob = CobChunk()
+
+    @classmethod
+    async def load(cls, session: AsyncSession, claims: list[Claim]) -> Preloaded:
+        pre = cls()
+        pre.cob = await CobChunk.load(session, claims)
+        patient_ids = {c.patient_id for c in claims}
+        payer_ids = {c.payer_id for c in claims if c.payer_id is not None} | {
+            p.payer_id for ps in pre.cob.priors.values() for p in ps if p.payer_id is not None}
+        if patient_ids:
+            pre.patients = {p.id: p for p in await session.scalars(
+                select(Patient).where(Patient.id.in_(patient_ids)))}
+            pre.coverages = {(cv.patient_id, cv.rank): cv for cv in await session.scalars(
+                select(Coverage).where(Coverage.patient_id.in_(patient_ids)))}
+        if payer_ids:
+            pre.payers = {p.id: p for p in await session.scalars(
+                select(Payer).where(Payer.id.in_(payer_ids)))}
+        for ln in await session.scalars(select(ClaimLine).where(
+                ClaimLine.claim_id.in_([c.id for c in claims])).order_by(
+                ClaimLine.claim_id, ClaimLine.line_number)):
+            pre.lines.setdefault(ln.claim_id, []).append(ln)
+        return pre
+
+
+async def _claim_input(session: AsyncSession, claim: Claim,
+                       pre: Preloaded | None = None) -> Any:
     from gateway.core.x12 import writer837p as w
 
-    patient = await session.get(Patient, claim.patient_id)
-    payer = await session.get(Payer, claim.payer_id) if claim.payer_id else None
+    pre = pre or await Preloaded.load(session, [claim])
+    patient = pre.patients.get(claim.patient_id)
+    payer = pre.payers.get(claim.payer_id) if claim.payer_id else None
     if payer is None or not payer.payer_id:
         raise UserError("the claim's payer has no clearinghouse payer id")
     if not payer.accepts_electronic_claims:
         raise UserError(f"payer {payer.id} does not accept electronic claims")
-    coverage = await session.scalar(
-        select(Coverage).where(Coverage.patient_id == claim.patient_id,
-                               Coverage.rank == claim.payer_rank)
-    )
+    coverage = pre.coverages.get((claim.patient_id, claim.payer_rank))
     if coverage is None or not coverage.member_id:
         raise UserError("no member id for the billed coverage")
-    lines = (await session.scalars(
-        select(ClaimLine).where(ClaimLine.claim_id == claim.id).order_by(ClaimLine.line_number)
-    )).all()
+    lines = pre.lines.get(claim.id, [])
     if not lines:
         raise UserError("the claim has no lines")
     if not claim.patient_control_number:
@@ -151,7 +187,8 @@ async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
     other_payers: tuple[Any, ...] = ()
     prior_lines: dict[int, Any] = {}
     if claim.payer_rank > 1:  # coordination of benefits from the prior payer's posted ERA
-        other_payers, prior_lines = await cob.other_payers(session, claim, patient, list(lines))
+        other_payers, prior_lines = cob_bulk.other_payers(pre.cob, claim, patient, lines,
+                                                          pre.payers, pre.coverages)
     return w.ClaimInput(
         responsibility=cob.RESPONSIBILITY.get(claim.payer_rank, "P"),
         other_payers=other_payers,
@@ -178,6 +215,11 @@ async def _claim_input(session: AsyncSession, claim: Claim) -> Any:
     )
 
 
+async def _ready_count(session: AsyncSession, practice_id: int) -> int:
+    ready = ready_claims_query(practice_id, "electronic").order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(ready)) or 0)
+
+
 def batch_envelope(edi: dict[str, Any], created: dt.datetime) -> dict[str, Any]:
     """The writer's envelope arguments (submitter, receiver, billing provider, ids) from a
     connector's `edi` settings."""
@@ -193,23 +235,56 @@ def batch_envelope(edi: dict[str, Any], created: dt.datetime) -> dict[str, Any]:
     )
 
 
-async def _valid_inputs(session: AsyncSession, claims: list[Claim], envelope: dict[str, Any]
-                        ) -> tuple[list[tuple[Claim, Any]], list[dict[str, Any]]]:
-    """Each claim's writer input, validated alone so one bad claim does not stop the batch;
-    (the good ones, the skipped with why)."""
-    from gateway.core.x12 import writer837p as w
-
+async def _inputs(session: AsyncSession, claims: list[Claim]
+                  ) -> tuple[list[tuple[Claim, Any]], list[dict[str, Any]]]:
+    """Each claim's writer input; (the ones made, the skipped with why)."""
+    pre = await Preloaded.load(session, claims)
     inputs: list[tuple[Claim, Any]] = []
     skipped: list[dict[str, Any]] = []
     for claim in claims:
         try:
-            ci = await _claim_input(session, claim)
-            w.write_837p(w.ClaimBatchInput(claims=(ci,), **envelope), w.InMemoryControlNumbers())
+            inputs.append((claim, await _claim_input(session, claim, pre)))
         except UserError as exc:
             skipped.append({"claim_id": claim.id, "why": str(exc)})
-            continue
-        inputs.append((claim, ci))
     return inputs, skipped
+
+
+def _drop_refused(inputs: list[tuple[Claim, Any]], envelope: dict[str, Any]
+                  ) -> tuple[list[tuple[Claim, Any]], list[dict[str, Any]]]:
+    """The writer refused the chunk: check each claim alone, so one bad claim does not stop
+    the batch; (the good ones, the refused with why)."""
+    from gateway.core.x12 import writer837p as w
+
+    good: list[tuple[Claim, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for claim, ci in inputs:
+        try:
+            w.write_837p(w.ClaimBatchInput(claims=(ci,), **envelope), w.InMemoryControlNumbers())
+        except UserError as exc:
+            refused.append({"claim_id": claim.id, "why": str(exc)})
+            continue
+        good.append((claim, ci))
+    return good, refused
+
+
+async def _write(session: AsyncSession, practice_id: int, inputs: list[tuple[Claim, Any]],
+                 envelope: dict[str, Any], skipped: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """(the writer's output or None, the claims in it): written once with the allocated
+    control numbers; a refused chunk is written again without its refused claims."""
+    from gateway.core.x12 import writer837p as w
+
+    numbers = {k: await allocate_control_number(session, practice_id, k)
+               for k in ("interchange", "group", "transaction")}
+    try:
+        return w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in inputs), **envelope),
+                            lambda kind: numbers[kind]), inputs
+    except UserError:
+        inputs, refused = _drop_refused(inputs, envelope)
+        skipped.extend(refused)
+    if not inputs:
+        return None, inputs
+    return w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in inputs), **envelope),
+                        lambda kind: numbers[kind]), inputs
 
 
 async def build_claim_batch(
@@ -218,21 +293,20 @@ async def build_claim_batch(
 ) -> tuple[ClaimBatch | None, list[dict[str, Any]], int]:
     """Persist one 837P batch of the ready claims (or of `claim_ids` among them).
     Returns (the batch or None when nothing is ready, skipped claims with why, ready count)."""
-    from gateway.core.x12 import writer837p as w
-
     envelope = batch_envelope(edi_settings(connector), dt.datetime.now(dt.UTC))
-    claims = await ready_claims(session, practice_id)
-    if claim_ids is not None:
+    if claim_ids is None:
+        claims = await ready_claims(session, practice_id, limit=MAX_CLAIMS_PER_BATCH)
+        seen = await _ready_count(session, practice_id)
+    else:
         wanted = set(claim_ids)
-        claims = [c for c in claims if c.id in wanted]
-    seen = len(claims)
-    inputs, skipped = await _valid_inputs(session, claims[:MAX_CLAIMS_PER_BATCH], envelope)
-    if not inputs:
+        claims = [c for c in await ready_claims(session, practice_id) if c.id in wanted]
+        seen = len(claims)
+    inputs, skipped = await _inputs(session, claims[:MAX_CLAIMS_PER_BATCH])
+    out = None
+    if inputs:
+        out, inputs = await _write(session, practice_id, inputs, envelope, skipped)
+    if out is None:
         return None, skipped, seen
-    numbers = {k: await allocate_control_number(session, practice_id, k)
-               for k in ("interchange", "group", "transaction")}
-    out = w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in inputs), **envelope),
-                       lambda kind: numbers[kind])
     content = out.text.encode("ascii", "replace")
     prefix = edi_settings(connector).get("batch_name_prefix") or "CLM"
     batch = ClaimBatch(
@@ -251,10 +325,9 @@ async def build_claim_batch(
     )
     session.add(batch)
     await session.flush()
-    for claim, ci in inputs:
-        session.add(ClaimBatchClaim(batch_id=batch.id, claim_id=claim.id,
-                                    patient_control_number=ci.patient_control_number,
-                                    status="submitted", detail={}))
+    await session.execute(insert(ClaimBatchClaim.__table__), [  # type: ignore[arg-type]  # Table
+        {"batch_id": batch.id, "claim_id": claim.id, "status": "submitted", "detail": {},
+         "patient_control_number": ci.patient_control_number} for claim, ci in inputs])
     await mark_in_batch(session, [claim.id for claim, _ in inputs])
     await session.flush()
     log.info("claim batch %s built: %d claims, ISA13 %s", batch.id, len(inputs),

@@ -164,6 +164,37 @@ def jobs_run(ctx: click.Context, job_id: int, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@jobs.command("tick")
+@click.option("--now", "now_text", default=None,
+              help="ISO time with offset the tick takes as now (default: the clock)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_tick(ctx: click.Context, now_text: str | None, as_json: bool) -> None:
+    """Run every due fire once, as the scheduler's tick does (any number of nodes at once:
+    each fire is claimed by exactly one)."""
+    from gateway.jobs.scheduler import tick
+    from gateway.jobs.service import RunOutcome
+
+    try:
+        now = dt.datetime.fromisoformat(now_text) if now_text else None
+    except ValueError as exc:
+        raise UserError(str(exc), where="--now") from exc
+    if now is not None and now.tzinfo is None:
+        raise UserError("give --now with its UTC offset, e.g. 2026-11-20T15:00:00+00:00",
+                        where="--now")
+
+    async def go() -> list[RunOutcome]:
+        engine = make_engine(database_url(ctx))
+        try:
+            return await tick(make_sessionmaker(engine), now)
+        finally:
+            await engine.dispose()
+
+    emit(run(go), as_json, lambda runs: "\n".join(
+        f"job {o.job_id} fire {o.fire_time.isoformat()}: {o.status}" for o in runs)
+        or "nothing due")
+
+
 @jobs.command("history")
 @click.argument("job_id", type=int)
 @click.option("--practice", "practice_id", required=True, type=int)
@@ -251,6 +282,23 @@ def jobs_delete(ctx: click.Context, job_id: int, practice_id: int, as_json: bool
 
     run(go)
     emit({"id": job_id, "deleted": True}, as_json, lambda d: f"job {d['id']} deleted")
+
+
+@jobs.command("bind-connectors")
+@click.option("--practice", "practice_id", type=int, default=None, help="one practice only")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs_bind(ctx: click.Context, practice_id: int | None, as_json: bool) -> None:
+    """Bind and enable the default jobs of connectors made before binding (idempotent)."""
+    from gateway.jobs.binding import Bound, bind_all_connectors
+
+    async def go() -> list[Bound]:
+        async with session_scope(database_url(ctx)) as s:
+            return await bind_all_connectors(s, practice_id)
+
+    emit(run(go), as_json, lambda rows: "\n".join(
+        f"job {b.job_id} {b.kind} {'enabled' if b.enabled else 'bound'}" for b in rows)
+        or "nothing to bind")
 
 
 def parse_weekdays(text: str | None) -> list[int] | None:

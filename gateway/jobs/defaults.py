@@ -41,13 +41,14 @@ DEFAULT_JOBS = (
                time_of_day=dt.time(23, 30)),
     DefaultJob(name="Sync balances daily", kind="sync_balances", pattern="daily",
                time_of_day=dt.time(5, 0)),
-    DefaultJob(name="Statement payments hourly", kind="statement_payments", pattern="hourly",
+    DefaultJob(name="Statement payments hourly", kind="import_statement_payments",
+               pattern="hourly",
                time_of_day=dt.time(0, 40)),
 )
 # kinds that reach an outside system through the job's connector
 NEEDS_CONNECTOR = frozenset(
     {"batch_claims", "poll_eras", "poll_acknowledgments", "submit_claims", "sync_balances",
-     "statement_payments", "pull_practice_data"}
+     "import_statement_payments", "pull_practice_data"}
 )
 
 

@@ -8,6 +8,7 @@ number of nodes can tick at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,8 +21,10 @@ from gateway.jobs.service import RunOutcome, run_due
 log = logging.getLogger(__name__)
 
 
-async def tick(maker: async_sessionmaker[AsyncSession]) -> list[RunOutcome]:
-    """Run every due fire of every enabled job once (across all nodes)."""
+async def tick(maker: async_sessionmaker[AsyncSession],
+               now: dt.datetime | None = None) -> list[RunOutcome]:
+    """Run every due fire of every enabled job once (across all nodes); `now` (default the
+    clock) says which fires are due, so a test or an operator can drive it."""
     async with maker() as session:
         job_ids = (await session.scalars(
             select(JobDefinition.id).where(JobDefinition.enabled.is_(True)).order_by(JobDefinition.id)
@@ -29,7 +32,7 @@ async def tick(maker: async_sessionmaker[AsyncSession]) -> list[RunOutcome]:
     outcomes = []
     for job_id in job_ids:
         try:
-            outcome = await run_due(maker, job_id)
+            outcome = await run_due(maker, job_id, now)
         except Exception:  # one broken definition must not stop the others
             log.exception("job %s could not be run", job_id)
             continue

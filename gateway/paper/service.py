@@ -178,3 +178,12 @@ async def waiting_batches(session: AsyncSession, practice_id: int) -> WaitingBat
     to_print, to_mail = int(by_status.get("built", 0)), int(by_status.get("printed", 0))
     return WaitingBatches(to_send=to_send, to_print=to_print, to_mail=to_mail,
                           total=to_send + to_print + to_mail)
+
+
+async def batches_to_send(session: AsyncSession, practice_id: int,
+                          limit: int = 200) -> list[ClaimBatch]:
+    """Electronic claim batches waiting for a biller to send them (built with upload off, or
+    whose upload failed), oldest first."""
+    return list((await session.scalars(select(ClaimBatch).where(
+        ClaimBatch.practice_id == practice_id, ClaimBatch.status.in_(WAITING_TO_SEND))
+        .order_by(ClaimBatch.id).limit(limit))).all())

@@ -39,7 +39,7 @@ async def test_a_new_practice_gets_the_default_jobs_all_disabled(session):
     assert all(j.params == {"upload_after_batching": True} for j in batch)
     kinds = {j.kind for j in jobs}
     assert {"poll_eras", "poll_acknowledgments", "auto_post_eras", "reconcile_receipts",
-            "sync_balances", "statement_payments"} <= kinds
+            "sync_balances", "import_statement_payments"} <= kinds
     assert await add_default_jobs(session, pid) == 0  # again: nothing doubled
     assert len(await list_jobs(session, pid)) == len(DEFAULT_JOBS)
 
@@ -144,3 +144,19 @@ def test_the_cli_edits_disables_and_deletes(gateway, practice):
     assert r.code == 0 and r.json()["deleted"] is True, r.err
     left = {j["id"] for j in gateway("jobs", "list", "--practice", pid, "--json").json()}
     assert int(job_id) not in left
+
+
+def test_the_cli_pattern_options_make_one_schedule(gateway, practice):
+    pid = str(practice.practice_id)
+    r = gateway("jobs", "add", "--practice", pid, "--name", "weekly", "--kind", "heartbeat",
+                "--pattern", "weekly", "--weekdays", "0,2", "--start", "2026-11-02",
+                "--end", "2027-01-31", "--time", "18:30", "--every", "2", "--json")
+    assert r.code == 0, r.err
+    listed = {j["name"]: j for j in gateway("jobs", "list", "--practice", pid, "--json").json()}
+    assert listed["weekly"]["pattern"] == "weekly" and listed["weekly"]["every"] == 2
+    bad = gateway("jobs", "add", "--practice", pid, "--name", "bad", "--kind", "heartbeat",
+                  "--start", "2026-13-01")
+    assert bad.code == 2 and "schedule" in bad.err and "Traceback" not in bad.err
+    bad = gateway("jobs", "add", "--practice", pid, "--name", "bad", "--kind", "heartbeat",
+                  "--time", "25:00")
+    assert bad.code == 2 and "Traceback" not in bad.err
