@@ -4,50 +4,19 @@ spool directory (so a test can assert no temporary file is left behind)."""
 from __future__ import annotations
 
 import itertools
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from gateway.core.transport.sftp import POOL
 from gateway.plugins.clearinghouse_sftp.config import ClearinghouseConfig
+from tests.support.sftp_fixtures import fresh_sshd, spool, sshd
 from tests.support.sshd import SshServer
 
+__all__ = ["Remote", "fresh_sshd", "make_remote", "spool", "sshd"]
+
 _case = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SshServer]:
-    server = SshServer().start()
-    try:
-        yield server
-    finally:
-        POOL.close_all()
-        server.stop()
-
-
-@pytest.fixture
-def fresh_sshd() -> Iterator[SshServer]:
-    """A server of this test alone (to kill, restart or re-key)."""
-    server = SshServer().start()
-    try:
-        yield server
-    finally:
-        POOL.close_all()
-        server.stop()
-
-
-@pytest.fixture(autouse=True)
-def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Temporary files (downloads) go here; the test may assert it ends empty."""
-    path = tmp_path / "spool"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    yield path
-    POOL.close_all()
 
 
 @dataclass

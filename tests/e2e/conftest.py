@@ -2,19 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.support.sftp_fixtures import sshd
 
-import pytest
-
-from gateway.core.transport.sftp import POOL
-from tests.support.sshd import SshServer
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SshServer]:
-    server = SshServer().start()
-    try:
-        yield server
-    finally:
-        POOL.close_all()
-        server.stop()
+__all__ = ["sshd"]

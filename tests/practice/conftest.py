@@ -4,7 +4,6 @@ connector on it, and counting helpers."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.connectors import create_connector
-from gateway.core.transport.sftp import POOL
 from gateway.db.models import Appointment, Coverage, ImportedFile, Patient
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
-from tests.support.sshd import SshServer
+from tests.support.sftp_fixtures import sshd
+
+__all__ = ["sshd"]  # a real sshd (tests/support) for the SFTP pulls
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "practice"
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SshServer]:
-    """A real sshd (pinned host key, key auth) for the SFTP pulls."""
-    server = SshServer().start()
-    try:
-        yield server
-    finally:
-        POOL.close_all()
-        server.stop()
 
 
 @pytest.fixture

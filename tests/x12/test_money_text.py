@@ -29,7 +29,7 @@ def test_negative_zero_prints_as_zero() -> None:
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=0, max_value=10**6))
 def test_units_text_is_the_documented_formula(value: Decimal) -> None:
-    from gateway.core.x12.reader835 import _units
+    from gateway.core.x12.json835 import _units
 
     expected = format(value.normalize(), "f") if value == value.to_integral() else str(value)
     assert _units(value) == expected

@@ -1,12 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False
-"""Compiled fast path of the 835 reader: `reader835.py` is the reference implementation.
+"""Compiled fast path of the 835 reader: `pure835.py` is the reference implementation.
 
 `Parser.feed` reads the segments of one tokenizer chunk (located in the chunk's text by
 `split_segments`, or a list of str) with C-level scanning: it finds the element boundaries
 itself and creates Python objects only for what the Structs keep (short codes and dates come
 from small caches; plain amounts in whole cents are built as Decimal objects directly, anything
-else by the pure reader's `_M` (money: ASCII digits, whole cents, below 2^63 cents) or `_Q`). It builds the same msgspec Structs as `reader835._parse`, in
+else by the pure reader's `_M` (money: ASCII digits, whole cents, below 2^63 cents) or `_Q`). It builds the same msgspec Structs as `pure835.PureParser`, in
 the same order, and reports the same balancing problems through the same helpers. Balancing
 is checked in exact 128-bit integers (amounts scaled by 10**6); only a sum that does not
 balance is redone in `Decimal`, to word the problem exactly as the pure reader does.
@@ -28,7 +28,9 @@ from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr
 
-from gateway.core.x12 import reader835 as _pure
+from gateway.core.x12 import balance835 as _balance835
+from gateway.core.x12 import segments835 as _segments
+from gateway.core.x12 import values835 as _values
 from gateway.core.x12.model835 import (
     ZERO,
     Adjustment,
@@ -120,22 +122,22 @@ class Unhandled(Exception):
     """Something the compiled reader leaves to the pure reader (see the module docstring)."""
 
 
-cdef object _D = _pure._D
-cdef object _M = _pure._M
-cdef object _Q = _pure._Q
-cdef object _date = _pure._date
-cdef object _cas = _pure._cas
-cdef object _moa = _pure._moa
-cdef object _mia = _pure._mia
-cdef object _plb = _pure._plb
-cdef object _trn = _pure._trn
-cdef object _remittance = _pure._remittance
-cdef object _header_ref = _pure._header_ref
-cdef object _header_party = _pure._header_party
-cdef object _claim_party = _pure._claim_party
-cdef object _line_problem = _pure._line_problem
-cdef object _claim_problem = _pure._claim_problem
-cdef object _balance = _pure._balance
+cdef object _D = _values._D
+cdef object _M = _values._M
+cdef object _Q = _values._Q
+cdef object _date = _values._date
+cdef object _cas = _segments._cas
+cdef object _moa = _segments._moa
+cdef object _mia = _segments._mia
+cdef object _plb = _segments._plb
+cdef object _trn = _segments._trn
+cdef object _remittance = _segments._remittance
+cdef object _header_ref = _segments._header_ref
+cdef object _header_party = _segments._header_party
+cdef object _claim_party = _segments._claim_party
+cdef object _line_problem = _balance835._line_problem
+cdef object _claim_problem = _balance835._claim_problem
+cdef object _balance = _balance835._balance
 cdef object _ZERO = ZERO
 cdef object _Adj = Adjustment
 cdef object _Line = ServiceLine
@@ -476,7 +478,7 @@ cdef class Parser:
     cdef list _split(self):
         return self._raw().split(self.sep_s)
 
-    # -- hot segments (reader835._parse's if-chain) ----------------------------------------
+    # -- hot segments (pure835.PureParser._HOT) --------------------------------------------
 
     cdef int _cas(self) except -1:
         cdef i128 a = 0, b = 0

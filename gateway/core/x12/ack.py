@@ -16,6 +16,7 @@ The files are small; they are read with the generic tokenizer (envelope checked 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -304,113 +305,160 @@ def _verdict(statuses: list[StatusInfo]) -> ClaimVerdict:
 def read_277ca(source: Any, *, name: str | None = None) -> list[ClaimAcknowledgment]:
     """Every 277CA transaction set in the file."""
     tok, segs = _segments(source, name)
-    file = tok.name
-    comp = tok.delimiters.component
-    out: list[ClaimAcknowledgment] = []
-    ack: ClaimAcknowledgment | None = None
-    level = ""  # HL03 of the current HL: 20, 21, 19, PT
-    claim: ClaimStatus | None = None
-    line: LineStatus | None = None
-    provider_id = ""
-    isa: list[str] = []
+    reader = _Reader277(tok.name, tok.delimiters.component)
+    for number, e in segs:
+        reader.segment(number, e)
+    if not reader.out:
+        raise X12Error("no 277 transaction set in the file", file=tok.name)
+    return reader.out
 
-    def finish_claim() -> None:
-        if claim is not None and ack is not None:
+
+class _Reader277:
+    """The state of reading a 277CA: the transaction set, its HL level, claim and line."""
+
+    def __init__(self, file: str | None, comp: str) -> None:
+        self.file, self.comp = file, comp
+        self.out: list[ClaimAcknowledgment] = []
+        self.ack: ClaimAcknowledgment | None = None
+        self.level = ""  # HL03 of the current HL: 20, 21, 19, PT
+        self.claim: ClaimStatus | None = None
+        self.line: LineStatus | None = None
+        self.provider_id = ""
+        self.isa: list[str] = []
+
+    def segment(self, number: int, e: list[str]) -> None:
+        tag = e[0]
+        if tag == "ISA":
+            self.isa = e
+        elif tag == "ST":
+            if _el(e, 1) != "277":
+                raise X12Error(f"transaction set {_el(e, 1)!r} is not a 277", segment=number,
+                               segment_id=tag, element=1, file=self.file)
+            self.ack = ClaimAcknowledgment(control_number=_el(e, 2),
+                                           interchange_control_number=_el(self.isa, 13))
+            self.claim = self.line = None
+            self.level = ""
+        elif self.ack is not None:
+            read = _READ_277.get(tag)
+            if read is not None:
+                read(self, self.ack, number, e)
+
+    def _finish_claim(self) -> None:
+        claim = self.claim
+        if claim is not None and self.ack is not None:
             claim.status = _verdict(claim.statuses)
             if claim.statuses and claim.charge is None:
                 claim.charge = claim.statuses[0].amount
 
-    for number, e in segs:
-        tag = e[0]
-        if tag == "ISA":
-            isa = e
-        elif tag == "ST":
-            if _el(e, 1) != "277":
-                raise X12Error(f"transaction set {_el(e, 1)!r} is not a 277", segment=number,
-                               segment_id=tag, element=1, file=file)
-            ack = ClaimAcknowledgment(control_number=_el(e, 2),
-                                      interchange_control_number=_el(isa, 13))
-            claim = line = None
-            level = ""
-        elif ack is None:
-            continue
-        elif tag == "BHT":
-            ack.reference = _el(e, 3)
-            ack.created = _date8(_el(e, 4), number, tag, 4, file)
-        elif tag == "HL":
-            finish_claim()
-            claim = line = None
-            level = _el(e, 3)
-            if level == "PT":
-                claim = ClaimStatus(billing_provider_id=provider_id)
-                ack.claims.append(claim)
-        elif tag == "NM1":
-            if level == "20":
-                ack.information_source = _el(e, 3)
-            elif level == "21":
-                ack.receiver, ack.receiver_id = _el(e, 3), _el(e, 9)
-            elif level == "19":
-                provider_id = _el(e, 9)
-            elif level == "PT" and claim is not None:
-                claim.patient_last_name, claim.patient_first_name = _el(e, 3), _el(e, 4)
-                claim.member_id = _el(e, 9)
-        elif tag == "TRN":
-            if level == "21":
-                ack.batch_trace = _el(e, 2)
-            elif level == "PT" and claim is not None:
-                claim.patient_control_number = _el(e, 2)
-        elif tag == "STC":
-            status = _stc(e, comp, number, file)
-            if line is not None:
-                line.statuses.append(status)
-            elif claim is not None:
-                claim.statuses.append(status)
-            elif level == "21":
-                ack.batch_statuses.append(status)
-        elif tag == "QTY" and level == "21":
-            qty = _int(_el(e, 2).split(".")[0], number, tag, 2, file)
-            if _el(e, 1) == "90":
-                ack.accepted_count = qty
-            elif _el(e, 1) == "AA":
-                ack.rejected_count = qty
-        elif tag == "AMT" and level == "21":
-            amount = _dec(_el(e, 2), number, tag, 2, file)
-            if _el(e, 1) == "YU":
-                ack.accepted_amount = amount
-            elif _el(e, 1) == "YY":
-                ack.rejected_amount = amount
-        elif tag == "REF":
-            if line is not None:
-                if _el(e, 1) == "FJ":
-                    line.control_number = _el(e, 2)
-            elif claim is not None:
-                q = _el(e, 1)
-                if q == "1K":
-                    claim.payer_claim_number = _el(e, 2)
-                elif q == "D9":
-                    claim.clearinghouse_trace = _el(e, 2)
-                elif q == "BLT":
-                    claim.bill_type = _el(e, 2)
-        elif tag == "DTP" and (claim is not None):
-            value = _el(e, 3)
-            if _el(e, 2) == "RD8" and "-" in value:
-                start, end = value.split("-", 1)
-            else:
-                start = end = value
-            d1 = _date8(start, number, tag, 3, file)
-            d2 = _date8(end, number, tag, 3, file)
-            if line is not None:
-                line.service_date = d1
-            else:
-                claim.service_start, claim.service_end = d1, d2
-        elif tag == "SVC" and claim is not None:
-            line = LineStatus(procedure=_el(e, 1).replace(comp, ":"),
-                              charge=_dec(_el(e, 2), number, tag, 2, file))
-            claim.lines.append(line)
-        elif tag == "SE":
-            finish_claim()
-            out.append(ack)
-            ack = claim = line = None
-    if not out:
-        raise X12Error("no 277 transaction set in the file", file=file)
-    return out
+    def _bht(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        ack.reference = _el(e, 3)
+        ack.created = _date8(_el(e, 4), number, "BHT", 4, self.file)
+
+    def _hl(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        self._finish_claim()
+        self.claim = self.line = None
+        self.level = _el(e, 3)
+        if self.level == "PT":
+            self.claim = ClaimStatus(billing_provider_id=self.provider_id)
+            ack.claims.append(self.claim)
+
+    def _nm1(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        level, claim = self.level, self.claim
+        if level == "20":
+            ack.information_source = _el(e, 3)
+        elif level == "21":
+            ack.receiver, ack.receiver_id = _el(e, 3), _el(e, 9)
+        elif level == "19":
+            self.provider_id = _el(e, 9)
+        elif level == "PT" and claim is not None:
+            claim.patient_last_name, claim.patient_first_name = _el(e, 3), _el(e, 4)
+            claim.member_id = _el(e, 9)
+
+    def _trn(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        if self.level == "21":
+            ack.batch_trace = _el(e, 2)
+        elif self.level == "PT" and self.claim is not None:
+            self.claim.patient_control_number = _el(e, 2)
+
+    def _stc(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        status = _stc(e, self.comp, number, self.file)
+        if self.line is not None:
+            self.line.statuses.append(status)
+        elif self.claim is not None:
+            self.claim.statuses.append(status)
+        elif self.level == "21":
+            ack.batch_statuses.append(status)
+
+    def _qty(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        if self.level != "21":
+            return
+        qty = _int(_el(e, 2).split(".")[0], number, "QTY", 2, self.file)
+        if _el(e, 1) == "90":
+            ack.accepted_count = qty
+        elif _el(e, 1) == "AA":
+            ack.rejected_count = qty
+
+    def _amt(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        if self.level != "21":
+            return
+        amount = _dec(_el(e, 2), number, "AMT", 2, self.file)
+        if _el(e, 1) == "YU":
+            ack.accepted_amount = amount
+        elif _el(e, 1) == "YY":
+            ack.rejected_amount = amount
+
+    def _ref(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        if self.line is not None:
+            if _el(e, 1) == "FJ":
+                self.line.control_number = _el(e, 2)
+        elif self.claim is not None:
+            q = _el(e, 1)
+            if q == "1K":
+                self.claim.payer_claim_number = _el(e, 2)
+            elif q == "D9":
+                self.claim.clearinghouse_trace = _el(e, 2)
+            elif q == "BLT":
+                self.claim.bill_type = _el(e, 2)
+
+    def _dtp(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        value = _el(e, 3)
+        if _el(e, 2) == "RD8" and "-" in value:
+            start, end = value.split("-", 1)
+        else:
+            start = end = value
+        d1 = _date8(start, number, "DTP", 3, self.file)
+        d2 = _date8(end, number, "DTP", 3, self.file)
+        if self.line is not None:
+            self.line.service_date = d1
+        else:
+            claim.service_start, claim.service_end = d1, d2
+
+    def _svc(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        if self.claim is None:
+            return
+        self.line = LineStatus(procedure=_el(e, 1).replace(self.comp, ":"),
+                               charge=_dec(_el(e, 2), number, "SVC", 2, self.file))
+        self.claim.lines.append(self.line)
+
+    def _se(self, ack: ClaimAcknowledgment, number: int, e: list[str]) -> None:
+        self._finish_claim()
+        self.out.append(ack)
+        self.ack = self.claim = self.line = None
+
+
+_READ_277: dict[str, Callable[[_Reader277, ClaimAcknowledgment, int, list[str]], None]] = {
+    "BHT": _Reader277._bht,
+    "HL": _Reader277._hl,
+    "NM1": _Reader277._nm1,
+    "TRN": _Reader277._trn,
+    "STC": _Reader277._stc,
+    "QTY": _Reader277._qty,
+    "AMT": _Reader277._amt,
+    "REF": _Reader277._ref,
+    "DTP": _Reader277._dtp,
+    "SVC": _Reader277._svc,
+    "SE": _Reader277._se,
+}

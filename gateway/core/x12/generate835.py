@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -234,97 +235,15 @@ def iter_835(
         payer = rng.choice(_PAYERS)
         payee = rng.choice(_PAYEES)
         pay_date = (base_date + dt.timedelta(days=st_count % 5)).strftime("%Y%m%d")
-        body: list[list[str]] = [["LX", "1"]]
-        infos: list[dict[str, Any]] = []
-        made = 0
-        while made < n:
-            svc_date = (base_date - dt.timedelta(days=rng.randint(5, 60))).strftime("%Y%m%d")
-            roll = rng.random()
-            if roll < 0.05 and n - made >= 2:
-                segs, info = gen.claim("1", svc_date)
-                rsegs, rinfo = gen.reversal(segs, info)
-                body += rsegs
-                infos.append(rinfo)
-                segs, info = gen.claim("1", svc_date)
-                segs[0][9] = "7"  # corrected claim replaces the reversed one
-                body += segs
-                infos.append(info)
-                made += 2
-                continue
-            status = "4" if roll < 0.13 else "2" if roll < 0.21 else "19" if roll < 0.23 else "1"
-            segs, info = gen.claim(status, svc_date)
-            body += segs
-            infos.append(info)
-            made += 1
+        body, infos = _claims(gen, n, base_date)
         paid = sum(i["paid"] for i in infos)
-        plb: list[tuple[str, str, int]] = []
-        if rng.random() < 0.5 and paid > 2000:
-            plb.append(("WO", f"{rng.randint(10**15, 10**16 - 1)}", rng.randint(100, paid // 4)))
-        if rng.random() < 0.2:
-            plb.append(("L6", f"INT{rng.randint(1000, 9999)}", -rng.randint(1, 900)))
-        net = paid - sum(p[2] for p in plb)
-        if net < 0:
-            plb.append(("FB", f"FB{rng.randint(10**7, 10**8 - 1)}", net))
-            net = 0
-        if plb:
-            seg = ["PLB", payee[1], f"{base_date.year}1231"]
-            for code, ref, amt in plb:
-                seg += [f"{code}:{ref}", gen.a(amt)]
-            body.append(seg)
-        if net == 0:
-            bpr = ["BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "",
-                   pay_date]
-        elif rng.random() < 0.5:
-            bpr = ["BPR", "I", gen.a(net), "C", "ACH", "CCP", "01", "344055986", "DA",
-                   "4906068157", "1260181590", "", "01", "389319425", "DA", "083400571727",
-                   pay_date]
-        else:
-            bpr = ["BPR", "C", gen.a(net), "C", "CHK", "", "", "", "", "", "", "", "", "",
-                   "", "", pay_date]
+        plb, net = _provider_adjustments(gen, paid, payee, base_date, body)
+        bpr = _bpr(gen, net, pay_date)
         trn02 = f"{rng.randint(10**9, 10**10 - 1)}"
-        head = [
-            ["ST", "835", st02],
-            bpr,
-            ["TRN", "1", trn02, "1260181590"],
-            ["REF", "EV", "SUB958492"],
-            ["DTM", "405", base_date.strftime("%Y%m%d")],
-            ["N1", "PR", payer[0]],
-            ["N3", "4649 CEDAR LN"],
-            ["N4", "FRESNO", "CA", "937213721"],
-            ["REF", "2U", payer[1]],
-            ["PER", "BL", "EDI SUPPORT", "TE", "8881781551"],
-            ["N1", "PE", payee[0], "XX", payee[1]],
-            ["N3", "6466 OAK AVE", "SUITE 316"],
-            ["N4", "DENVER", "CO", "80202"],
-            ["REF", "TJ", "139099603"],
-        ]
-        segs = head + body
+        segs = _header(st02, bpr, trn02, payer, payee, base_date) + body
         segs.append(["SE", str(len(segs) + 1), st02])
         yield out(segs)
-        lines = sum(i["service_lines"] for i in infos)
-        exp["transactions"].append({
-            "st02": st02, "bpr01": bpr[1], "bpr02": _money(net), "bpr04": bpr[4],
-            "trn02": trn02, "payer_name": payer[0], "payer_id": payer[1],
-            "payee_name": payee[0], "payee_npi": payee[1], "claim_count": len(infos),
-            "service_line_count": lines, "claim_paid_total": _money(paid),
-            "plb_total": _money(sum(p[2] for p in plb)),
-            "plb": [{"code": c, "ref": r, "amount": _money(a)} for c, r, a in plb],
-        })
-        for i in infos:
-            exp["claims"].append({
-                "st02": st02, "clp01": i["clp01"], "clp02": i["clp02"],
-                "charge": _money(i["charge"]), "paid": _money(i["paid"]),
-                "patient_resp": _money(i["patient_resp"]),
-                "adjustments": {k: _money(v) for k, v in sorted(i["adjustments"].items())},
-                "service_lines": i["service_lines"],
-                "service_paid": [_money(p) for p in i["service_paid"]],
-            })
-        totals["payment"] += net
-        totals["paid"] += paid
-        totals["charge"] += sum(i["charge"] for i in infos)
-        totals["patient"] += sum(i["patient_resp"] for i in infos)
-        totals["plb"] += sum(p[2] for p in plb)
-        totals["lines"] += lines
+        _expect(exp, totals, _Made(st02, bpr, net, trn02, payer, payee, paid, plb, infos))
     yield out([["GE", str(st_count), str(seed % 10**9 or 1)], ["IEA", "1", f"{isa13:09d}"]])
     exp["totals"] = {
         "transaction_count": st_count, "claim_count": claims,
@@ -332,6 +251,136 @@ def iter_835(
         "claim_paid_total": _money(totals["paid"]), "charge_total": _money(totals["charge"]),
         "patient_resp_total": _money(totals["patient"]), "plb_total": _money(totals["plb"]),
     }
+
+
+def _claims(gen: _Gen, n: int, base_date: dt.date) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """The LX and `n` claims of one transaction set (a few reversed and corrected), with what
+    each was built from."""
+    rng = gen.rng
+    body: list[list[str]] = [["LX", "1"]]
+    infos: list[dict[str, Any]] = []
+    made = 0
+    while made < n:
+        svc_date = (base_date - dt.timedelta(days=rng.randint(5, 60))).strftime("%Y%m%d")
+        roll = rng.random()
+        if roll < 0.05 and n - made >= 2:
+            segs, info = gen.claim("1", svc_date)
+            rsegs, rinfo = gen.reversal(segs, info)
+            body += rsegs
+            infos.append(rinfo)
+            segs, info = gen.claim("1", svc_date)
+            segs[0][9] = "7"  # corrected claim replaces the reversed one
+            body += segs
+            infos.append(info)
+            made += 2
+            continue
+        status = "4" if roll < 0.13 else "2" if roll < 0.21 else "19" if roll < 0.23 else "1"
+        segs, info = gen.claim(status, svc_date)
+        body += segs
+        infos.append(info)
+        made += 1
+    return body, infos
+
+
+def _provider_adjustments(
+    gen: _Gen, paid: int, payee: tuple[str, ...], base_date: dt.date, body: list[list[str]]
+) -> tuple[list[tuple[str, str, int]], int]:
+    """The PLB (appended to `body` when there is one) and the net payment it leaves."""
+    rng = gen.rng
+    plb: list[tuple[str, str, int]] = []
+    if rng.random() < 0.5 and paid > 2000:
+        plb.append(("WO", f"{rng.randint(10**15, 10**16 - 1)}", rng.randint(100, paid // 4)))
+    if rng.random() < 0.2:
+        plb.append(("L6", f"INT{rng.randint(1000, 9999)}", -rng.randint(1, 900)))
+    net = paid - sum(p[2] for p in plb)
+    if net < 0:
+        plb.append(("FB", f"FB{rng.randint(10**7, 10**8 - 1)}", net))
+        net = 0
+    if plb:
+        seg = ["PLB", payee[1], f"{base_date.year}1231"]
+        for code, ref, amt in plb:
+            seg += [f"{code}:{ref}", gen.a(amt)]
+        body.append(seg)
+    return plb, net
+
+
+def _bpr(gen: _Gen, net: int, pay_date: str) -> list[str]:
+    """The payment: none when `net` is zero, else ACH or a cheque at random."""
+    if net == 0:
+        return ["BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "",
+                pay_date]
+    if gen.rng.random() < 0.5:
+        return ["BPR", "I", gen.a(net), "C", "ACH", "CCP", "01", "344055986", "DA",
+                "4906068157", "1260181590", "", "01", "389319425", "DA", "083400571727",
+                pay_date]
+    return ["BPR", "C", gen.a(net), "C", "CHK", "", "", "", "", "", "", "", "", "",
+            "", "", pay_date]
+
+
+def _header(
+    st02: str, bpr: list[str], trn02: str, payer: tuple[str, ...], payee: tuple[str, ...],
+    base_date: dt.date,
+) -> list[list[str]]:
+    return [
+        ["ST", "835", st02],
+        bpr,
+        ["TRN", "1", trn02, "1260181590"],
+        ["REF", "EV", "SUB958492"],
+        ["DTM", "405", base_date.strftime("%Y%m%d")],
+        ["N1", "PR", payer[0]],
+        ["N3", "4649 CEDAR LN"],
+        ["N4", "FRESNO", "CA", "937213721"],
+        ["REF", "2U", payer[1]],
+        ["PER", "BL", "EDI SUPPORT", "TE", "8881781551"],
+        ["N1", "PE", payee[0], "XX", payee[1]],
+        ["N3", "6466 OAK AVE", "SUITE 316"],
+        ["N4", "DENVER", "CO", "80202"],
+        ["REF", "TJ", "139099603"],
+    ]
+
+
+@dataclass
+class _Made:
+    """What one transaction set was built from."""
+
+    st02: str
+    bpr: list[str]
+    net: int
+    trn02: str
+    payer: tuple[str, ...]
+    payee: tuple[str, ...]
+    paid: int
+    plb: list[tuple[str, str, int]]
+    infos: list[dict[str, Any]]
+
+
+def _expect(exp: dict[str, Any], totals: dict[str, int], made: _Made) -> None:
+    """Record what one transaction set was built from, for the tests to check against."""
+    infos, plb, st02 = made.infos, made.plb, made.st02
+    lines = sum(i["service_lines"] for i in infos)
+    exp["transactions"].append({
+        "st02": st02, "bpr01": made.bpr[1], "bpr02": _money(made.net), "bpr04": made.bpr[4],
+        "trn02": made.trn02, "payer_name": made.payer[0], "payer_id": made.payer[1],
+        "payee_name": made.payee[0], "payee_npi": made.payee[1], "claim_count": len(infos),
+        "service_line_count": lines, "claim_paid_total": _money(made.paid),
+        "plb_total": _money(sum(p[2] for p in plb)),
+        "plb": [{"code": c, "ref": r, "amount": _money(a)} for c, r, a in plb],
+    })
+    for i in infos:
+        exp["claims"].append({
+            "st02": st02, "clp01": i["clp01"], "clp02": i["clp02"],
+            "charge": _money(i["charge"]), "paid": _money(i["paid"]),
+            "patient_resp": _money(i["patient_resp"]),
+            "adjustments": {k: _money(v) for k, v in sorted(i["adjustments"].items())},
+            "service_lines": i["service_lines"],
+            "service_paid": [_money(p) for p in i["service_paid"]],
+        })
+    totals["payment"] += made.net
+    totals["paid"] += made.paid
+    totals["charge"] += sum(i["charge"] for i in infos)
+    totals["patient"] += sum(i["patient_resp"] for i in infos)
+    totals["plb"] += sum(p[2] for p in plb)
+    totals["lines"] += lines
 
 
 def generate_835(claims: int, seed: int = 1, **kwargs: Any) -> tuple[str, dict[str, Any]]:

@@ -15,7 +15,8 @@ from gateway.core.records import (
     RemoteFile,
     SubmissionReceipt,
 )
-from gateway.core.transport import check_remote, fetch_folder, open_transport
+from gateway.core.remote_folders import check_folders, finish_fetch
+from gateway.core.transport import fetch_folder, open_transport
 from gateway.core.version import GATEWAY_VERSION
 
 from .config import ClearinghouseConfig
@@ -67,14 +68,7 @@ def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | No
 def gateway_finish_fetch(
     connector: Connector, file: RemoteFile, outcome: FetchOutcome
 ) -> bool | None:
-    if connector.plugin != NAME:
-        return None
-    if outcome == "failed":
-        return True  # left where it is: the next poll retries it
-    cfg: ClearinghouseConfig = connector.config
-    with open_transport(connector.id, cfg) as t:
-        t.finish(file, cfg.after_download, cfg.archive_dir)
-    return True
+    return finish_fetch(connector, file, outcome) if connector.plugin == NAME else None
 
 
 @hookimpl
@@ -93,7 +87,6 @@ def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
     if connector.plugin != NAME:
         return None
     cfg: ClearinghouseConfig = connector.config
-    folders = {"era_dir": cfg.era_dir, "ack_dir": cfg.ack_dir, "claims_dir": cfg.claims_dir}
-    if cfg.after_download == "move" and cfg.archive_dir:
-        folders["archive_dir"] = cfg.archive_dir
-    return check_remote(cfg, folders)
+    return check_folders(
+        connector, {"era_dir": cfg.era_dir, "ack_dir": cfg.ack_dir, "claims_dir": cfg.claims_dir}
+    )

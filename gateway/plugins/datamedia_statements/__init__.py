@@ -16,7 +16,8 @@ from gateway.core.records import (
     RemoteFile,
     StatementPaymentFile,
 )
-from gateway.core.transport import check_remote, fetch_folder, open_transport
+from gateway.core.remote_folders import check_folders, finish_fetch
+from gateway.core.transport import fetch_folder, open_transport
 from gateway.core.version import GATEWAY_VERSION
 
 from . import format
@@ -73,14 +74,7 @@ def gateway_import_statement_payments(connector: Connector) -> list[StatementPay
 def gateway_finish_fetch(
     connector: Connector, file: RemoteFile, outcome: FetchOutcome
 ) -> bool | None:
-    if connector.plugin != NAME:
-        return None
-    if outcome == "failed":
-        return True  # left where it is: the next poll retries it
-    cfg: DataMediaConfig = connector.config
-    with open_transport(connector.id, cfg) as t:
-        t.finish(file, cfg.after_download, cfg.archive_dir)
-    return True
+    return finish_fetch(connector, file, outcome) if connector.plugin == NAME else None
 
 
 @hookimpl
@@ -88,7 +82,4 @@ def gateway_check_connector(connector: Connector) -> ConnectorCheck | None:
     if connector.plugin != NAME:
         return None
     cfg: DataMediaConfig = connector.config
-    folders = {"payments_dir": cfg.payments_dir}
-    if cfg.after_download == "move" and cfg.archive_dir:
-        folders["archive_dir"] = cfg.archive_dir
-    return check_remote(cfg, folders)
+    return check_folders(connector, {"payments_dir": cfg.payments_dir})
