@@ -252,6 +252,7 @@ def run_backend(label: str, urls: Callable[[str], str], tmp: Path,
         drop.mkdir(parents=True)
         write_exports(drop, n)
         results.append((label, step, measure(step, urls(step), drop, env)))
+        print(label, step, json.dumps(results[-1][2]), flush=True)  # as it goes: runs are long
     return results
 
 

@@ -4,7 +4,7 @@ Almost every row of an aging export is a *plain* detail row: a claim number that
 digit, every amount readable, buckets that add up, a payer, an account, a date of service. For a
 run of such rows `plain_rows` builds the `AgingRow`s and moves the running totals; it stops at
 the first row that is anything else (a group header, a total, a row with a problem), and the
-reader's general path (`gateway.aging.reader.RowReader.row`) takes that row. So this module only
+reader's general path (`gateway.aging.rows.RowReader.row`) takes that row. So this module only
 ever builds a row the general path would build identically *and* with no problem to report,
 which `tests/aging/test_fastrows.py` checks by reading files both ways.
 
