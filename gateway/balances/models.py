@@ -51,6 +51,8 @@ class BalanceSync(Timestamped, Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)  # lines in the export
+    held: Mapped[int] = mapped_column(Integer, default=0)  # of them held by a row problem
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # the connector's open balance by bucket after this sync ("total" and BUCKET names, as
     # strings of cents-exact decimals): the A/R trend reads these
