@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -58,7 +59,7 @@ async def test_re_exports_compare_by_fingerprint(session, practice, make_connect
     parsed: list[int] = []
     real_parse = reader.CsvBalanceStream.parse
 
-    def counting(self, line):  # type: ignore[no-untyped-def]  # a spy around the real parse
+    def counting(self: reader.CsvBalanceStream, line: Any) -> Any:  # a spy on the real parse
         parsed.append(line[0])
         return real_parse(self, line)
 
