@@ -53,7 +53,7 @@ async def moved_lines(session: AsyncSession, connector_id: int,
             "accounts": [line[1] for line in chunk],
             "fingerprints": [line[2] for line in chunk], "connector_id": connector_id})
     else:
-        pairs = json.dumps({line[1]: line[2] for line in chunk})
+        pairs = json.dumps(dict(sorted((line[1], line[2]) for line in chunk)))  # index order
         result = await conn.execute(_MOVED_SQLITE, {"pairs": pairs,
                                                     "connector_id": connector_id})
     rows = result.all()

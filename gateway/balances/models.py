@@ -38,6 +38,21 @@ VALUE_FIELDS = (
 EDITABLE = ("patient_portion", "insurance_portion")
 
 
+class BalanceAmounts:
+    """The money of an account as the PMS reports it (total, portions, estimate, the five
+    buckets): one copy, for the account and for its history."""
+
+    total: Mapped[Decimal] = mapped_column(Money())
+    patient_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_portion: Mapped[Decimal] = mapped_column(Money())
+    insurance_estimate: Mapped[Decimal] = mapped_column(Money())
+    bucket_0_30: Mapped[Decimal] = mapped_column(Money())
+    bucket_31_60: Mapped[Decimal] = mapped_column(Money())
+    bucket_61_90: Mapped[Decimal] = mapped_column(Money())
+    bucket_91_120: Mapped[Decimal] = mapped_column(Money())
+    bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
+
+
 class BalanceSync(Timestamped, Base):
     __tablename__ = "balance_syncs"
     __table_args__ = (UniqueConstraint("connector_id", "seq"),)
@@ -51,13 +66,15 @@ class BalanceSync(Timestamped, Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)  # lines in the export
+    held: Mapped[int] = mapped_column(Integer, default=0)  # of them held by a row problem
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # the connector's open balance by bucket after this sync ("total" and BUCKET names, as
     # strings of cents-exact decimals): the A/R trend reads these
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class AccountBalance(Timestamped, Base):
+class AccountBalance(BalanceAmounts, Timestamped, Base):
     __tablename__ = "account_balances"
     __table_args__ = (UniqueConstraint("connector_id", "account"),)
 
@@ -68,15 +85,6 @@ class AccountBalance(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
     location: Mapped[str | None] = mapped_column(String(120))
     payer_name: Mapped[str | None] = mapped_column(String(200))
-    total: Mapped[Decimal] = mapped_column(Money())
-    patient_portion: Mapped[Decimal] = mapped_column(Money())
-    insurance_portion: Mapped[Decimal] = mapped_column(Money())
-    insurance_estimate: Mapped[Decimal] = mapped_column(Money())
-    bucket_0_30: Mapped[Decimal] = mapped_column(Money())
-    bucket_31_60: Mapped[Decimal] = mapped_column(Money())
-    bucket_61_90: Mapped[Decimal] = mapped_column(Money())
-    bucket_91_120: Mapped[Decimal] = mapped_column(Money())
-    bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
     last_statement: Mapped[dt.date | None] = mapped_column(Date)
     last_payment: Mapped[dt.date | None] = mapped_column(Date)
     last_sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"))
@@ -85,7 +93,7 @@ class AccountBalance(Timestamped, Base):
     fingerprint: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class AccountBalanceHistory(Base):
+class AccountBalanceHistory(BalanceAmounts, Base):
     __tablename__ = "account_balance_history"
     __table_args__ = (UniqueConstraint("account_balance_id", "sync_id"),)
 
@@ -93,15 +101,6 @@ class AccountBalanceHistory(Base):
     account_balance_id: Mapped[int] = mapped_column(ForeignKey("account_balances.id"))
     sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"), index=True)
     change: Mapped[str] = mapped_column(String(10))  # created / changed / closed
-    total: Mapped[Decimal] = mapped_column(Money())
-    patient_portion: Mapped[Decimal] = mapped_column(Money())
-    insurance_portion: Mapped[Decimal] = mapped_column(Money())
-    insurance_estimate: Mapped[Decimal] = mapped_column(Money())
-    bucket_0_30: Mapped[Decimal] = mapped_column(Money())
-    bucket_31_60: Mapped[Decimal] = mapped_column(Money())
-    bucket_61_90: Mapped[Decimal] = mapped_column(Money())
-    bucket_91_120: Mapped[Decimal] = mapped_column(Money())
-    bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
 
 
 class BalanceEdit(Timestamped, Base):

@@ -21,6 +21,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
 import itertools
 import os
 import re
@@ -108,19 +109,35 @@ class CsvBalanceStream:
                                          (r.split(split_at, at + 1) for r in raws))]
 
     def _quoted_lines(self, raws: list[bytes], number: int) -> list[BalanceLine]:
-        """Lines with quoted cells (maybe over several lines): the csv module splits them."""
-        at = self._plan.account
-        crc_seed, adler_seed = self._seeds
-        crc32, adler32 = zlib.crc32, zlib.adler32
-        rows = csv.reader([r.decode(self.line_encoding) for r in raws],
-                          delimiter=self.layout.delimiter)
+        """A block with quotes: lines without one go as plain lines do; a quoted record (maybe
+        over several lines) is split by the csv module. Either way the fingerprint digests
+        the record's bytes, so a line's fingerprint never depends on its neighbours."""
         lines: list[BalanceLine] = []
-        for n, cells in enumerate(rows, number + 1):
-            data = "\x1f".join(cells).encode()
-            lines.append((n, cells[at].strip() if at < len(cells) else "",
-                          ((adler32(data, adler_seed) & 0x7FFFFFFF) << 32)
-                          | crc32(data, crc_seed), cells))
+        pending: list[bytes] = []
+        for raw in raws:
+            if not pending and b'"' not in raw:
+                lines += self._plain_lines([raw], number + len(lines))
+                continue
+            pending.append(raw)
+            record = b"".join(pending)
+            if record.count(b'"') % 2 and raw is not raws[-1]:
+                continue  # a quoted cell goes on to the next line
+            pending = []
+            rows = list(csv.reader(io.StringIO(record.decode(self.line_encoding), newline=""),
+                                   delimiter=self.layout.delimiter))
+            for cells in rows:
+                data = record if len(rows) == 1 else "\x1f".join(cells).encode()
+                lines.append((number + len(lines) + 1, self._account_of(cells),
+                              self._fingerprint(data), cells))
         return lines
+
+    def _account_of(self, cells: list[str]) -> str:
+        at = self._plan.account
+        return cells[at].strip() if at < len(cells) else ""
+
+    def _fingerprint(self, data: bytes) -> int:
+        crc_seed, adler_seed = self._seeds
+        return ((zlib.adler32(data, adler_seed) & 0x7FFFFFFF) << 32) | zlib.crc32(data, crc_seed)
 
     def _blank_or_error(self, lines: list[BalanceLine]) -> list[BalanceLine]:
         """Lines with no account are blank lines (skipped) or a located error."""

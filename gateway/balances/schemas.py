@@ -9,7 +9,9 @@ import msgspec
 from gateway.balances.models import AccountBalance
 
 
-class AccountSummary(msgspec.Struct, kw_only=True):
+class AccountHead(msgspec.Struct, kw_only=True):
+    """What the list and the detail of an account both begin with."""
+
     id: int
     account: str
     connector_id: int
@@ -17,6 +19,9 @@ class AccountSummary(msgspec.Struct, kw_only=True):
     location: str | None
     payer_name: str | None
     total: Decimal
+
+
+class AccountSummary(AccountHead, kw_only=True):
     patient_portion: Decimal
     insurance_portion: Decimal
     bucket_0_30: Decimal

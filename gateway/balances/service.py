@@ -19,6 +19,7 @@ from gateway.balances.models import (
     BalanceEdit,
     BalanceSync,
 )
+from gateway.balances.schemas import AccountHead
 from gateway.balances.sync import SyncResult, apply_snapshot
 from gateway.core.errors import UserError
 from gateway.core.hooks import get_hooks
@@ -104,14 +105,7 @@ class HistoryView(msgspec.Struct, kw_only=True):
     insurance_portion: Decimal
 
 
-class AccountView(msgspec.Struct, kw_only=True):
-    id: int
-    account: str
-    connector_id: int
-    status: str
-    location: str | None
-    payer_name: str | None
-    total: Decimal
+class AccountView(AccountHead, kw_only=True):
     insurance_estimate: Decimal
     buckets: dict[str, Decimal]
     patient_portion: PortionView

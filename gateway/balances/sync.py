@@ -23,6 +23,7 @@ from gateway.balances.diff import MONEY_VALUE_FIELDS, Current, closed_values, pl
 from gateway.balances.edits import supersede_moved_edits
 from gateway.balances.layout import BUCKET_FIELDS
 from gateway.balances.models import VALUE_FIELDS, AccountBalance, AccountBalanceHistory, BalanceSync
+from gateway.balances.reader import CsvBalanceStream
 from gateway.balances.stream import RowsStream
 from gateway.core.errors import Failure, UserError
 from gateway.core.records import BalanceLine, BalanceSnapshot, BalanceStream
@@ -74,6 +75,11 @@ async def apply_snapshot(session: AsyncSession, practice_id: int, connector_id: 
     """Make the connector's accounts what the snapshot says (the caller commits; on an error
     the caller's rollback leaves the last good snapshot in place)."""
     stream = snapshot.stream if snapshot.stream is not None else RowsStream(snapshot)
+    if isinstance(stream, CsvBalanceStream):
+        same = await _same_file_as_last(session, connector_id, snapshot)
+        if same is not None:
+            stream.close()
+            return same
     run = _Run(session, practice_id, connector_id, snapshot, stream)
     try:
         open_before = await open_count(session, connector_id)
@@ -88,6 +94,21 @@ async def apply_snapshot(session: AsyncSession, practice_id: int, connector_id: 
         await _record_totals(run)
         session.expire_all()  # the writes were bulk statements: loaded accounts are stale now
     return run.result
+
+
+async def _same_file_as_last(session: AsyncSession, connector_id: int,
+                             snapshot: BalanceSnapshot) -> SyncResult | None:
+    """The file the connector's last applied sync read, again (by the SHA-256 the transport
+    took while spooling it): nothing can have moved since that sync (only syncs write
+    accounts, and one that changes nothing leaves no sync row), so its answer stands."""
+    last = (await session.execute(
+        select(BalanceSync.sha256, BalanceSync.accounts, BalanceSync.held, BalanceSync.problems)
+        .where(BalanceSync.connector_id == connector_id)
+        .order_by(BalanceSync.seq.desc()).limit(1))).first()
+    if last is None or last.sha256 != snapshot.sha256:
+        return None
+    return SyncResult(sync_id=None, source_name=snapshot.source_name, accounts=last.accounts,
+                      held=last.held, problems=list(last.problems))
 
 
 def _next_chunk(run: _Run, chunks: Iterator[list[BalanceLine]]) -> list[BalanceLine] | None:
@@ -200,7 +221,7 @@ async def _record_totals(run: _Run) -> None:
     r = run.result
     await run.session.execute(update(BalanceSync).where(BalanceSync.id == run.sync_id).values(
         totals=totals, created=r.created, changed=r.changed, closed=r.closed,
-        problems=r.problems))
+        accounts=r.accounts, held=r.held, problems=r.problems))
 
 
 def _history(account_id: int, sync_id: int, change: str, row: dict[str, Any]) -> dict[str, Any]:

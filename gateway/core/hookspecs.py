@@ -64,7 +64,8 @@ def gateway_parse_aging_export(
 @hookspec(firstresult=True)
 def gateway_pull_balances(connector: Connector) -> BalanceSnapshot | None:
     """Pull the outstanding balances of the practice from the PMS behind `connector`: the
-    newest balance export (drop folder, SFTP or HTTPS report), read whole as a snapshot.
+    newest balance export (drop folder, SFTP or HTTPS report), as a snapshot: its rows in
+    memory, or a `BalanceStream` the core reads in chunks (the built-in plugins' CSV reader).
 
     Return None when the connector is not yours. Raise `UserError` when the file cannot be
     read as your vendor's export at all; rows that can be read but not trusted go in

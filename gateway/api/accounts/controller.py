@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 from litestar import Controller, Response, get, patch
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.api.auth import requires
@@ -20,24 +21,39 @@ from gateway.core.errors import UserError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+
+async def provide_account_filter(
+    bucket: FromQuery[str | None] = None, portion: FromQuery[str | None] = None,
+    location: FromQuery[str | None] = None, payer: FromQuery[str | None] = None,
+    sort: FromQuery[str] = "account", offset: FromQuery[int] = 0, limit: FromQuery[int] = 50,
+) -> AccountFilter:
+    """The account list's query, one parameter per filter (`sort=-total`: descending)."""
+    return _filter(bucket=bucket, portion=portion, location=location, payer=payer,
+                   sort=sort.lstrip("-"), descending=sort.startswith("-"), offset=offset,
+                   limit=limit)
+
+
+def _filter(**values: object) -> AccountFilter:
+    import msgspec
+
+    try:
+        return msgspec.convert({k: v for k, v in values.items() if v is not None},
+                               AccountFilter)
+    except msgspec.ValidationError as exc:
+        raise UserError(str(exc), where="query") from exc
+
+
 class AccountController(Controller):
     path = "/api/accounts"
     tags = ["accounts"]
     guards = [requires("viewer")]
 
-    @get("/")
-    async def list_accounts(  # noqa: PLR0913 - one query parameter per filter
-        self, db: DB, principal: Me, bucket: FromQuery[str | None] = None,
-        portion: FromQuery[str | None] = None, location: FromQuery[str | None] = None,
-        payer: FromQuery[str | None] = None, sort: FromQuery[str] = "account",
-        offset: FromQuery[int] = 0, limit: FromQuery[int] = 50,
-    ) -> AccountPage:
+    @get("/", dependencies={"flt": Provide(provide_account_filter)})
+    async def list_accounts(self, db: DB, principal: Me,
+                            flt: NamedDependency[AccountFilter]) -> AccountPage:
         """List accounts (practice-scoped; another practice's id is a 404)."""
-        flt = _filter(bucket=bucket, portion=portion, location=location, payer=payer,
-                      sort=sort.lstrip("-"), descending=sort.startswith("-"),
-                      offset=offset, limit=limit)
         total, rows = await list_accounts(db, principal.practice_id, flt)
-        return AccountPage(total=total, offset=offset, limit=limit,
+        return AccountPage(total=total, offset=flt.offset, limit=flt.limit,
                            items=[summary(a) for a in rows])
 
     @get("/ar-summary")
@@ -88,21 +104,9 @@ class AccountController(Controller):
         return await account_view(db, principal.practice_id, account_id)
 
 
-
-
 def _xlsx(content: bytes, name: str) -> Response[bytes]:
     return Response(content, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _filter(**values: object) -> AccountFilter:
-    import msgspec
-
-    try:
-        return msgspec.convert({k: v for k, v in values.items() if v is not None},
-                               AccountFilter)
-    except msgspec.ValidationError as exc:
-        raise UserError(str(exc), where="query") from exc
 
 
 ROUTES = [AccountController]
