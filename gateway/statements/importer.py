@@ -71,16 +71,25 @@ async def _by_key(session: AsyncSession, column: Any, key_col: Any, value_col: A
 
 
 async def load_lookups(session: AsyncSession, practice_id: int, payments: list[StatementPayment],
-                   today: dt.date | None, actor: str) -> posting.Lookups:
+                       today: dt.date | None, actor: str) -> posting.Lookups:
+    """The practice's settings and the patients and statements `payments` name."""
     settings = await practice_settings(session, practice_id)
-    patients = await _by_key(session, Patient.practice_id, Patient.account, Patient.id,
-                             practice_id, (p.patient_account for p in payments))
-    statements = await _by_key(
+    look = posting.Lookups(patients={}, statements={}, settings=settings,
+                           today=today or receipts.practice_today(settings), actor=actor)
+    await lookup_names(session, practice_id, look, payments)
+    return look
+
+
+async def lookup_names(session: AsyncSession, practice_id: int, look: posting.Lookups,
+                       payments: list[StatementPayment]) -> None:
+    """The patients and statements these payments name (set-based; a chunk at a time, so
+    the lookups never hold a whole file's)."""
+    look.patients = await _by_key(session, Patient.practice_id, Patient.account, Patient.id,
+                                  practice_id, (p.patient_account for p in payments))
+    look.statements = await _by_key(
         session, PatientStatement.practice_id, PatientStatement.statement_id,
         PatientStatement.patient_id, practice_id,
         (p.statement_id for p in payments if p.statement_id))
-    return posting.Lookups(patients=patients, statements=statements, settings=settings,
-                           today=today or receipts.practice_today(settings), actor=actor)
 
 
 async def _record_file(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
@@ -174,6 +183,7 @@ async def _apply_rows(session: AsyncSession, practice_id: int, spf: StatementPay
         events: list[dict[str, Any]] = []
         touched: dict[int, Any] = {}
         chunk = spf.payments[start:start + FLUSH_EVERY]
+        await lookup_names(session, practice_id, look, chunk)
         recs, first_seen = await _records(session, practice_id, connector_id, chunk)
         result.new_payments += len(first_seen)
         new = await _new_events(session, practice_id, file_id, reported_on, chunk, recs)
@@ -236,14 +246,14 @@ async def import_payment_file(
                           why=(existing.summary or {}).get("error"), payments=spf.count)
     assert new_id is not None
     await ensure_receipt_type(session, practice_id, actor)
-    look = await load_lookups(session, practice_id, spf.payments, today, actor)
+    look = await load_lookups(session, practice_id, [], today, actor)
     result = FileResult(imported_file_id=new_id, name=name, status="imported",
                         payments=spf.count)
     deposit = FileDeposit(practice_id, new_id, name, spf.file_date or look.today)
     await _apply_rows(session, practice_id, spf, connector_id, look, deposit, result)
     if look.to_reconcile:
         await receipts.reconcile(session, practice_id, look.to_reconcile, today=look.today,
-                                 actor="engine")
+                                 actor="engine", keep_results=False)
     await deposit.settle(session, any_unprocessed=result.unprocessed > 0)
     result.deposit_id = deposit_id = deposit.id
     await session.execute(update(ImportedFile).where(ImportedFile.id == new_id).values(
