@@ -158,7 +158,7 @@ async def _bulk(url: str, n: int) -> str:
                 ids.extend(made.values())
                 await s.flush()
                 s.expunge_all()
-            await receipts.reconcile(s, 1, ids, today=DAY)
+            await receipts.reconcile(s, 1, ids, today=DAY, keep_results=False)
             await s.commit()
         return await _outcome(engine)
     finally:
@@ -182,7 +182,7 @@ async def _direct(url: str, n: int) -> str:
                 if len(ids) % 1000 == 0:
                     await s.flush()
                     s.expunge_all()
-            await receipts.reconcile(s, 1, ids, today=DAY)
+            await receipts.reconcile(s, 1, ids, today=DAY, keep_results=False)
             await s.commit()
         return await _outcome(engine)
     finally:

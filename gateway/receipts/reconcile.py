@@ -82,13 +82,16 @@ async def reconcile_practice(session: AsyncSession, practice_id: int,
 async def reconcile(
     session: AsyncSession, practice_id: int, receipt_ids: Iterable[int] | None = None, *,
     today: dt.date | None = None, actor: str = "engine", chunk_size: int | None = None,
+    keep_results: bool | None = None,
 ) -> ReconcileResult:
     """Run the engine on the given receipts (None: all workable ones). Selected receipts that
-    are not New or Hold are skipped and listed; another practice's receipt is NotFound."""
+    are not New or Hold are skipped and listed; another practice's receipt is NotFound.
+    `keep_results` (default: when receipts are given) lists each receipt's outcome in the
+    result; a bulk caller that only needs the counts passes False (memory stays flat)."""
     settings = await practice_settings(session, practice_id)
+    keep = receipt_ids is not None if keep_results is None else keep_results
     run = _Pass(practice_id, disburse.Rules.from_settings(settings),
-                today or practice_today(settings), actor, ReconcileResult(),
-                keep_results=receipt_ids is not None)
+                today or practice_today(settings), actor, ReconcileResult(), keep_results=keep)
     size = chunk_size or CHUNK
     if receipt_ids is not None:
         work = await _selected(session, practice_id, receipt_ids, size, run.result)

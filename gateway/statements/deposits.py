@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
@@ -43,6 +44,35 @@ async def create_file_deposit(
     existing: int = (await session.execute(select(Deposit.id).where(
         Deposit.practice_id == practice_id, Deposit.dedupe_key == key))).scalar_one()
     return existing
+
+
+@dataclass
+class FileDeposit:
+    """The Statement deposit of one file: made when the file's first money event comes (a
+    file of waiting or failed payments has none), its amount summed as chunks go by."""
+
+    practice_id: int
+    imported_file_id: int
+    file_name: str
+    deposit_date: dt.date
+    id: int | None = None
+    amount: Decimal = ZERO
+
+    async def take(self, session: AsyncSession, amount: Decimal) -> int:
+        """Add a chunk's money to the deposit (made on first use); the deposit's id."""
+        if self.id is None:
+            self.id = await create_file_deposit(
+                session, self.practice_id, self.imported_file_id, self.file_name,
+                self.deposit_date, ZERO, any_unprocessed=False)
+        self.amount += amount
+        return self.id
+
+    async def settle(self, session: AsyncSession, *, any_unprocessed: bool) -> None:
+        """Store the summed amount, and whether payments of it still wait for a person."""
+        if self.id is not None:
+            await session.execute(update(Deposit).where(Deposit.id == self.id).values(
+                amount=self.amount,
+                posted_status="Being Disbursed" if any_unprocessed else "Disbursed"))
 
 
 async def statement_payment_totals(session: AsyncSession,

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import practice_settings
@@ -26,11 +26,12 @@ from gateway.core.money import ZERO
 from gateway.core.records import StatementPayment, StatementPaymentFile
 from gateway.db.models import ImportedFile, Patient
 from gateway.db.upsert import insert_if_absent, insert_ignoring_conflicts
+from gateway.posting.bulk import fetch_objects, update_by_id
 from gateway.receipts import service as receipts
 from gateway.receipts.enums import Behaviour
 from gateway.receipts.schemas import ReceiptTypeIn
 from gateway.statements import posting
-from gateway.statements.deposits import create_file_deposit
+from gateway.statements.deposits import FileDeposit
 from gateway.statements.models import (
     PatientStatement,
     StatementPaymentEvent,
@@ -70,16 +71,25 @@ async def _by_key(session: AsyncSession, column: Any, key_col: Any, value_col: A
 
 
 async def load_lookups(session: AsyncSession, practice_id: int, payments: list[StatementPayment],
-                   today: dt.date | None, actor: str) -> posting.Lookups:
+                       today: dt.date | None, actor: str) -> posting.Lookups:
+    """The practice's settings and the patients and statements `payments` name."""
     settings = await practice_settings(session, practice_id)
-    patients = await _by_key(session, Patient.practice_id, Patient.account, Patient.id,
-                             practice_id, (p.patient_account for p in payments))
-    statements = await _by_key(
+    look = posting.Lookups(patients={}, statements={}, settings=settings,
+                           today=today or receipts.practice_today(settings), actor=actor)
+    await lookup_names(session, practice_id, look, payments)
+    return look
+
+
+async def lookup_names(session: AsyncSession, practice_id: int, look: posting.Lookups,
+                       payments: list[StatementPayment]) -> None:
+    """The patients and statements these payments name (set-based; a chunk at a time, so
+    the lookups never hold a whole file's)."""
+    look.patients = await _by_key(session, Patient.practice_id, Patient.account, Patient.id,
+                                  practice_id, (p.patient_account for p in payments))
+    look.statements = await _by_key(
         session, PatientStatement.practice_id, PatientStatement.statement_id,
         PatientStatement.patient_id, practice_id,
         (p.statement_id for p in payments if p.statement_id))
-    return posting.Lookups(patients=patients, statements=statements, settings=settings,
-                           today=today or receipts.practice_today(settings), actor=actor)
 
 
 async def _record_file(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
@@ -124,11 +134,9 @@ async def _records(session: AsyncSession, practice_id: int, connector_id: int | 
         insert_ignoring_conflicts(session, P).returning(P.c.transaction_id),
         [seen[tx] for tx in sorted(seen)])
     first = {tx for (tx,) in inserted}
-    recs = (await session.scalars(
-        select(StatementPaymentRecord).where(
-            StatementPaymentRecord.practice_id == practice_id,
-            StatementPaymentRecord.transaction_id.in_(list(seen)))
-        .order_by(StatementPaymentRecord.transaction_id).with_for_update().execution_options(populate_existing=True))).all()
+    recs = await fetch_objects(session, select(P).where(
+        P.c.practice_id == practice_id, P.c.transaction_id.in_(list(seen)))
+        .order_by(P.c.transaction_id).with_for_update())
     return {r.transaction_id: r for r in recs}, first
 
 
@@ -150,15 +158,32 @@ async def _new_events(session: AsyncSession, practice_id: int, file_id: int,
     return {(pid, status): event_id for event_id, pid, status in inserted}
 
 
-async def _apply_rows(session: AsyncSession, practice_id: int, file_id: int,
-                      spf: StatementPaymentFile, connector_id: int | None,
-                      look: posting.Lookups, result: FileResult) -> list[dict[str, Any]]:
+async def _write_chunk(session: AsyncSession, events: list[dict[str, Any]],
+                       touched: dict[int, Any], deposit: FileDeposit) -> None:
+    """What a chunk changed on its payments, and its new history rows' outcomes and, for
+    money, the file's deposit."""
+    await update_by_id(session, P, [{**{c: getattr(rec, c) for c in posting.CHANGED},
+                                     "b_id": rec.id} for rec in touched.values()])
+    money = [e["_amount"] for e in events if e["_amount"] is not None]
+    deposit_id = await deposit.take(session, sum(money, ZERO)) if money else None
+    await update_by_id(session, E, [
+        {"outcome": e["_outcome"], "deposit_amount": e["_amount"],
+         "deposit_id": deposit_id if e["_amount"] is not None else None, "b_id": e["_id"]}
+        for e in events])
+
+
+async def _apply_rows(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
+                      connector_id: int | None, look: posting.Lookups,
+                      deposit: FileDeposit, result: FileResult) -> None:
     """Each row's payment and status, a chunk at a time (a few statements per chunk, the
-    changes flushed together); returns the new events' outcome updates."""
+    changes written together, nothing of the chunk kept)."""
+    file_id = deposit.imported_file_id
     reported_on = spf.file_date or look.today
-    events: list[dict[str, Any]] = []
     for start in range(0, len(spf.payments), FLUSH_EVERY):
+        events: list[dict[str, Any]] = []
+        touched: dict[int, Any] = {}
         chunk = spf.payments[start:start + FLUSH_EVERY]
+        await lookup_names(session, practice_id, look, chunk)
         recs, first_seen = await _records(session, practice_id, connector_id, chunk)
         result.new_payments += len(first_seen)
         new = await _new_events(session, practice_id, file_id, reported_on, chunk, recs)
@@ -172,15 +197,16 @@ async def _apply_rows(session: AsyncSession, practice_id: int, file_id: int,
                     await posting.record_pending(session, practice_id, look)
                 first = p.transaction_id in first_seen
                 first_seen.discard(p.transaction_id)
+                touched[rec.id] = rec
                 events.append(await _apply_one(session, practice_id, rec, p, look, first,
                                                event_id, result))
             await posting.record_pending(session, practice_id, look)
+        await _write_chunk(session, events, touched, deposit)
         await session.flush()
         session.expunge_all()  # memory stays flat: the rows are written
-    return events
 
 
-async def _apply_one(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
+async def _apply_one(session: AsyncSession, practice_id: int, rec: posting.PaymentRow,
                      p: StatementPayment, look: posting.Lookups, first: bool, event_id: int,
                      result: FileResult) -> dict[str, Any]:
     """Act on one newly reported status; its history row's outcome update."""
@@ -220,27 +246,16 @@ async def import_payment_file(
                           why=(existing.summary or {}).get("error"), payments=spf.count)
     assert new_id is not None
     await ensure_receipt_type(session, practice_id, actor)
-    look = await load_lookups(session, practice_id, spf.payments, today, actor)
+    look = await load_lookups(session, practice_id, [], today, actor)
     result = FileResult(imported_file_id=new_id, name=name, status="imported",
                         payments=spf.count)
-    events = await _apply_rows(session, practice_id, new_id, spf, connector_id, look, result)
+    deposit = FileDeposit(practice_id, new_id, name, spf.file_date or look.today)
+    await _apply_rows(session, practice_id, spf, connector_id, look, deposit, result)
     if look.to_reconcile:
         await receipts.reconcile(session, practice_id, look.to_reconcile, today=look.today,
-                                 actor="engine")
-    money = [e for e in events if e["_amount"] is not None]
-    deposit_id = None
-    if money:
-        deposit_id = await create_file_deposit(
-            session, practice_id, new_id, name, spf.file_date or look.today,
-            sum((e["_amount"] for e in money), ZERO), any_unprocessed=result.unprocessed > 0)
-    if events:
-        await session.execute(
-            update(E).where(E.c.id == bindparam("_id")).values(
-                outcome=bindparam("_outcome"),
-                deposit_id=bindparam("_deposit"), deposit_amount=bindparam("_amount")),
-            [{**e, "_deposit": deposit_id if e["_amount"] is not None else None}
-             for e in events])
-    result.deposit_id = deposit_id
+                                 actor="engine", keep_results=False)
+    await deposit.settle(session, any_unprocessed=result.unprocessed > 0)
+    result.deposit_id = deposit_id = deposit.id
     await session.execute(update(ImportedFile).where(ImportedFile.id == new_id).values(
         summary={"payments": spf.count, "total": str(spf.total),
                  "new_statuses": result.new_statuses, "deposit_id": deposit_id}))

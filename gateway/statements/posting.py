@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,13 @@ from gateway.receipts import service as receipts
 from gateway.receipts.enums import Source
 from gateway.receipts.models import Receipt
 from gateway.statements.models import StatementPaymentRecord
+
+# A payment as posting sees it: the ORM row (a biller's retry) or the importer's plain row
+# (`gateway.posting.bulk.fetch_objects`, written back in bulk); the same attributes.
+PaymentRow = StatementPaymentRecord | SimpleNamespace
+# what posting may change on a payment (the importer writes these back)
+CHANGED = ("status", "state", "reason", "patient_id", "receipt_id", "reversal_receipt_id",
+           "reviewed_at", "reviewed_by")
 
 RECEIPT_TYPE = "Statement Payment"
 RECEIPT_SOURCE = Source.STATEMENT_EPAYMENT
@@ -55,7 +63,7 @@ def classify(status: str, settings: PracticeSettings) -> str:
 class Pending:
     """A receipt to record for a payment; `event` is its history row's outcome update."""
 
-    rec: StatementPaymentRecord
+    rec: PaymentRow
     receipt: receipts.NewReceipt
     event: dict[str, Any] | None = None
 
@@ -78,7 +86,7 @@ class Lookups:
         return transaction_id in self.pending_ids
 
 
-def _unprocessed(rec: StatementPaymentRecord, reason: str) -> str:
+def _unprocessed(rec: PaymentRow, reason: str) -> str:
     rec.state, rec.reason = "unprocessed", reason
     rec.reviewed_at = rec.reviewed_by = None  # a new reason puts it back in the queue
     return reason
@@ -101,7 +109,7 @@ def _missing(p: StatementPayment, look: Lookups) -> str | None:
     return None
 
 
-async def _post(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
+async def _post(session: AsyncSession, practice_id: int, rec: PaymentRow,
                 p: StatementPayment, look: Lookups) -> str:
     if rec.receipt_id is not None:
         return f"already posted as receipt {rec.receipt_id}"
@@ -146,7 +154,7 @@ async def record_pending(session: AsyncSession, practice_id: int, look: Lookups)
             x.event["_outcome"] = x.event["_outcome"].format(receipt=receipt_id)
 
 
-async def _reverse(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
+async def _reverse(session: AsyncSession, practice_id: int, rec: PaymentRow,
                    p: StatementPayment, look: Lookups, first_report: bool) -> str:
     if rec.receipt_id is None:
         if first_report:
@@ -175,7 +183,7 @@ async def _reverse(session: AsyncSession, practice_id: int, rec: StatementPaymen
     return f"receipt {rec.receipt_id} reversed by receipt {negative}"
 
 
-async def apply_status(session: AsyncSession, practice_id: int, rec: StatementPaymentRecord,
+async def apply_status(session: AsyncSession, practice_id: int, rec: PaymentRow,
                        p: StatementPayment, look: Lookups, first_report: bool) -> str:
     """Act on a status reported for the first time; returns what it did (for the history)."""
     rec.status = p.status
