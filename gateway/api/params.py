@@ -54,12 +54,23 @@ class Page:
     def of(self, items: list[T], total: int) -> OffsetPagination[T]:
         return OffsetPagination(items=items, limit=self.limit, offset=self.offset, total=total)
 
+    @staticmethod
+    async def total(session: AsyncSession, query: Select[Any]) -> int:
+        """How many rows `query` has in all (the page's `total`)."""
+        n = await session.scalar(select(func.count()).select_from(query.order_by(None)
+                                                                    .subquery()))
+        return int(n or 0)
+
     async def run(self, session: AsyncSession, query: Select[Any]) -> tuple[list[Any], int]:
-        """This page of `query`'s rows and the count of all of them."""
-        total = await session.scalar(select(func.count()).select_from(query.order_by(None)
-                                                                        .subquery()))
+        """This page of `query`'s first column (ORM objects) and the count of all rows."""
         rows = (await session.scalars(query.limit(self.limit).offset(self.offset))).all()
-        return list(rows), int(total or 0)
+        return list(rows), await self.total(session, query)
+
+    async def run_rows(self, session: AsyncSession,
+                       query: Select[Any]) -> tuple[list[Any], int]:
+        """This page of `query`'s rows (tuples) and the count of all of them."""
+        rows = (await session.execute(query.limit(self.limit).offset(self.offset))).all()
+        return list(rows), await self.total(session, query)
 
 
 async def provide_page(limit: Limit = 100, offset: Offset = 0) -> Page:
@@ -80,6 +91,8 @@ def parse_amount(text: str | None, *, where: str = "amount") -> Decimal | None:
     if text is None or text == "":
         return None
     candidate = text.strip()
+    if re.fullmatch(r"-?\d+\.\d{3,}", candidate):
+        raise UserError(f"{candidate[:40]!r} has a part of a cent", where=where)
     if not _AMOUNT.match(candidate):
         raise UserError(f"not an amount (digits with at most 2 decimals): {text[:40]!r}",
                         where=where)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from gateway.db import bounds
+
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
 
 # aiosqlite's DEBUG lines repeat every statement with its bound values (patient data): keep
@@ -79,6 +81,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> AsyncEngine:
         kwargs.setdefault("connect_args", {"timeout": 30})
     kwargs.setdefault("hide_parameters", True)  # SQL echo and errors never carry values
     engine = create_async_engine(url, **kwargs)
+    bounds.install(engine.sync_engine)  # both databases refuse the same values
     if is_sqlite(url):
         dialect = engine.sync_engine.dialect
         dialect.colspecs = {**dialect.colspecs, DateTime: _UTCDateTime}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -231,6 +231,16 @@ async def list_claims(
     patient_account: str | None = None, billing_state: str | None = None,
     limit: int = 100, offset: int = 0,
 ) -> list[ClaimOut]:
+    q = claims_query(practice_id, status=status, patient_account=patient_account,
+                     billing_state=billing_state)
+    claims = (await session.scalars(q.limit(limit).offset(offset))).all()
+    return await claims_out(session, claims)
+
+
+def claims_query(practice_id: int, *, status: str | None = None,
+                 patient_account: str | None = None,
+                 billing_state: str | None = None) -> Select[tuple[Claim]]:
+    """The claim list as a query, by id (the API pages and counts it)."""
     q = select(Claim).where(Claim.practice_id == practice_id).order_by(Claim.id)
     if status:
         q = q.where(Claim.status == status)
@@ -242,5 +252,4 @@ async def list_claims(
     if patient_account:
         q = q.join(Patient, Patient.id == Claim.patient_id).where(
             Patient.account == patient_account)
-    claims = (await session.scalars(q.limit(limit).offset(offset))).all()
-    return await claims_out(session, claims)
+    return q

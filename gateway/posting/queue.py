@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
@@ -75,6 +75,17 @@ async def list_errors(
     limit: int = 100,
     offset: int = 0,
 ) -> list[PostingErrorOut]:
+    q = errors_query(practice_id, level=level, type=type, deposit_id=deposit_id,
+                     include_resolved=include_resolved)
+    rows = (await session.execute(q.limit(limit).offset(offset))).all()
+    return [error_out(e, dc) for e, dc in rows]
+
+
+def errors_query(
+    practice_id: int, *, level: str | None = None, type: str | None = None,  # noqa: A002
+    deposit_id: int | None = None, include_resolved: bool = False,
+) -> Select[tuple[PostingError, DepositClaim]]:
+    """The error queue as a query of (error, its deposit claim), oldest first."""
     q = (
         select(PostingError, DepositClaim)
         .outerjoin(DepositClaim, DepositClaim.id == PostingError.deposit_claim_id)
@@ -89,8 +100,7 @@ async def list_errors(
         q = q.where(PostingError.type == type)
     if deposit_id is not None:
         q = q.where(PostingError.deposit_id == deposit_id)
-    rows = (await session.execute(q.limit(limit).offset(offset))).all()
-    return [error_out(e, dc) for e, dc in rows]
+    return q
 
 
 async def queue_counts(session: AsyncSession, practice_id: int) -> dict[str, dict[str, int]]:

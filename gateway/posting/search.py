@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
@@ -50,11 +50,15 @@ async def search_deposits(
     offset: int = 0,
 ) -> list[DepositOut]:
     """The practice's deposits that pass `filters` (all of them without), newest first."""
-    q = select(Deposit).where(*deposit_conditions(practice_id, filters or DepositFilter()))
-    deps = (await session.scalars(
-        q.order_by(Deposit.deposit_date.desc(), Deposit.id.desc()).limit(limit).offset(offset)
-    )).all()
+    q = deposits_query(practice_id, filters or DepositFilter())
+    deps = (await session.scalars(q.limit(limit).offset(offset))).all()
     return await deposits_out(session, deps)
+
+
+def deposits_query(practice_id: int, filters: DepositFilter) -> Select[tuple[Deposit]]:
+    """The deposit search as a query, newest first (the API pages and counts it)."""
+    return (select(Deposit).where(*deposit_conditions(practice_id, filters))
+            .order_by(Deposit.deposit_date.desc(), Deposit.id.desc()))
 
 
 async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[DepositOut]:

@@ -108,6 +108,11 @@ def _out(r: Receipt, applied: Decimal | None, cls: type = ReceiptOut, **extra: A
     )
 
 
+def search_query(practice_id: int, f: ReceiptSearch) -> Any:
+    """The receipt search as a query (the API counts it for a page's total)."""
+    return _search_query(practice_id, f)
+
+
 async def search(session: AsyncSession, practice_id: int,
                  f: ReceiptSearch | None = None) -> list[ReceiptOut]:
     """Receipts matching the filters, newest first; by default the Error queue."""

@@ -40,7 +40,7 @@ async def test_claims_are_scoped(client: AsyncTestClient, practice: PracticeKeys
     r = await client.post("/api/claims", json=CLAIM, headers=practice.headers("viewer"))
     assert r.status_code == 403
     r = await client.get("/api/claims", headers=other_practice.headers("viewer"))
-    assert r.json() == []
+    assert r.json()["items"] == [] and r.json()["total"] == 0
 
 
 async def test_bad_claim_is_a_located_400(client: AsyncTestClient, practice: PracticeKeys):
@@ -63,7 +63,7 @@ async def test_new_claim_is_unbilled_unless_the_pms_billed_it(client: AsyncTestC
         "billed", "pms", "T-77")
     assert body["billed_at"] is not None
     r = await client.get("/api/claims?billing_state=billed", headers=practice.headers("viewer"))
-    assert [c["source_claim_id"] for c in r.json()] == ["T-77"]
+    assert [c["source_claim_id"] for c in r.json()["items"]] == ["T-77"]
     r = await client.get("/api/claims?billing_state=sent", headers=practice.headers("viewer"))
     assert r.status_code == 400 and "billing_state" in r.text
 

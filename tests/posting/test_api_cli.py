@@ -43,19 +43,19 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     (dep,) = r.json()["deposits"]
     assert dep["errors"] == [] and dep["amount"] == "130.00"
     r = await client.get("/api/deposits", headers=viewer)
-    assert [d["id"] for d in r.json()] == [dep["id"]]
+    assert [d["id"] for d in r.json()["items"]] == [dep["id"]] and r.json()["total"] == 1
     other = other_practice.headers("viewer")
-    assert (await client.get("/api/deposits", headers=other)).json() == []
+    assert (await client.get("/api/deposits", headers=other)).json()["items"] == []
     assert (await client.get(f"/api/deposits/{dep['id']}",
                              headers=other_practice.headers("admin"))).status_code == 404
     r = await client.post(f"/api/deposits/{dep['id']}/post", headers=biller)
     assert r.status_code == 200, r.text
     assert r.json()["posted_claims"] == 1 and r.json()["posted_status"] == "Not Disbursed"
     r = await client.get("/api/posting-errors?level=claim", headers=viewer)
-    (err,) = r.json()
+    (err,) = r.json()["items"]
     assert err["type"] == "Claim Not Found" and err["actions"] == ["link_claim", "exclude"]
     assert (await client.get("/api/posting-errors",
-                             headers=other_practice.headers("viewer"))).json() == []
+                             headers=other_practice.headers("viewer"))).json()["items"] == []
     r = await client.post(f"/api/posting-errors/{err['id']}/resolve",
                           json={"action": "exclude"}, headers=other_practice.headers("biller"))
     assert r.status_code == 404
@@ -69,7 +69,7 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     assert body["deposit"]["exclusions"] == "30.00" and body["deposit"]["difference"] == "0.00"
     assert [c["state"] for c in body["claims"]] == ["posted", "excluded"]
     r = await client.get("/api/deposits?errors=any", headers=viewer)
-    assert r.json() == []
+    assert r.json()["items"] == [] and r.json()["total"] == 0
     r = await client.get("/api/deposits/report.xlsx?date_from=2026-01-01&date_to=2026-01-31",
                          headers=viewer)
     assert r.status_code == 200

@@ -64,9 +64,9 @@ async def test_roles_and_scoping(client: AsyncTestClient, session, practice: Pra
         r = await getattr(client, method)(url, headers=theirs, **kw)
         assert r.status_code == 404, (url, r.text)
     r = await client.get("/api/receipts?status=all", headers=theirs)
-    assert r.json() == []
+    assert r.json()["items"] == []
     r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
-    assert [x["id"] for x in r.json()] == [rid]
+    assert [x["id"] for x in r.json()["items"]] == [rid] and r.json()["total"] == 1
     r = await client.post("/api/receipts/types", json={"name": "X", "behaviour": "general"},
                           headers=practice.headers("biller"))
     assert r.status_code == 403
@@ -86,7 +86,7 @@ async def test_error_queue_status_hold_reconcile_apply_reverse(client: AsyncTest
     pre = r.json()["id"]
     assert r.json()["status"] == "Error"  # a pre-pay older than the credit hold
     r = await client.get("/api/receipts", headers=practice.headers("viewer"))
-    assert [x["id"] for x in r.json()] == [pre, bad]  # default view: the Error queue
+    assert [x["id"] for x in r.json()["items"]] == [pre, bad]  # default: the Error queue
     r = await client.post("/api/receipts/status", headers=hb,
                           json={"ids": [pre], "status": "Hold", "hold_until": "2099-01-01"})
     assert r.json() == {"changed": 1}
@@ -113,7 +113,7 @@ async def test_error_queue_status_hold_reconcile_apply_reverse(client: AsyncTest
     assert r.json() == {"changed": 1}
     r = await client.get("/api/receipts?status=Ignore&status=Reversed",
                          headers=practice.headers("viewer"))
-    assert sorted(x["status"] for x in r.json()) == ["Ignore", "Reversed", "Reversed"]
+    assert sorted(x["status"] for x in r.json()["items"]) == ["Ignore", "Reversed", "Reversed"]
     r = await client.get("/api/receipts?amount=abc", headers=practice.headers("viewer"))
     assert r.status_code == 400 and "amount" in r.text
 
@@ -172,7 +172,7 @@ async def test_sub_cent_and_odd_amounts_are_refused_with_where(client: AsyncTest
     r = await client.get("/api/receipts?amount=10.005", headers=practice.headers("viewer"))
     assert r.status_code == 400 and "part of a cent" in r.text
     r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
-    assert r.json() == []
+    assert r.json()["items"] == []
     r = await client.get("/api/receipts?date_from=yesterday", headers=practice.headers("viewer"))
     assert r.status_code == 400 and "date_from" in r.text
     r = await client.get("/schema/openapi.json")

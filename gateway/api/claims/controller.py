@@ -3,14 +3,26 @@ changes workflow fields (PATCH) and releases a corrected rejected claim for the 
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId, QueryText
+from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.params import Paging, PathId
 from gateway.ledger import billing, service
 from gateway.ledger.schemas import ClaimIn, ClaimOut, ClaimUpdate, ReleaseIn
+
+
+class ClaimFilter(msgspec.Struct, kw_only=True):
+    """What the claim list filters by; every field optional."""
+
+    status: str | None = None
+    patient_account: str | None = None
+    billing_state: str | None = None
 
 
 class ClaimController(Controller):
@@ -24,16 +36,17 @@ class ClaimController(Controller):
         (claim_id,) = await service.create_claims(db, principal.practice_id, [data])
         return await service.show_claim(db, principal.practice_id, claim_id)
 
-    @get("/", guards=[requires("viewer")])
-    async def list_claims(
-        self, db: DB, principal: Me, page: Paging, status: QueryText = None,
-        patient_account: QueryText = None, billing_state: QueryText = None,
-    ) -> list[ClaimOut]:
-        """The practice's claims, filtered by status or patient account, a page at a time."""
-        return await service.list_claims(
-            db, principal.practice_id, status=status, patient_account=patient_account,
-            billing_state=billing_state, limit=page.limit, offset=page.offset,
-        )
+    @get("/", guards=[requires("viewer")], operation_class=filter_operation(ClaimFilter),
+         dependencies={"filters": filter_dependency(ClaimFilter)})
+    async def list_claims(self, db: DB, principal: Me, page: Paging,
+                          filters: NamedDependency[ClaimFilter]) -> OffsetPagination[ClaimOut]:
+        """The practice's claims by id, filtered by status, billing state or patient account,
+        a page at a time with the total."""
+        query = service.claims_query(
+            principal.practice_id, status=filters.status,
+            patient_account=filters.patient_account, billing_state=filters.billing_state)
+        claims, total = await page.run(db, query)
+        return page.of(await service.claims_out(db, claims), total)
 
     @get("/{claim_id:int}", guards=[requires("viewer")])
     async def show(self, claim_id: PathId, db: DB, principal: Me) -> ClaimOut:

@@ -9,12 +9,15 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Offset, Paging, PathId, QueryId, QueryText, parse_amount
+from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.params import Offset, Paging, PathId, QueryId, QueryText
 from gateway.core.errors import UserError
 from gateway.posting import engine, report, reset, search
 from gateway.posting.deposit_filter import DepositFilter
@@ -39,24 +42,15 @@ class DepositController(Controller):
     path = "/api/deposits"
     tags = ["deposits"]
 
-    @get("/", guards=[requires("viewer")])
-    async def search_deposits(
-        self, db: DB, principal: Me, page: Paging, id: QueryId = None,  # noqa: A002
-        date_from: FromQuery[dt.date | None] = None, date_to: FromQuery[dt.date | None] = None,
-        check_trace_id: QueryText = None, payer: QueryText = None,
-        amount: QueryText = None, status: QueryText = None,
-        posted_status: QueryText = None, type: QueryText = None,  # noqa: A002
-        era_id: QueryText = None, file_name: QueryText = None,
-        errors: FromQuery[Literal["any", "deposit", "claim", "procedure", "none"] | None] = None,
-    ) -> list[DepositOut]:
-        """Deposit search; `errors` = any / deposit / claim / procedure / none."""
-        filters = DepositFilter(
-            id=id, date_from=date_from, date_to=date_to, check_trace_id=check_trace_id,
-            payer=payer, amount=parse_amount(amount), status=status,
-            posted_status=posted_status, type=type, era_id=era_id, file_name=file_name,
-            errors=errors)
-        return await search.search_deposits(db, principal.practice_id, filters,
-                                            limit=page.limit, offset=page.offset)
+    @get("/", guards=[requires("viewer")], operation_class=filter_operation(DepositFilter),
+         dependencies={"filters": filter_dependency(DepositFilter)})
+    async def search_deposits(self, db: DB, principal: Me, page: Paging,
+                              filters: NamedDependency[DepositFilter],
+                              ) -> OffsetPagination[DepositOut]:
+        """Deposit search, newest first, with the total; `errors` = any / deposit / claim /
+        procedure / none."""
+        deps, total = await page.run(db, search.deposits_query(principal.practice_id, filters))
+        return page.of(await search.deposits_out(db, deps), total)
 
     @get("/{deposit_id:int}", guards=[requires("viewer")])
     async def show(self, deposit_id: PathId, db: DB, principal: Me,

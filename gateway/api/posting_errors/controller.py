@@ -4,31 +4,45 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromQuery, JSONBody
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
+from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.params import Paging, PathId, QueryId, QueryText
+from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.params import Paging, PathId
 from gateway.posting import queue
 from gateway.posting.schemas import PostingErrorOut, ResolveIn, ResolveOut
+
+
+class ErrorFilter(msgspec.Struct, kw_only=True):
+    """What the error queue filters by; every field optional."""
+
+    level: Literal["deposit", "claim", "procedure"] | None = None
+    type: str | None = None
+    deposit_id: int | None = None
+    include_resolved: bool = False
 
 
 class PostingErrorController(Controller):
     path = "/api/posting-errors"
     tags = ["posting"]
 
-    @get("/", guards=[requires("viewer")])
-    async def list_errors(
-        self, db: DB, principal: Me, page: Paging,
-        level: FromQuery[Literal["deposit", "claim", "procedure"] | None] = None,
-        type: QueryText = None,  # noqa: A002
-        deposit_id: QueryId = None, include_resolved: FromQuery[bool] = False,
-    ) -> list[PostingErrorOut]:
-        """Open errors (the queue), oldest first; each lists the actions that resolve it."""
-        return await queue.list_errors(db, principal.practice_id, level=level, type=type,
-                                       deposit_id=deposit_id, include_resolved=include_resolved,
-                                       limit=page.limit, offset=page.offset)
+    @get("/", guards=[requires("viewer")], operation_class=filter_operation(ErrorFilter),
+         dependencies={"filters": filter_dependency(ErrorFilter)})
+    async def list_errors(self, db: DB, principal: Me, page: Paging,
+                          filters: NamedDependency[ErrorFilter],
+                          ) -> OffsetPagination[PostingErrorOut]:
+        """Open errors (the queue), oldest first, with the total; each lists the actions
+        that resolve it."""
+        query = queue.errors_query(principal.practice_id, level=filters.level,
+                                   type=filters.type, deposit_id=filters.deposit_id,
+                                   include_resolved=filters.include_resolved)
+        rows, total = await page.run_rows(db, query)
+        return page.of([queue.error_out(e, dc) for e, dc in rows], total)
 
     @get("/counts", guards=[requires("viewer")])
     async def counts(self, db: DB, principal: Me) -> dict[str, dict[str, int]]:

@@ -8,22 +8,21 @@ practice and another practice's receipt answers 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import MultiDict, UploadFile
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Schema
-from litestar.openapi.spec import Parameter as OpenAPIParameter
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.filters import filter_dependency, filter_operation
 from gateway.api.params import Paging, PathId
 from gateway.core.errors import UserError
-from gateway.core.money import MoneyError
 from gateway.receipts import service
-from gateway.receipts.amounts import exact_cents
 from gateway.receipts.importer import import_receipts
 from gateway.receipts.schemas import (
     ApplyIn,
@@ -40,6 +39,7 @@ from gateway.receipts.schemas import (
     ReconcileResult,
     StatusChangeIn,
 )
+from gateway.receipts.search import search_query
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -60,56 +60,9 @@ class ImportForm:
     file: UploadFile
 
 
-TEXT = Schema(type=OpenAPIType.STRING)
-DATE = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE)
-
-
-def _query(name: str, schema: Schema, description: str | None = None) -> OpenAPIParameter:
-    return OpenAPIParameter(name=name, param_in="query", required=False, schema=schema,
-                            description=description)
-
-
-# The search filters, read from the query string into one ReceiptSearch by `_filters` (so the
-# handlers do not take a dozen arguments) and documented in the OpenAPI schema here.
-FILTER_PARAMETERS = [
-    _query("status", Schema(type=OpenAPIType.ARRAY, items=TEXT),
-           "Repeatable; default Error; 'all' for every status."),
-    _query("date_from", DATE),
-    _query("date_to", DATE),
-    _query("chart_number", TEXT),
-    _query("patient", TEXT, "Part of the patient's first or last name."),
-    _query("payer", TEXT, "Part of who paid."),
-    _query("amount", TEXT, "Whole cents; a part of a cent is refused."),
-    _query("receipt_id", Schema(type=OpenAPIType.INTEGER)),
-    _query("type", TEXT, "Receipt type name."),
-]
-
-
-@dataclass
-class _SearchOperation(Operation):
-    """The handler's own parameters (limit, offset) plus the search filters."""
-
-    def __post_init__(self) -> None:
-        self.parameters = [*FILTER_PARAMETERS, *(self.parameters or [])]
-
-
-TEXT_FILTERS = ("date_from", "date_to", "chart_number", "patient", "payer", "receipt_id", "type")
-
-
-def _filters(query: MultiDict[str], *, limit: int, offset: int) -> ReceiptSearch:
-    """The search the query string asks for; UserError (where, why) for a bad filter."""
-    raw: dict[str, Any] = {k: query.get(k) for k in TEXT_FILTERS if query.get(k) not in (None, "")}
-    try:
-        if query.get("amount") not in (None, ""):
-            raw["amount"] = exact_cents(query.get("amount"))
-    except MoneyError as exc:
-        raise UserError(str(exc), where="amount") from exc
-    try:
-        return msgspec.convert(dict(raw, status=query.getall("status", []) or None,
-                                    limit=limit, offset=offset),
-                               ReceiptSearch, strict=False)
-    except msgspec.ValidationError as exc:
-        raise UserError(str(exc), where="query") from exc
+SEARCH_OPERATION = filter_operation(ReceiptSearch)
+SEARCH_FILTERS = {"filters": filter_dependency(ReceiptSearch)}
+"""The shared filter dependency reads the search from the query string (and documents it)."""
 
 
 class ReceiptController(Controller):
@@ -123,19 +76,23 @@ class ReceiptController(Controller):
                                            actor=principal.actor)
         return await service.show(db, principal.practice_id, rid)
 
-    @get("/", guards=[requires("viewer")], operation_class=_SearchOperation)
-    async def search(self, request: Request[Any, Any, Any], db: DB, principal: Me,
-                     page: Paging) -> list[ReceiptOut]:
-        """Search receipts; with no status the Error queue, `status=all` for every status."""
-        f = _filters(request.query_params, limit=page.limit, offset=page.offset)
-        return await service.search(db, principal.practice_id, f)
+    @get("/", guards=[requires("viewer")], operation_class=SEARCH_OPERATION,
+         dependencies=SEARCH_FILTERS)
+    async def search(self, db: DB, principal: Me, page: Paging,
+                     filters: NamedDependency[ReceiptSearch]) -> OffsetPagination[ReceiptOut]:
+        """Search receipts, with the total; with no status the Error queue, `status=all` for
+        every status; `amount` in whole cents."""
+        f = msgspec.structs.replace(filters, limit=page.limit, offset=page.offset)
+        items = await service.search(db, principal.practice_id, f)
+        return page.of(items, await page.total(db, search_query(principal.practice_id, f)))
 
     @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX,
-         operation_class=_SearchOperation)
-    async def export(self, request: Request[Any, Any, Any], db: DB, principal: Me,
+         operation_class=SEARCH_OPERATION,
+         dependencies=SEARCH_FILTERS)
+    async def export(self, db: DB, principal: Me, filters: NamedDependency[ReceiptSearch],
                      limit: ExportLimit = 100_000) -> Response[bytes]:
         """The same search as a workbook."""
-        f = _filters(request.query_params, limit=limit, offset=0)
+        f = msgspec.structs.replace(filters, limit=limit, offset=0)
         data = await service.export_xlsx(db, principal.practice_id, f)
         return Response(data, media_type=XLSX, headers={
             "Content-Disposition": 'attachment; filename="receipts.xlsx"'})
