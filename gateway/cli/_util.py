@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -58,6 +57,8 @@ def _enc_hook(obj: Any) -> Any:
 
 def run(coro_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Run an async service function from a click command."""
+    import asyncio  # here: the commands that read files only (x12, era) never need it
+
     return asyncio.run(coro_fn(*args, **kwargs))  # type: ignore[arg-type]
 
 
