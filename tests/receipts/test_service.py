@@ -10,12 +10,14 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from gateway.admin.practices import update_settings
 from gateway.core.errors import NotFound, UserError
 from gateway.ledger.balances import line_balances
 from gateway.ledger.models import Claim, LedgerEntry
 from gateway.receipts import service
+from gateway.receipts.enums import Source
 from gateway.receipts.models import ReceiptApplication, ReceiptMessage
 from gateway.receipts.schemas import ManualApplicationIn, ReceiptIn, ReceiptSearch, ReceiptTypeIn
 from tests.receipts import helpers as h
@@ -393,3 +395,27 @@ async def test_every_step_leaves_a_message_and_every_action_an_audit_row(session
         AuditLog.practice_id == pid, AuditLog.action.like("receipt.%"))
         .order_by(AuditLog.id))).all()
     assert actions == ["receipt.create", "receipt.status", "receipt.reverse"]
+
+
+async def test_record_many_records_new_receipts_by_key_and_the_engine_applies_them(
+        session, practice):
+    pid = practice.practice_id
+    cid, _ = await h.claim(session, pid, "A1", VISIT, "10.00", "40.00", level="Statement")
+    patient_id = await session.scalar(select(Claim.patient_id).where(Claim.id == cid))
+    rows = [service.NewReceipt(key=f"k|{n}", patient_id=patient_id, patient_account="A1",
+                               received_on=VISIT, amount=D(amount), method="Visa",
+                               check_number=f"T{n}")
+            for n, amount in enumerate(("5.00", "7.50"))]
+    ids = await service.record_many(session, pid, "General Payment", Source.IMPORT,
+                                    rows, actor=ACTOR, today=TODAY)
+    assert sorted(ids) == ["k|0", "k|1"]
+    first = await service.show(session, pid, ids["k|0"])
+    assert (first.status, first.amount, first.method) == ("New", D("5.00"), "card")
+    assert [m.text for m in first.messages] == ["Receipt recorded."]
+    res = await service.reconcile(session, pid, list(ids.values()), today=TODAY,
+                                  keep_results=False)
+    assert (res.completed, res.results) == (2, [])
+    assert sum((await h.patient_balances(session, [cid])).values()) == D("37.50")
+    with pytest.raises(IntegrityError):  # the same key again is never a second receipt
+        await service.record_many(session, pid, "General Payment", Source.IMPORT,
+                                  rows[:1], actor=ACTOR, today=TODAY)
