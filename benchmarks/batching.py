@@ -69,10 +69,11 @@ async def _fill(url: str, folder: str, n: int, n_paper: int, cob_every: int) -> 
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as s, s.begin():
         pid = await create_practice(s, "Bench Eye")
-        config = {"transport": "local", "after_download": "delete", "edi": EDI,
-                  **{k: f"{folder}/{k}" for k in ("era_dir", "ack_dir", "claims_dir")}}
-        for k in ("era_dir", "ack_dir", "claims_dir"):
-            Path(config[k]).mkdir(parents=True, exist_ok=True)
+        dirs = {k: f"{folder}/{k}" for k in ("era_dir", "ack_dir", "claims_dir")}
+        for path in dirs.values():
+            Path(path).mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"transport": "local", "after_download": "delete",
+                                  "edi": EDI, **dirs}
         await create_connector(s, pid, "clearinghouse_sftp", "ch", config)
         payers = {}
         for key, name, pay_id, electronic in (("p", "Vision Benefits", "VBA01", True),
@@ -104,7 +105,11 @@ async def _fill_rows(s: AsyncSession, pid: int, payers: dict[str, int], deposit_
         await s.execute(insert(patient_t), [
             {"id": i, "practice_id": pid, "account": f"A{i}", "first_name": "Pat",
              "last_name": f"Test{i}", "dob": dt.date(1950, 1, 1), "sex": "F"} for i in ids])
-        coverages, claims, lines, dcs, procs = [], [], [], [], []
+        coverages: list[dict[str, Any]] = []
+        claims: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        dcs: list[dict[str, Any]] = []
+        procs: list[dict[str, Any]] = []
         for i in ids:
             paper, cob = i > n, i <= n and i % cob_every == 0
             ranks = [(1, "x" if paper else "p")] + ([(2, "s")] if cob else [])
@@ -172,7 +177,7 @@ async def _baseline(url: str) -> dict[str, Any]:
     from gateway.admin.connectors import load_connector
     from gateway.clearinghouse.batches import (
         MAX_CLAIMS_PER_BATCH,
-        _claim_input,
+        _inputs,
         batch_envelope,
         edi_settings,
         ready_claims,
@@ -184,7 +189,11 @@ async def _baseline(url: str) -> dict[str, Any]:
         connector = await load_connector(s, 1, "ch")
         envelope = batch_envelope(edi_settings(connector), dt.datetime.now(dt.UTC))
         claims = await ready_claims(s, 1)
-        inputs = [await _claim_input(s, c) for c in claims]
+        inputs: list[Any] = []
+        for i in range(0, len(claims), MAX_CLAIMS_PER_BATCH):
+            made, skipped = await _inputs(s, claims[i:i + MAX_CLAIMS_PER_BATCH])
+            assert not skipped, skipped[:3]
+            inputs.extend(ci for _, ci in made)
     await engine.dispose()
     started = time.perf_counter()
     size = 0
