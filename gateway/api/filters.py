@@ -94,7 +94,7 @@ def filter_dependency(struct: type[S]) -> Provide:
         return read_filter(struct, request.query_params)
 
     provide_filter.__annotations__["return"] = struct
-    return Provide(provide_filter, sync_to_thread=False)
+    return Provide(provide_filter)
 
 
 def _schema(kind: Any) -> Schema:

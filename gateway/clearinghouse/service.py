@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -168,29 +169,33 @@ def era_summary(path: str, name: str) -> dict[str, Any]:
 # -- storing files ------------------------------------------------------------------------------
 
 
-async def _record(
-    session: AsyncSession,
-    practice_id: int,
-    kind: str,
-    path: str,
-    name: str,
-    digest: str,
-    size: int,
-    connector_id: int | None,
-    status: str,
-    summary: dict[str, Any],
-) -> tuple[int | None, ImportedFile | None]:
-    """Insert the file row (the unique constraint decides) and, when new, its content."""
+@dataclass(frozen=True)
+class FileRef:
+    """A file being ingested, and the connector that fetched it (None: given by hand)."""
+
+    kind: str
+    path: str
+    name: str
+    digest: str
+    size: int
+    connector_id: int | None = None
+
+
+async def _record(session: AsyncSession, practice_id: int, ref: FileRef, status: str,
+                  summary: dict[str, Any]) -> tuple[int | None, ImportedFile | None]:
+    """Insert the file row (the unique constraint decides) and, when new and imported, its
+    content. A rejected file is recorded by hash and size only: its bytes (a 1 GiB junk file,
+    say) are never stored, and the hash still recognises it when it comes again."""
     new_id = await insert_if_absent(
         session,
         ImportedFile.__table__,  # type: ignore[arg-type]
         {
             "practice_id": practice_id,
-            "connector_id": connector_id,
-            "kind": kind,
-            "name": name[:400],
-            "sha256": digest,
-            "size": size,
+            "connector_id": ref.connector_id,
+            "kind": ref.kind,
+            "name": ref.name[:400],
+            "sha256": ref.digest,
+            "size": ref.size,
             "status": status,
             "summary": summary,
         },
@@ -201,13 +206,14 @@ async def _record(
             await session.execute(
                 select(ImportedFile).where(
                     ImportedFile.practice_id == practice_id,
-                    ImportedFile.kind == kind,
-                    ImportedFile.sha256 == digest,
+                    ImportedFile.kind == ref.kind,
+                    ImportedFile.sha256 == ref.digest,
                 )
             )
         ).scalar_one()
         return None, existing
-    await store_content(session, new_id, path)
+    if status == "imported":
+        await store_content(session, new_id, ref.path)
     return new_id, None
 
 
@@ -268,28 +274,26 @@ def _posting_entry() -> Any:
 
 
 async def _parse_and_record(
-    session: AsyncSession, practice_id: int, kind: str, path: str, name: str, digest: str,
-    size: int, connector_id: int | None, parse: Any, summarize: Any,
+    session: AsyncSession, practice_id: int, ref: FileRef, parse: Any, summarize: Any,
 ) -> tuple[IngestResult, Any]:
     """Parse a file in a worker thread and record it by content hash: a file that does not
     read is recorded as rejected (with its located error), one seen before is reported as
     such. Returns the result and what `parse` returned (None unless newly imported)."""
     parsed: Any = None
     why: str | None = None
+    status: Literal["imported", "rejected"]
     try:
         parsed = await asyncio.to_thread(parse)
         summary, status = summarize(parsed), "imported"
     except UserError as exc:
         why, summary, status = str(exc), {"error": str(exc)}, "rejected"
-    new_id, existing = await _record(
-        session, practice_id, kind, path, name, digest, size, connector_id, status, summary
-    )
+    new_id, existing = await _record(session, practice_id, ref, status, summary)
     if existing is not None:
-        return _known(existing, name, digest, size), None
-    result = IngestResult(imported_file_id=new_id, name=name, sha256=digest, size=size,
-                          status=status, why=why, summary=summary)  # type: ignore[arg-type]
+        return _known(existing, ref.name, ref.digest, ref.size), None
+    result = IngestResult(imported_file_id=new_id, name=ref.name, sha256=ref.digest,
+                          size=ref.size, status=status, why=why, summary=summary)
     if status != "imported":
-        log.info("%s file %s (%s): %s", kind, new_id, name, status)
+        log.info("%s file %s (%s): %s", ref.kind, new_id, ref.name, status)
     return result, parsed if status == "imported" else None
 
 
@@ -306,7 +310,7 @@ async def ingest_era_file(
     new and readable) create its deposits in the same transaction. Never commits."""
     path, name, digest, size = await _describe(remote_file_or_path, name)
     result, _ = await _parse_and_record(
-        session, practice_id, "era", path, name, digest, size, connector_id,
+        session, practice_id, FileRef("era", path, name, digest, size, connector_id),
         lambda: era_summary(path, name), lambda summary: summary,
     )
     if result.status != "imported" or result.imported_file_id is None:
@@ -358,7 +362,7 @@ async def ingest_ack_file(
 
     path, name, digest, size = await _describe(remote_file_or_path, name)
     result, parsed = await _parse_and_record(
-        session, practice_id, "ack", path, name, digest, size, connector_id,
+        session, practice_id, FileRef("ack", path, name, digest, size, connector_id),
         lambda: read_acknowledgment(path, name), lambda parsed: parsed.summary(),
     )
     new_id = result.imported_file_id

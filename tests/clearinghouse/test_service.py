@@ -150,6 +150,10 @@ async def test_bad_file_is_rejected_and_left_in_place(
     assert [p.name for p in remote.era.iterdir()] == ["junk.835"]  # left for a human
     rows = {f.name: f for f in await _files(session, practice.practice_id)}
     assert rows["junk.835"].status == "rejected" and rows["junk.835"].summary["error"]
+    assert rows["junk.835"].size == len(b"this is not an 835 at all")
+    # recorded by hash and size only: its bytes are not kept (the good file's are)
+    assert [c async for c in iter_content(session, rows["junk.835"].id)] == []
+    assert b"".join([c async for c in iter_content(session, rows["good.835"].id)])
     again = await run_connector_action(sm, practice.practice_id, cid, "fetch-eras")
     assert again["imported"] == 0 and "rejected before" in again["failed"][0]["why"]
 

@@ -30,7 +30,7 @@ def open_transport(connector_id: int, cfg: RemoteConfig) -> AbstractContextManag
         from gateway.core.transport.local import LocalTransport
 
         return LocalTransport(cfg)
-    from gateway.core.transport.sftp import pooled
+    from gateway.core.transport.sftp_pool import pooled
 
     return pooled(connector_id, cfg)
 

@@ -14,7 +14,6 @@ shows a half-written file.
 from __future__ import annotations
 
 import base64
-import collections
 import datetime as dt
 import hashlib
 import io
@@ -22,13 +21,10 @@ import logging
 import posixpath
 import socket
 import stat
-import threading
 import time
-from typing import Any
 
 import paramiko
 from paramiko.hostkeys import HostKeyEntry, HostKeys
-from paramiko.sftp import CMD_DATA, CMD_READ, int64
 
 from gateway.core.errors import UserError
 from gateway.core.records import ConnectorCheck, RemoteFile, SubmissionReceipt
@@ -54,13 +50,10 @@ from gateway.core.transport.base import (
     wanted,
 )
 from gateway.core.transport.config import RemoteConfig
+from gateway.core.transport.sftp_reader import PipelinedReader
 
 log = logging.getLogger("gateway.transport.sftp")
 
-# Read requests in flight while downloading: enough to fill a long fat pipe, few enough that
-# data arriving faster than we write it cannot pile up in memory (64 x 32 KiB = 2 MiB).
-PREFETCH_REQUESTS = 64
-READ_BLOCK = 32768  # the largest read every SFTP server answers in full
 
 # Host key algorithms to offer for a pinned key of this type.
 _KEY_ALGORITHMS = {
@@ -445,135 +438,12 @@ class SftpTransport:
         )
 
 
-class PipelinedReader:
-    """Read a remote file front to back with up to `PREFETCH_REQUESTS` reads in flight.
-
-    paramiko's own `prefetch(max_concurrent_requests=...)` can stop prefetching halfway (its
-    "done" flag is set whenever the in-flight set drains) while its thread keeps requesting,
-    so the rest of the file piles up in memory: this keeps a fixed window instead. Responses
-    arrive in request order; a short read re-requests the remainder before anything later.
-    """
-
-    def __init__(self, sftp: paramiko.SFTPClient, remote: paramiko.SFTPFile) -> None:
-        self.sftp = sftp
-        self.handle = remote.handle
-        self.offset = 0  # next offset to request
-        self.pending: collections.deque[tuple[int, int, int]] = collections.deque()
-        self.blocks: dict[int, bytes | BaseException] = {}
-        self.eof = False
-
-    def _async_response(self, t: int, msg: Any, num: int) -> None:  # paramiko calls this
-        if t == CMD_DATA:
-            self.blocks[num] = msg.get_string()
-            return
-        try:
-            self.sftp._convert_status(msg)
-            self.blocks[num] = OSError("unexpected SFTP status for a read")
-        except EOFError:
-            self.blocks[num] = b""
-        except OSError as exc:
-            self.blocks[num] = exc
-
-    def _request(self, offset: int, length: int, front: bool = False) -> None:
-        num = self.sftp._async_request(self, CMD_READ, self.handle, int64(offset), int(length))
-        (self.pending.appendleft if front else self.pending.append)((num, offset, length))
-
-    def _fill(self) -> None:
-        while not self.eof and len(self.pending) < PREFETCH_REQUESTS:
-            self._request(self.offset, READ_BLOCK)
-            self.offset += READ_BLOCK
-
-    def read(self, size: int = -1) -> bytes:
-        self._fill()
-        while self.pending:
-            num, offset, length = self.pending.popleft()
-            while num not in self.blocks:
-                self.sftp._read_response()
-            data = self.blocks.pop(num)
-            if isinstance(data, BaseException):
-                raise data
-            if not data:  # end of file: the rest in flight is past it
-                self.eof = True
-                continue
-            if len(data) < length:  # short read: ask for the rest before anything later
-                self._request(offset + len(data), length - len(data), front=True)
-            self._fill()
-            return data
-        return b""
-
-
 def _folder_patterns(cfg: RemoteConfig, folders: dict[str, str]) -> dict[str, tuple[str, str]]:
     patterns = cfg.folder_patterns()
     return {label: (folder, patterns.get(label, "*")) for label, folder in folders.items()}
 
 
-# -- a small pool: fetch, finish and submit of one run share one connection ----------------
+# the pool lives in sftp_pool; re-exported here for existing callers
+from gateway.core.transport.sftp_pool import POOL, pooled  # noqa: E402
 
-
-class _Pool:
-    """Idle connections by connector, reused for `IDLE_SECONDS`. A connection is checked out
-    while in use (a paramiko session is not shared between threads) and dropped on error."""
-
-    IDLE_SECONDS = 60.0
-
-    def __init__(self) -> None:
-        self._idle: dict[Any, tuple[float, SftpTransport]] = {}
-        self._lock = threading.Lock()
-
-    def checkout(self, key: Any, cfg: RemoteConfig) -> SftpTransport:
-        stale: list[SftpTransport] = []
-        now = time.monotonic()
-        with self._lock:
-            for k, (since, conn) in list(self._idle.items()):
-                if now - since > self.IDLE_SECONDS or not conn.is_active():
-                    stale.append(conn)
-                    del self._idle[k]
-            found = self._idle.pop(key, None)
-        for conn in stale:
-            conn.close()
-        if found is not None:
-            return found[1]
-        conn = SftpTransport(cfg)
-        conn.connect()
-        return conn
-
-    def checkin(self, key: Any, conn: SftpTransport) -> None:
-        if not conn.is_active():
-            conn.close()
-            return
-        with self._lock:
-            previous = self._idle.pop(key, None)
-            self._idle[key] = (time.monotonic(), conn)
-        if previous is not None:
-            previous[1].close()
-
-    def close_all(self) -> None:
-        with self._lock:
-            conns = [c for _, c in self._idle.values()]
-            self._idle.clear()
-        for conn in conns:
-            conn.close()
-
-
-POOL = _Pool()
-
-
-class pooled:  # noqa: N801 - used as a context manager, reads like a function
-    """`with pooled(connector_id, cfg) as t:` a connected SftpTransport, returned to the pool
-    when the block ends cleanly and closed when it raised."""
-
-    def __init__(self, connector_id: int, cfg: RemoteConfig) -> None:
-        self.key = (connector_id, hashlib.sha256(repr(cfg).encode()).hexdigest())
-        self.cfg = cfg
-        self.conn: SftpTransport | None = None
-
-    def __enter__(self) -> SftpTransport:
-        self.conn = POOL.checkout(self.key, self.cfg)
-        return self.conn
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        assert self.conn is not None
-        if exc_type is None or exc_type is FileSkipped:
-            POOL.checkin(self.key, self.conn)
-        else:
-            self.conn.close()
+__all__ = ["POOL", "PipelinedReader", "SftpTransport", "fingerprint", "pinned_keys", "pooled"]
