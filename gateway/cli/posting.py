@@ -109,19 +109,16 @@ def deposits() -> None:
 @click.option("--limit", type=int, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def deposits_list(ctx: click.Context, practice_id: int, date_from: Any, date_to: Any,
-                  status: str | None, posted_status: str | None, type_: str | None,
-                  payer: str | None, check_trace_id: str | None, errors: str | None,
-                  limit: int, as_json: bool) -> None:
+def deposits_list(ctx: click.Context, practice_id: int, limit: int, as_json: bool,
+                  **options: Any) -> None:
     """Search deposits."""
     from gateway.posting.deposit_filter import DepositFilter
     from gateway.posting.search import search_deposits
 
+    date_from, date_to = options.pop("date_from"), options.pop("date_to")
     filters = DepositFilter(
         date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None, status=status,
-        posted_status=posted_status, type=type_, payer=payer,
-        check_trace_id=check_trace_id, errors=errors)  # type: ignore[arg-type]  # click.Choice
+        date_to=date_to.date() if date_to else None, type=options.pop("type_"), **options)
 
     async def go() -> Any:
         async with session_scope(database_url(ctx)) as s:
@@ -244,13 +241,14 @@ def deposits_remove(ctx: click.Context, deposit_id: int, practice_id: int | None
 @click.option("--xlsx", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def deposits_report(ctx: click.Context, practice_id: int | None, date_from: dt.datetime,
-                    date_to: dt.datetime, owner: str | None, status: str | None,
-                    type_: str | None, imported_file_id: int | None, out: Path,
-                    as_json: bool) -> None:
+def deposits_report(ctx: click.Context, practice_id: int | None, out: Path, as_json: bool,
+                    **options: Any) -> None:
     """Write the Deposit Reconciliation workbook."""
     from gateway.db.models import Practice
     from gateway.posting.report import reconciliation_report
+
+    date_from: dt.datetime = options["date_from"]
+    date_to: dt.datetime = options["date_to"]
 
     async def go() -> Any:
         async with session_scope(database_url(ctx)) as s:
@@ -263,8 +261,9 @@ def deposits_report(ctx: click.Context, practice_id: int | None, date_from: dt.d
                                     where="--practice")
                 pid = ids[0]
             return await reconciliation_report(
-                s, pid, out, date_from=date_from.date(), date_to=date_to.date(), owner=owner,
-                status=status, type=type_, imported_file_id=imported_file_id)
+                s, pid, out, date_from=date_from.date(), date_to=date_to.date(),
+                owner=options["owner"], status=options["status"], type=options["type_"],
+                imported_file_id=options["imported_file_id"])
 
     totals = run(go)
     data = {"path": str(out), **{k: v for k, v in totals.items()}}

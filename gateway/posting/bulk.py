@@ -5,7 +5,7 @@ SQLAlchemy's executemany builds a parameter dict per row through the compiled st
 hand the driver one `executemany` of plain tuples instead (one hop to the aiosqlite thread per
 statement), after running each column's own bind processor (Money -> integer cents, JSON ->
 text, dates -> ISO text), so the stored values are exactly what the Core statement would store.
-On other backends they run the equivalent Core statement.
+On PostgreSQL they write through COPY (`gateway.db.bulk`).
 
 Reads go through the session's Core connection (no ORM result machinery) after a flush, so
 pending ORM changes are visible exactly as with `session.execute`.
@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import starmap
+from keyword import iskeyword
 from operator import itemgetter
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.db.bulk import copy_rows, copy_update_by_id
 
 
 def is_sqlite(session: AsyncSession) -> bool:
@@ -80,7 +83,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
     if not rows:
         return
     if not is_sqlite(session):
-        await session.execute(insert(table), rows)
+        await copy_rows(session, table, rows)  # COPY on PostgreSQL (gateway.db.bulk)
         return
     cols = list(rows[0])
     names = ", ".join(f'"{c}"' for c in cols)
@@ -98,11 +101,7 @@ async def update_by_id(session: AsyncSession, table: Table, rows: list[dict[str,
         return
     cols = [k for k in rows[0] if k != key]
     if not is_sqlite(session):
-        await session.execute(
-            update(table).where(table.c.id == bindparam(key)).values(
-                {k: bindparam(k) for k in cols}),
-            rows,
-        )
+        await copy_update_by_id(session, table, rows, key)  # COPY + UPDATE FROM on PostgreSQL
         return
     sets = ", ".join(f'"{c}" = ?' for c in cols)
     sql = f'UPDATE "{table.name}" SET {sets} WHERE id = ?'
@@ -119,13 +118,36 @@ async def fetch(session: AsyncSession, q: Any) -> list[Any]:
     return list((await conn.execute(q)).all())
 
 
-async def fetch_objects(session: AsyncSession, q: Any) -> list[SimpleNamespace]:
+_ROW_CLASSES: dict[tuple[str, ...], type] = {}
+
+
+def row_class(cols: tuple[str, ...]) -> type:
+    """A plain mutable class whose constructor takes `cols` positionally (six times cheaper to
+    build 100k of than a SimpleNamespace from a dict); one per column list."""
+    cls = _ROW_CLASSES.get(cols)
+    if cls is None:
+        if all(c.isidentifier() and not iskeyword(c) for c in cols):
+            args = [f"_{i}" for i in range(len(cols))]
+            body = "".join(f"    self.{c} = {a}\n" for c, a in zip(cols, args, strict=True))
+            namespace: dict[str, Any] = {}
+            exec(f"def __init__(self, {', '.join(args)}):\n{body or '    pass'}\n",  # noqa: S102
+                 namespace)
+            init = namespace["__init__"]
+        else:
+            def init(self: Any, *values: Any) -> None:
+                for c, v in zip(cols, values, strict=True):
+                    setattr(self, c, v)
+        cls = type("Row", (), {"__init__": init})
+        _ROW_CLASSES[cols] = cls
+    return cls
+
+
+async def fetch_objects(session: AsyncSession, q: Any) -> list[Any]:
     """Rows as plain mutable objects (attribute access by column name)."""
     await session.flush()
     conn = await session.connection()
     res = await conn.execute(q)
-    keys = list(res.keys())
-    return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in res.all()]
+    return list(starmap(row_class(tuple(res.keys())), res.all()))
 
 
 _FLAT = (str, int, float, bool, type(None))
@@ -181,7 +203,7 @@ def _result_column(session: AsyncSession, table: Table, col: str, values: tuple[
 
 
 async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: list[int],
-                         order_by: list[str]) -> list[SimpleNamespace]:
+                         order_by: list[str]) -> list[Any]:
     """Every column of the rows whose `col` is in `ids`, ordered, as plain mutable objects."""
     if not ids:
         return []
@@ -196,7 +218,7 @@ async def fetch_where_in(session: AsyncSession, table: Table, col: str, ids: lis
 
 
 async def select_raw(session: AsyncSession, table: Table, tail: str,
-                     params: tuple[Any, ...]) -> list[SimpleNamespace]:
+                     params: tuple[Any, ...]) -> list[Any]:
     """SQLite only: every column of `SELECT ... FROM table WHERE <tail>` (tail: plain SQL with
     `?` parameters, which are passed as they are), as plain mutable objects."""
     await session.flush()
@@ -209,5 +231,4 @@ async def select_raw(session: AsyncSession, table: Table, tail: str,
         return []
     columns = [_result_column(session, table, c, vals)
                for c, vals in zip(cols, zip(*raw, strict=True), strict=True)]
-    return [SimpleNamespace(**dict(zip(cols, r, strict=True)))
-            for r in zip(*columns, strict=True)]
+    return list(starmap(row_class(tuple(cols)), zip(*columns, strict=True)))

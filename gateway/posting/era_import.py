@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ async def import_era_file(
         while block := f.read(1 << 20):
             digest.update(block)
             size += len(block)
-    return await _import_era(session, practice_id, p, digest.hexdigest(), size, p.name,
+    return await _import_era(session, practice_id, _Upload(p, digest.hexdigest(), size, p.name),
                              owner=owner, connector_id=connector_id, auto_post=auto_post)
 
 
@@ -171,23 +172,31 @@ async def import_era_bytes(
     auto_post: bool = True,
 ) -> EraImportResult:
     """`import_era_file` for content already in memory (an API upload)."""
-    return await _import_era(session, practice_id, data, hashlib.sha256(data).hexdigest(),
-                             len(data), name, owner=owner, connector_id=connector_id,
-                             auto_post=auto_post)
+    upload = _Upload(data, hashlib.sha256(data).hexdigest(), len(data), name)
+    return await _import_era(session, practice_id, upload, owner=owner,
+                             connector_id=connector_id, auto_post=auto_post)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """An ERA to import: its content (a path or bytes), content hash, size and name."""
+
+    source: bytes | Path
+    digest: str
+    size: int
+    name: str
 
 
 async def _import_era(
     session: AsyncSession,
     practice_id: int,
-    source: bytes | Path,
-    digest: str,
-    size: int,
-    name: str,
+    upload: _Upload,
     *,
     owner: str | None,
     connector_id: int | None,
     auto_post: bool,
 ) -> EraImportResult:
+    source, digest, size, name = upload.source, upload.digest, upload.size, upload.name
     new_id = await insert_if_absent(
         session,
         ImportedFile.__table__,  # type: ignore[arg-type]

@@ -8,12 +8,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
 from gateway.core.x12.model835 import ClaimPayment, Remittance
-from gateway.posting.bulk import fetch, insert_rows, is_sqlite
+from gateway.posting.bulk import fetch, insert_rows
 from gateway.posting.models import (
     DepositAdjustment,
     DepositClaim,
@@ -29,8 +29,8 @@ _ADJ = cast(Table, DepositAdjustment.__table__)
 async def insert_plb(session: AsyncSession, dep_id: int, rem: Remittance) -> None:
     if not rem.provider_adjustments:
         return
-    await session.execute(
-        insert(DepositAdjustment),
+    await insert_rows(
+        session, _ADJ,
         [
             {
                 "deposit_id": dep_id,
@@ -67,18 +67,12 @@ async def insert_claims(
     """One batch of a deposit's claims (sequence numbers from `offset` + 1), with their
     service lines and adjustments."""
     rows = [_claim_row(practice_id, dep_id, i, c) for i, c in enumerate(claims, start=offset + 1)]
-    # RETURNING with the unique key, not sort_by_parameter_order: on SQLite the latter makes
-    # SQLAlchemy insert row by row; (deposit_id, sequence) maps ids back in one batch
-    if is_sqlite(session):
-        # one plain executemany, then the ids read back by the unique key
-        await insert_rows(session, _DC, rows)
-        by_seq = {seq: i for seq, i in await fetch(session, select(
-            _DC.c.sequence, _DC.c.id).where(
-            _DC.c.deposit_id == dep_id, _DC.c.sequence.between(offset + 1, offset + len(rows))))}
-    else:
-        by_seq = {seq: i for seq, i in (
-            await session.execute(insert(_DC).returning(_DC.c.sequence, _DC.c.id), rows)
-        ).all()}
+    # one bulk insert (executemany on SQLite, COPY on PostgreSQL), then the ids read back by
+    # the unique key (deposit_id, sequence)
+    await insert_rows(session, _DC, rows)
+    by_seq = {seq: i for seq, i in await fetch(session, select(
+        _DC.c.sequence, _DC.c.id).where(
+        _DC.c.deposit_id == dep_id, _DC.c.sequence.between(offset + 1, offset + len(rows))))}
     ids = [by_seq[r["sequence"]] for r in rows]
     proc_rows = []
     owners: list[tuple[int, list[Any]]] = []  # (deposit_claim_id, adjustments) per proc row
@@ -157,13 +151,9 @@ async def _insert_procs(session: AsyncSession, dc_ids: list[int],
                         proc_rows: list[dict[str, Any]]) -> list[int]:
     """INSERT the service lines; their ids, in the order of `proc_rows`."""
     pt = _PROC
-    if is_sqlite(session):
-        await insert_rows(session, pt, proc_rows)
-        got = await fetch(session, select(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id)
-                          .where(pt.c.deposit_claim_id.between(min(dc_ids), max(dc_ids))))
-    else:
-        got = list(await session.execute(
-            insert(pt).returning(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id), proc_rows))
+    await insert_rows(session, pt, proc_rows)
+    got = await fetch(session, select(pt.c.deposit_claim_id, pt.c.sequence, pt.c.id)
+                      .where(pt.c.deposit_claim_id.between(min(dc_ids), max(dc_ids))))
     by_key = {(dc, seq): pid for dc, seq, pid in got}
     return [by_key[(r["deposit_claim_id"], r["sequence"])] for r in proc_rows]
 

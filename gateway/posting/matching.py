@@ -69,9 +69,10 @@ async def match_claims(
         return ambiguous
     rest = await _match_identity(session, practice_id, dcs, payer_id, ambiguous)
     rest = await _match_icn(session, practice_id, rest, ambiguous)
-    dated = [dc for dc in rest if dc.service_date is not None]
-    for dc_id, found in (await match_by_patient(session, practice_id, dated)).items():
-        dc = next(x for x in dated if x.id == dc_id)
+    dated = {dc.id: dc for dc in rest if dc.service_date is not None}
+    for dc_id, found in (await match_by_patient(session, practice_id,
+                                                list(dated.values()))).items():
+        dc = dated[dc_id]
         if len(found) == 1:
             dc.claim_id, dc.match_method = found[0], "patient_dos_total"
         elif len(found) > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -41,19 +41,23 @@ MONEY_FMT = "#,##0.00"
 BATCH = 500
 
 
-async def reconciliation_report(
-    session: AsyncSession,
-    practice_id: int,
-    out: str | Path,
-    *,
-    date_from: dt.date,
-    date_to: dt.date,
-    owner: str | None = None,
-    status: str | None = None,
-    type: str | None = None,
-    imported_file_id: int | None = None,
-) -> dict[str, Any]:
+class ReportCriteria(TypedDict, total=False):
+    """What the report is of, as keywords (the deposit dates are required)."""
+
+    date_from: Required[dt.date]
+    date_to: Required[dt.date]
+    owner: str | None
+    status: str | None
+    type: str | None
+    imported_file_id: int | None
+
+
+async def reconciliation_report(session: AsyncSession, practice_id: int, out: str | Path,
+                                **criteria: Unpack[ReportCriteria]) -> dict[str, Any]:
     """Write the workbook; returns the totals (and the number of deposits)."""
+    date_from, date_to = criteria["date_from"], criteria["date_to"]
+    owner, status = criteria.get("owner"), criteria.get("status")
+    type, imported_file_id = criteria.get("type"), criteria.get("imported_file_id")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Deposit Reconciliation")
     ws.append([_cell(ws, "Deposit Reconciliation", strong=True)])
