@@ -30,8 +30,8 @@ from gateway.ledger.billing import mark_in_batch
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.ledger.states import REJECTED_SUB_STATUS, BillingState
 
-from . import cob, cob_bulk
-from .cob_bulk import CobChunk
+from . import cob
+from .cob import CobChunk
 from .models import ClaimBatch, ClaimBatchClaim, ControlNumber
 from .reference import held_claim_ids
 
@@ -187,8 +187,8 @@ async def _claim_input(session: AsyncSession, claim: Claim,
     other_payers: tuple[Any, ...] = ()
     prior_lines: dict[int, Any] = {}
     if claim.payer_rank > 1:  # coordination of benefits from the prior payer's posted ERA
-        other_payers, prior_lines = cob_bulk.other_payers(pre.cob, claim, patient, lines,
-                                                          pre.payers, pre.coverages)
+        other_payers, prior_lines = cob.other_payers(pre.cob, claim, patient, lines,
+                                                     pre.payers, pre.coverages)
     return w.ClaimInput(
         responsibility=cob.RESPONSIBILITY.get(claim.payer_rank, "P"),
         other_payers=other_payers,

@@ -2,7 +2,8 @@
 
 They are created whether or not their kind is installed yet (a kind another domain adds later,
 such as `sync_balances`, simply cannot be enabled until it is); enabling one checks the kind
-is installed and, for kinds that talk to an outside system, that it has a connector.
+is installed and, for kinds that talk to an outside system, that it has a connector. A new
+connector binds and enables the ones it feeds (`gateway.jobs.binding`).
 """
 
 from __future__ import annotations

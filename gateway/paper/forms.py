@@ -16,14 +16,15 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.clearinghouse import cob
+from gateway.clearinghouse.batches import Preloaded
 from gateway.core.errors import UserError
-from gateway.db.models import Coverage, Location, Patient, Payer
+from gateway.db.models import Location, Patient
 from gateway.ledger.models import Claim, ClaimLine
 
 from .cms1500 import BOXES, ClaimForm, FormLine, money_boxes
 
 LETTERS = "ABCDEFGHIJKL"
+CHUNK = 1000  # claims read together (one query per table)
 
 
 class Provider(msgspec.Struct, kw_only=True):
@@ -74,17 +75,17 @@ def _form_line(ln: ClaimLine, claim: Claim, npi: str) -> FormLine:
                     units=f"{units:f}", npi=npi)
 
 
-async def _prior_payer(session: AsyncSession, claim: Claim, patient: Patient
-                       ) -> dict[str, str]:
+def _prior_payer(claim: Claim, patient: Patient, pre: Preloaded) -> dict[str, str]:
     """Boxes 9, 9a, 9d, 11d and 29 of a secondary / tertiary claim."""
-    prior = await cob.prior_claim(session, claim)
+    prior = pre.cob.prior_of(claim)
     if prior is None:
         raise UserError(f"no rank {claim.payer_rank - 1} claim for the same visit to "
                         "coordinate benefits with")
-    posted = await cob.posted_adjudication(session, prior)
-    payer = await session.get(Payer, prior.payer_id) if prior.payer_id else None
-    coverage = await session.scalar(select(Coverage).where(
-        Coverage.patient_id == claim.patient_id, Coverage.rank == prior.payer_rank))
+    posted = pre.cob.posted.get(prior.id)
+    if posted is None:
+        raise UserError(f"the prior payer's ERA for claim {prior.id} is not posted yet")
+    payer = pre.payers.get(prior.payer_id) if prior.payer_id else None
+    coverage = pre.coverages.get((claim.patient_id, prior.payer_rank))
     return {
         "9": f"{patient.last_name or ''}, {patient.first_name or ''}",
         "9a": (coverage.member_id if coverage else None) or posted.member_id or "",
@@ -93,19 +94,35 @@ async def _prior_payer(session: AsyncSession, claim: Claim, patient: Patient
     }
 
 
-async def claim_form(session: AsyncSession, claim: Claim, provider: Provider,
-                     signed: dt.date) -> ClaimForm:
+async def claim_forms(session: AsyncSession, claims: list[Claim], provider: Provider,
+                      signed: dt.date) -> tuple[list[ClaimForm], list[dict[str, Any]]]:
+    """The claims' form data, read a chunk at a time; (forms, the claims left out with why)."""
+    forms: list[ClaimForm] = []
+    skipped: list[dict[str, Any]] = []
+    for i in range(0, len(claims), CHUNK):
+        part = claims[i:i + CHUNK]
+        pre = await Preloaded.load(session, part)
+        locations = {loc.id: loc.name for loc in await session.scalars(select(Location).where(
+            Location.id.in_({c.location_id for c in part if c.location_id is not None})))}
+        for claim in part:
+            try:
+                forms.append(claim_form(claim, provider, signed, pre, locations))
+            except UserError as exc:
+                skipped.append({"claim_id": claim.id, "why": str(exc)})
+    return forms, skipped
+
+
+def claim_form(claim: Claim, provider: Provider, signed: dt.date, pre: Preloaded,
+               locations: dict[int, str]) -> ClaimForm:
     """The claim's form data; UserError when it lacks what the form needs."""
-    patient = await session.get(Patient, claim.patient_id)
-    payer = await session.get(Payer, claim.payer_id) if claim.payer_id else None
+    patient = pre.patients.get(claim.patient_id)
+    payer = pre.payers.get(claim.payer_id) if claim.payer_id else None
     if patient is None or payer is None:
         raise UserError("the claim has no payer to print it for")
-    coverage = await session.scalar(select(Coverage).where(
-        Coverage.patient_id == claim.patient_id, Coverage.rank == claim.payer_rank))
+    coverage = pre.coverages.get((claim.patient_id, claim.payer_rank))
     if coverage is None or not coverage.member_id:
         raise UserError("no member id for the billed coverage")
-    lines = list((await session.scalars(select(ClaimLine).where(
-        ClaimLine.claim_id == claim.id).order_by(ClaimLine.line_number))).all())
+    lines = pre.lines.get(claim.id, [])
     if not lines:
         raise UserError("the claim has no lines")
     if not claim.patient_control_number:
@@ -126,11 +143,10 @@ async def claim_form(session: AsyncSession, claim: Claim, provider: Provider,
         "33a": provider.npi, "33phone": provider.phone,
     }
     if claim.location_id is not None:
-        location = await session.get(Location, claim.location_id)
-        values["32"] = location.name if location else ""
+        values["32"] = locations.get(claim.location_id, "")
     if claim.payer_rank > 1:
         values.pop("11d_no")
-        values.update(await _prior_payer(session, claim, patient))
+        values.update(_prior_payer(claim, patient, pre))
     return ClaimForm(claim_id=claim.id, carrier=[payer.name], values=values,
                      diagnoses=list(claim.diagnosis_codes or [])[:12],
                      lines=[_form_line(ln, claim, provider.npi) for ln in lines])

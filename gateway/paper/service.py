@@ -26,7 +26,7 @@ from gateway.core.errors import NotFound, UserError
 from gateway.ledger.billing import mark_billed, mark_in_batch
 
 from .cms1500 import ClaimForm
-from .forms import Provider, claim_form
+from .forms import Provider, claim_forms
 from .models import PrintBatch, PrintBatchClaim
 from .pdf import FORM_KINDS, FormKind, form_pages, ln_cents, render
 
@@ -63,12 +63,8 @@ async def build_print_batch(session: AsyncSession, practice_id: int, provider: P
         wanted = set(claim_ids)
         claims = [c for c in claims if c.id in wanted]
     result = PrintBuild()
-    forms: list[ClaimForm] = []
-    for claim in claims[:MAX_CLAIMS_PER_PRINT_BATCH]:
-        try:
-            forms.append(await claim_form(session, claim, provider, now.date()))
-        except UserError as exc:
-            result.skipped.append({"claim_id": claim.id, "why": str(exc)})
+    forms, result.skipped = await claim_forms(session, claims[:MAX_CLAIMS_PER_PRINT_BATCH],
+                                              provider, now.date())
     if not forms:
         return result
     total = sum(ln_cents(ln) for f in forms for ln in f.lines)
