@@ -143,8 +143,10 @@ class LedgerEntry(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    # no foreign keys on practice_id and claim_id: the line's key implies both (migration
+    # 0251_ledger_implied_fks); that they are the line's is checked by the posting invariant
+    practice_id: Mapped[int] = mapped_column(Integer)
+    claim_id: Mapped[int] = mapped_column(Integer)
     claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # LEDGER_KINDS
     amount: Mapped[Decimal] = mapped_column(Money())

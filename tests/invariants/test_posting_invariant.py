@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import create_practice
-from gateway.ledger.models import ClaimLine
+from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.posting.engine import post_deposit
 from gateway.posting.models import Deposit, DepositAdjustment, DepositClaim, DepositProcedure
 from gateway.posting.queue import list_errors, resolve_error
@@ -295,7 +295,20 @@ async def _scalars(s: AsyncSession, q: Any) -> list[Any]:
     return list((await s.scalars(q)).all())
 
 
+async def check_rows_belong_to_their_line(s: AsyncSession) -> None:
+    """A ledger row's claim and practice are its line's (no foreign key of their own since
+    migration 0251_ledger_implied_fks: the line's key implies them, this keeps the rule)."""
+    wrong = (await s.execute(
+        select(LedgerEntry.id)
+        .join(ClaimLine, ClaimLine.id == LedgerEntry.claim_line_id)
+        .join(Claim, Claim.id == ClaimLine.claim_id)
+        .where((LedgerEntry.claim_id != ClaimLine.claim_id)
+               | (LedgerEntry.practice_id != Claim.practice_id)))).scalars().all()
+    assert not wrong, f"ledger rows whose claim or practice is not their line's: {wrong}"
+
+
 async def check_posting(s: AsyncSession) -> None:
+    await check_rows_belong_to_their_line(s)
     rows = await ledger_rows(s)
     check_reset_rows(rows)
     await check_claim_rows(s, rows)
