@@ -17,11 +17,13 @@ interpreter with the gateway imported is about 80 MB of it):
 * per receipt (`--per-receipt`): `create_receipt(reconcile_now=False)` once per payment, then
   `reconcile`: what one receipt costs through the single-receipt path (slow: a query per
   reference, a flush per receipt);
-* import: the file read with the Data Media layout and `import_payment_file` (payments, status
+* import: the file checked with the Data Media layout (the plugin's first pass, no payment
+  kept) and `import_payment_file` reading it again 1000 payments at a time (payments, status
   history, the receipts, the engine, the Statement deposit), one transaction.
 
-Target: the import within 1.5x of the baseline's time, and memory flat (the rows are written
-and let go every 1000 payments; what stays is the parsed file and one id per payment).
+Target: the import within 1.5x of the baseline's time, and memory flat (the file is streamed
+a chunk at a time, the rows are written and let go every 1000 payments; what stays is one
+receipt id per payment for the engine's run at the end).
 """
 
 from __future__ import annotations

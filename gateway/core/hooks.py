@@ -120,7 +120,9 @@ class GatewayHooks:
     async def import_statement_payments(
         self, connector: Connector
     ) -> list[StatementPaymentFile] | None:
-        """`gateway_import_statement_payments`, in a worker thread."""
+        """`gateway_import_statement_payments`, in a worker thread: the files checked, their
+        payments not read yet (`StatementPaymentFile.chunks` reads them; call it in a worker
+        thread too)."""
         payments: list[StatementPaymentFile] | None = await asyncio.to_thread(
             self.pm.hook.gateway_import_statement_payments, connector=connector
         )

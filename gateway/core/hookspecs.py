@@ -127,7 +127,11 @@ def gateway_import_statement_payments(connector: Connector) -> list[StatementPay
 
     Return None when the connector is not yours. A file that does not read (a trailer that
     disagrees with its rows, an amount that is not money, an unknown status) comes back with
-    `error` set and no payments, never as an exception: the other files go on. Do not move or
+    `error` set and no payments, never as an exception: the other files go on. Check the whole
+    file before returning it, but do not hold its payments: set `reader` (called with a chunk
+    size, it reads the spooled file again and yields the payments that many at a time), so a
+    file of any length costs the core one chunk of memory; `payments` is for small files.
+    The core iterates `StatementPaymentFile.chunks` in a worker thread. Do not move or
     delete anything remotely yet: the core calls `gateway_finish_fetch` once it committed the
     file. The core dedupes files by content and payments by `transaction_id`.
     """

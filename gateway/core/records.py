@@ -8,7 +8,7 @@ a plugin has no business changing them after the fact.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from itertools import chain
 from typing import Any, Literal, Protocol
@@ -327,14 +327,28 @@ class StatementPaymentFile(msgspec.Struct, frozen=True, kw_only=True):
     `count` and `total` are the trailer's (total = credits minus debits), already checked
     against the rows. A file that could not be read has `error` set (file, line, field, why)
     and no payments: the core records it as rejected and writes nothing of it.
+
+    The payments come either held in `payments` (a small file) or, so a file of any length
+    costs the core one chunk of memory, from `reader`: called with a chunk size, it reads the
+    (already checked) file again lazily and yields its payments that many at a time. The
+    core takes them through `chunks`, in a worker thread, never on the event loop.
     """
 
     file: RemoteFile
     payments: list[StatementPayment] = []
+    reader: Callable[[int], Iterator[list[StatementPayment]]] | None = None
     count: int = 0
     total: Decimal = Decimal("0.00")
     file_date: dt.date | None = None
     error: str | None = None
+
+    def chunks(self, size: int) -> Generator[list[StatementPayment], None, None]:
+        """The file's payments `size` at a time, in file order, from whichever it holds."""
+        if self.reader is not None:
+            yield from self.reader(size)
+            return
+        for start in range(0, len(self.payments), size):
+            yield self.payments[start:start + size]
 
 
 # --- practice data (patients, coverages, appointments, claims from the PMS) ------------------

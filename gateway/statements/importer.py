@@ -11,6 +11,7 @@ nothing of it is written.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterable
@@ -175,35 +176,48 @@ async def _write_chunk(session: AsyncSession, events: list[dict[str, Any]],
 async def _apply_rows(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
                       connector_id: int | None, look: posting.Lookups,
                       deposit: FileDeposit, result: FileResult) -> None:
-    """Each row's payment and status, a chunk at a time (a few statements per chunk, the
-    changes written together, nothing of the chunk kept)."""
-    file_id = deposit.imported_file_id
+    """Each row's payment and status, a chunk at a time as the plugin reads them (in a worker
+    thread; a few statements per chunk, the changes written together, nothing of the chunk
+    kept: memory is one chunk whatever the file's length)."""
     reported_on = spf.file_date or look.today
-    for start in range(0, len(spf.payments), FLUSH_EVERY):
-        events: list[dict[str, Any]] = []
-        touched: dict[int, Any] = {}
-        chunk = spf.payments[start:start + FLUSH_EVERY]
-        await lookup_names(session, practice_id, look, chunk)
-        recs, first_seen = await _records(session, practice_id, connector_id, chunk)
-        result.new_payments += len(first_seen)
-        new = await _new_events(session, practice_id, file_id, reported_on, chunk, recs)
-        with session.no_autoflush:
-            for p in chunk:
-                rec = recs[p.transaction_id]
-                event_id = new.pop((rec.id, p.status), None)
-                if event_id is None:
-                    continue  # this status of this payment is known: nothing changes
-                if look.waits_for_receipt(p.transaction_id):
-                    await posting.record_pending(session, practice_id, look)
-                first = p.transaction_id in first_seen
-                first_seen.discard(p.transaction_id)
-                touched[rec.id] = rec
-                events.append(await _apply_one(session, practice_id, rec, p, look, first,
-                                               event_id, result))
-            await posting.record_pending(session, practice_id, look)
-        await _write_chunk(session, events, touched, deposit)
-        await session.flush()
-        session.expunge_all()  # memory stays flat: the rows are written
+    chunks = spf.chunks(FLUSH_EVERY)
+    try:
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            await _apply_chunk(session, practice_id, connector_id, chunk, reported_on, look,
+                               deposit, result)
+    finally:
+        chunks.close()  # the plugin's file handle, also when a chunk failed
+
+
+async def _apply_chunk(session: AsyncSession, practice_id: int, connector_id: int | None,
+                       chunk: list[StatementPayment], reported_on: dt.date,
+                       look: posting.Lookups, deposit: FileDeposit, result: FileResult) -> None:
+    """One chunk: its payments and statuses inserted, each new status acted on, what changed
+    written back, the session emptied."""
+    events: list[dict[str, Any]] = []
+    touched: dict[int, Any] = {}
+    await lookup_names(session, practice_id, look, chunk)
+    recs, first_seen = await _records(session, practice_id, connector_id, chunk)
+    result.new_payments += len(first_seen)
+    new = await _new_events(session, practice_id, deposit.imported_file_id, reported_on,
+                           chunk, recs)
+    with session.no_autoflush:
+        for p in chunk:
+            rec = recs[p.transaction_id]
+            event_id = new.pop((rec.id, p.status), None)
+            if event_id is None:
+                continue  # this status of this payment is known: nothing changes
+            if look.waits_for_receipt(p.transaction_id):
+                await posting.record_pending(session, practice_id, look)
+            first = p.transaction_id in first_seen
+            first_seen.discard(p.transaction_id)
+            touched[rec.id] = rec
+            events.append(await _apply_one(session, practice_id, rec, p, look, first,
+                                           event_id, result))
+        await posting.record_pending(session, practice_id, look)
+    await _write_chunk(session, events, touched, deposit)
+    await session.flush()
+    session.expunge_all()  # memory stays flat: the rows are written
 
 
 async def _apply_one(session: AsyncSession, practice_id: int, rec: posting.PaymentRow,

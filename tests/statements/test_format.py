@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -73,3 +74,29 @@ def test_what_is_written_reads_back_with_a_matching_trailer(spec):
     parsed = fmt.read_lines("w.csv", written.splitlines(keepends=True))
     assert [(p.status, p.amount, p.debit) for p in parsed.payments] == spec
     assert parsed.total == sum((-a if d else a for _, a, d in spec), D("0.00"))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=25)
+@given(rows, st.integers(min_value=1, max_value=7))
+def test_the_streamed_chunks_are_the_file_in_order_and_the_check_keeps_no_payment(spec, size):
+    written = h.text(*[h.row(f"P{n}", status, f"{amount:.2f}", debit=debit)
+                       for n, (status, amount, debit) in enumerate(spec)])
+    whole = fmt.read_lines("w.csv", written.splitlines(keepends=True))
+    with tempfile.TemporaryDirectory() as tmp:
+        spool = Path(tmp) / "w.csv"
+        spool.write_text(written)
+        checked = fmt.check_file("w.csv", str(spool))
+        chunks = list(fmt.read_chunks("w.csv", str(spool), size))
+    assert checked.payments == [] and (checked.count, checked.total) == (whole.count, whole.total)
+    assert all(len(c) == size for c in chunks[:-1]) and all(0 < len(c) <= size for c in chunks)
+    assert [p for c in chunks for p in c] == whole.payments
+
+
+def test_a_bad_trailer_is_found_by_the_check_before_any_chunk_is_asked_for(tmp_path):
+    spool = tmp_path / "bad.csv"
+    spool.write_text(GOOD.replace("TRL,2,15.00", "TRL,2,15.01"))
+    with pytest.raises(UserError) as err:
+        fmt.check_file("bad.csv", str(spool))
+    assert str(err.value).startswith("bad.csv, line 4, field total: "), str(err.value)
+    spf = h.as_file(tmp_path, "bad2.csv", spool.read_text())
+    assert spf.error is not None and spf.reader is None and list(spf.chunks(10)) == []

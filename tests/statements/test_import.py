@@ -13,7 +13,7 @@ from gateway.ledger.balances import line_balances
 from gateway.posting.deposit_filter import DepositFilter
 from gateway.posting.search import search_deposits
 from gateway.receipts.models import Receipt
-from gateway.statements import review
+from gateway.statements import importer, review
 from gateway.statements.importer import import_payment_file
 from gateway.statements.models import StatementPaymentEvent, StatementPaymentRecord
 from tests.statements import helpers as h
@@ -197,3 +197,23 @@ async def test_a_malformed_file_is_rejected_whole_with_a_located_error(
     for model in (StatementPaymentRecord, StatementPaymentEvent, Receipt):
         assert await session.scalar(select(func.count()).select_from(model)) == 0
     assert await search_deposits(session, pid, DepositFilter(type="Statement")) == []
+
+
+async def test_a_file_streams_through_in_chunks_and_a_later_chunk_reverses_an_earlier_one(
+        session, practice, tmp_path, monkeypatch):
+    """The plugin hands over no payment list, only a reader; chunks of two, so the reversal
+    of P1 (line 6) is in the third chunk and still finds the receipt the first chunk posted."""
+    monkeypatch.setattr(importer, "FLUSH_EVERY", 2)
+    pid = practice.practice_id
+    cid, _ = await h.patient_with_claim(session, pid, "A1", "90.00")
+    spf = h.as_file(tmp_path, "s.csv", h.text(
+        h.row("P1", "Settled", "10.00"), h.row("P2", "Settled", "20.00"),
+        h.row("P3", "Settled", "30.00"), h.row("P4", "Pending", "5.00"),
+        h.row("P1", "Reversed", "10.00", debit=True)))
+    assert spf.payments == [] and spf.reader is not None and spf.count == 5
+    res = await import_payment_file(session, pid, spf, today=h.DAY)
+    assert (res.new_payments, res.new_statuses, res.posted, res.reversed) == (4, 5, 3, 1)
+    assert [(await _payment(session, tx)).state for tx in ("P1", "P2", "P3", "P4")] == [
+        "reversed", "posted", "posted", "waiting"]
+    balances = await line_balances(session, [cid])
+    assert sum(b.patient_balance for b in balances.values()) == D("40.00")

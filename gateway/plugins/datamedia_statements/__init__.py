@@ -7,6 +7,8 @@ folder); each hook answers only for connectors of this plugin and returns None o
 
 from __future__ import annotations
 
+import functools
+
 from gateway.core.errors import UserError
 from gateway.core.hookspecs import FetchOutcome, hookimpl
 from gateway.core.records import (
@@ -48,16 +50,19 @@ def gateway_plugin_info() -> PluginInfo:
 
 
 def read(cfg: DataMediaConfig, file: RemoteFile) -> StatementPaymentFile:
-    """One spooled file read with the layout; a file that does not read carries its error."""
+    """One spooled file checked with the layout (every line read, no payment kept); the
+    payments are read again a chunk at a time when the core imports them. A file that does
+    not read carries its error."""
     try:
-        parsed = format.read_file(file.name, file.local_path)
-        if cfg.client_id and parsed.client_id != cfg.client_id:
-            raise UserError(f"client id {parsed.client_id!r} in the header is not this "
+        checked = format.check_file(file.name, file.local_path)
+        if cfg.client_id and checked.client_id != cfg.client_id:
+            raise UserError(f"client id {checked.client_id!r} in the header is not this "
                             f"connector's ({cfg.client_id!r})", where=f"{file.name}, line 1")
     except UserError as exc:
         return StatementPaymentFile(file=file, error=str(exc))
-    return StatementPaymentFile(file=file, payments=parsed.payments, count=parsed.count,
-                                total=parsed.total, file_date=parsed.file_date)
+    return StatementPaymentFile(
+        file=file, reader=functools.partial(format.read_chunks, file.name, file.local_path),
+        count=checked.count, total=checked.total, file_date=checked.file_date)
 
 
 @hookimpl

@@ -21,10 +21,11 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import get_args
+from typing import TextIO, get_args
 
 from gateway.core.errors import UserError
 from gateway.core.records import StatementPayment, StatementPaymentStatus
@@ -171,9 +172,10 @@ def _check_trailer(name: str, line: int, cells: list[str], seen: PaymentFile) ->
                     f"{seen.total} (credits minus debits)")
 
 
-def read_lines(name: str, lines: Iterable[str]) -> PaymentFile:
-    """Every payment of the file with the header and the trailer-checked count and total."""
-    seen = PaymentFile()
+def iter_payments(name: str, lines: Iterable[str], seen: PaymentFile) -> Iterator[StatementPayment]:
+    """Each payment of the file as it is read, one line at a time (nothing kept); `seen` gets
+    the header and the running count and total. The trailer is checked when the generator
+    is exhausted: a consumer acts on the payments only once it ran to the end."""
     trailer_at: int | None = None
     header_seen = False
     reader = csv.reader(lines)
@@ -189,9 +191,9 @@ def read_lines(name: str, lines: Iterable[str]) -> PaymentFile:
             header_seen = True
         elif kind == "PMT":
             p = _payment(name, line, cells[1:])
-            seen.payments.append(p)
             seen.count += 1
             seen.total += -p.amount if p.debit else p.amount
+            yield p
         elif kind == "TRL":
             _check_trailer(name, line, cells, seen)
             trailer_at = line
@@ -200,19 +202,59 @@ def read_lines(name: str, lines: Iterable[str]) -> PaymentFile:
     if trailer_at is None:
         raise _fail(name, reader.line_num or 1, None, "no trailer (TRL line): the file is "
                     "incomplete")
+
+
+def read_lines(name: str, lines: Iterable[str]) -> PaymentFile:
+    """Every payment of the file with the header and the trailer-checked count and total
+    (small files and tests; an import streams with `check_file` and `read_chunks`)."""
+    seen = PaymentFile()
+    seen.payments = list(iter_payments(name, lines, seen))
     return seen
 
 
-def read_file(name: str, path: str) -> PaymentFile:
-    """`read_lines` over a spooled file (UTF-8, a BOM allowed)."""
+@contextmanager
+def _located(name: str, path: str) -> Iterator[TextIO]:
+    """The spooled file opened as UTF-8 (a BOM allowed); undecodable text or broken CSV is a
+    UserError naming the file."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         try:
-            return read_lines(name, fh)
+            yield fh
         except UnicodeDecodeError as exc:
             raise UserError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                             where=name) from None
         except csv.Error as exc:
             raise UserError(f"not readable as CSV: {exc}", where=name) from None
+
+
+def check_file(name: str, path: str) -> PaymentFile:
+    """The header and the trailer-checked count and total, every line read and checked but
+    no payment kept (the first pass: a file that does not read is known before anything of
+    it is written)."""
+    seen = PaymentFile()
+    with _located(name, path) as fh:
+        for _ in iter_payments(name, fh, seen):
+            pass
+    return seen
+
+
+def read_chunks(name: str, path: str, size: int) -> Iterator[list[StatementPayment]]:
+    """The file's payments `size` at a time, read lazily (the second pass: memory is one
+    chunk, whatever the file's length). The last chunk comes after the trailer check."""
+    chunk: list[StatementPayment] = []
+    with _located(name, path) as fh:
+        for p in iter_payments(name, fh, PaymentFile()):
+            chunk.append(p)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def read_file(name: str, path: str) -> PaymentFile:
+    """`read_lines` over a spooled file (UTF-8, a BOM allowed)."""
+    with _located(name, path) as fh:
+        return read_lines(name, fh)
 
 
 def write_file(client_id: str, file_date: dt.date,
