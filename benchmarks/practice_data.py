@@ -276,7 +276,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-practice-") as t:
             tmp = Path(t)
             results += run_backend(f"sqlite {scale:g}",
-                                   lambda step: fresh_sqlite(tmp, step), tmp, n)
+                                   lambda step, tmp=tmp: fresh_sqlite(tmp, step), tmp, n)
             if args.postgres:
                 results += run_postgres(tmp, n, scale)
     print(f"{'backend':<14} {'step':<10} {'rows':>8} {'wall s':>8} {'cpu s':>7} "

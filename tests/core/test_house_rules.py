@@ -26,31 +26,16 @@ MAX_PARAMETERS = 8
 # Cython, not read by `ast`, and so exempt with the file).
 EXEMPT_FILES = {"core/x12/_fast835.pyx"}
 
-# Offenders outside the house engineer's area on 2026-12-01, being fixed by their owners.
-# MUST SHRINK TO EMPTY: remove an entry in the commit that fixes it.
-FILES_ALLOWED = {
-    "aging/reader.py",
-    "core/transport/sftp.py",
-    "clearinghouse/batches.py",
-}
-LONG_ALLOWED = {
-    "aging/reader.py:RowReader.row",
-    "aging/fastrows.py:plain_rows",
-}
-PARAMETERS_ALLOWED = {
-    "cli/jobs.py:jobs_add",
-    "api/deposits/controller.py:DepositController.search_deposits",
-    "cli/posting.py:deposits_list",
-    "cli/posting.py:deposits_report",
-    "clearinghouse/service.py:_parse_and_record",
-    "clearinghouse/service.py:_record",
-    "statements/importer.py:_apply_one",
-    "posting/report.py:reconciliation_report",
-    "posting/era_import.py:_import_era",
-    "api/accounts/controller.py:AccountController.list_accounts",
-    "aging/importer.py:import_upload",
-    "aging/importer.py:import_export",
-}
+# The compiled aging reader's row loop (gateway/aging/fastrows.py, compiled by Cython through
+# its .pxd, with the interpreted run of the same file as its pure twin): one loop over every
+# cell of a sheet, kept whole for the same reason as the 835 reader's.
+EXEMPT_FUNCTIONS = {"aging/fastrows.py:plain_rows"}
+
+# Offenders being fixed by their owners. Empty since 2026-12-01's second wave; an entry may
+# only be added with an issue that removes it, and it fails the test once it is fixed.
+FILES_ALLOWED: set[str] = set()
+LONG_ALLOWED: set[str] = set()
+PARAMETERS_ALLOWED: set[str] = set()
 
 
 def _sources() -> list[Path]:
@@ -119,7 +104,7 @@ CENSUS = _census()
     [
         (f"files over {MAX_FILE_LINES} lines", CENSUS[0], FILES_ALLOWED | EXEMPT_FILES),
         (f"functions over {MAX_FUNCTION_LINES} lines", CENSUS[1],
-         LONG_ALLOWED),
+         LONG_ALLOWED | EXEMPT_FUNCTIONS),
         (f"functions with over {MAX_PARAMETERS} parameters", CENSUS[2], PARAMETERS_ALLOWED),
     ],
     ids=["file-length", "function-length", "parameters"],
