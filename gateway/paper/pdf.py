@@ -102,9 +102,9 @@ class _Writer:
         pdf.set_text_color(200, 30, 30)
         pdf.set_line_width(0.5)
         pdf.set_font("Helvetica", "B", 11)
-        pdf.text(*_at(1, 5.6), "HEALTH INSURANCE CLAIM FORM")
+        pdf.text(*to_points(1, 5.6), "HEALTH INSURANCE CLAIM FORM")
         pdf.set_font(*LABEL_FONT)
-        pdf.text(*_at(1, 6.1), "APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC) 02/12")
+        pdf.text(*to_points(1, 6.1), "APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC) 02/12")
         for box in BOXES.values():
             if box.box not in UNDRAWN:
                 _outline(pdf, box.label, box.col, box.row, box.width,
@@ -112,20 +112,16 @@ class _Writer:
         _outline(pdf, "21 DIAGNOSIS OR NATURE OF ILLNESS OR INJURY", 1, 37, 48, rows=3)
         for i, letter in enumerate("ABCDEFGHIJKL"):
             col, row = diagnosis_position(i)
-            pdf.text(*_at(col - 1.2, row + 0.6), letter + ".")
+            pdf.text(*to_points(col - 1.2, row + 0.6), letter + ".")
         _outline(pdf, "24 A. DATE(S) OF SERVICE   B. POS   D. PROCEDURES   E. POINTER   "
                  "F. $ CHARGES   G. UNITS   J. RENDERING NPI", 1, 43, 77, rows=12)
         for col, _width in LINE_COLUMNS.values():
             x, _ = to_points(col - 0.5, 0)
             pdf.line(x, 43.5 * ROW_PT, x, 55 * ROW_PT)
         for row in LINE_ROWS:
-            pdf.line(*_at(0.5, row - 1), *_at(78.5, row - 1))
+            pdf.line(*to_points(0.5, row - 1), *to_points(78.5, row - 1))
         pdf.set_draw_color(0, 0, 0)
         pdf.set_text_color(0, 0, 0)
-
-
-def _at(col: float, row: float) -> tuple[float, float]:
-    return to_points(col, row)
 
 
 def _outline(pdf: FPDF, label: str, col: int, row: int, width: int, rows: int = 1) -> None:
