@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, Timestamped
 
 
 class AliasKind(StrEnum):
@@ -22,14 +22,13 @@ class AliasKind(StrEnum):
     AGING_NAME = "aging_name"  # the insurance column of an aging export (normalize_payer_name)
 
 
-class PayerAlias(Timestamped, Base):
+class PayerAlias(Keyed, Timestamped, Base):
     __tablename__ = "payer_aliases"
     __table_args__ = (
         UniqueConstraint("practice_id", "kind", "alias"),
         CheckConstraint("kind IN ('era_payer_id', 'era_name', 'aging_name')", name="kind"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     kind: Mapped[str] = mapped_column(String(20))  # AliasKind
     alias: Mapped[str] = mapped_column(String(200))  # normalised text

@@ -24,18 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped
 from gateway.db.types import Money
 
 
-class AgingSnapshot(Timestamped, Base):
+class AgingSnapshot(PracticeScoped, Base):
     """One imported aging file of one location: a full snapshot of its open insurance A/R."""
 
     __tablename__ = "aging_snapshots"
     __table_args__ = (Index("ix_aging_snapshots_location_export", "location_id", "export_date"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     imported_file_id: Mapped[int] = mapped_column(ForeignKey("imported_files.id"), unique=True)
     vendor: Mapped[str] = mapped_column(String(40))
@@ -57,7 +55,7 @@ class AgingSnapshot(Timestamped, Base):
 EFFECTS = ("created", "completed", "reopened", "payer_changed")
 
 
-class AgingSnapshotEffect(Base):
+class AgingSnapshotEffect(Keyed, Base):
     """One claim-level effect of a snapshot: a claim it created, completed or reopened, or
     whose payer it changed (`previous` holds what to restore: the payer id, the completion
     time)."""
@@ -69,19 +67,17 @@ class AgingSnapshotEffect(Base):
             "effect IN ('created', 'completed', 'reopened', 'payer_changed')", name="effect"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("aging_snapshots.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     effect: Mapped[str] = mapped_column(String(20))  # EFFECTS
     previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class AgingSnapshotItem(Base):
+class AgingSnapshotItem(Keyed, Base):
     """One detail row of a snapshot as the file had it: amounts, buckets and the raw cells."""
 
     __tablename__ = "aging_snapshot_items"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("aging_snapshots.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
     source_row: Mapped[int] = mapped_column(Integer)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped
 from gateway.db.types import Money
 
 # The synced values compared between snapshots, in this order.
@@ -53,12 +53,10 @@ class BalanceAmounts:
     bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
 
 
-class BalanceSync(Timestamped, Base):
+class BalanceSync(PracticeScoped, Base):
     __tablename__ = "balance_syncs"
     __table_args__ = (UniqueConstraint("connector_id", "seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
     seq: Mapped[int] = mapped_column(Integer)
     source_name: Mapped[str] = mapped_column(String(255))
@@ -74,12 +72,10 @@ class BalanceSync(Timestamped, Base):
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class AccountBalance(BalanceAmounts, Timestamped, Base):
+class AccountBalance(BalanceAmounts, PracticeScoped, Base):
     __tablename__ = "account_balances"
     __table_args__ = (UniqueConstraint("connector_id", "account"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
     account: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
@@ -93,21 +89,18 @@ class AccountBalance(BalanceAmounts, Timestamped, Base):
     fingerprint: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class AccountBalanceHistory(BalanceAmounts, Base):
+class AccountBalanceHistory(BalanceAmounts, Keyed, Base):
     __tablename__ = "account_balance_history"
     __table_args__ = (UniqueConstraint("account_balance_id", "sync_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     account_balance_id: Mapped[int] = mapped_column(ForeignKey("account_balances.id"))
     sync_id: Mapped[int] = mapped_column(ForeignKey("balance_syncs.id"), index=True)
     change: Mapped[str] = mapped_column(String(10))  # created / changed / closed
 
 
-class BalanceEdit(Timestamped, Base):
+class BalanceEdit(PracticeScoped, Base):
     __tablename__ = "balance_edits"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     account_balance_id: Mapped[int] = mapped_column(ForeignKey("account_balances.id"),
                                                     index=True)
     field: Mapped[str] = mapped_column(String(30))  # EDITABLE
@@ -122,7 +115,7 @@ class BalanceEdit(Timestamped, Base):
     superseded_by_sync_id: Mapped[int | None] = mapped_column(ForeignKey("balance_syncs.id"))
 
 
-class CollectionRule(Timestamped, Base):
+class CollectionRule(PracticeScoped, Base):
     """An automatic collection rule, as data: which accounts go on the `action` worklist.
 
     `criteria` (all optional, all must hold): `min_patient_portion` (a decimal string),
@@ -133,8 +126,6 @@ class CollectionRule(Timestamped, Base):
     __tablename__ = "collection_rules"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(20))  # reminder / collections
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

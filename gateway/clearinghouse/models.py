@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped
 
 # ClaimBatch.status
 BATCH_STATUSES = ("built", "submitted", "accepted", "partially accepted", "rejected", "failed")
@@ -34,35 +34,31 @@ BATCH_STATUSES = ("built", "submitted", "accepted", "partially accepted", "rejec
 CLAIM_STATUSES = ("submitted", "accepted", "rejected")
 
 
-class ImportedFileChunk(Base):
+class ImportedFileChunk(Keyed, Base):
     __tablename__ = "imported_file_chunks"
     __table_args__ = (UniqueConstraint("imported_file_id", "seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     imported_file_id: Mapped[int] = mapped_column(ForeignKey("imported_files.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class ControlNumber(Base):
+class ControlNumber(Keyed, Base):
     __tablename__ = "control_numbers"
     __table_args__ = (UniqueConstraint("practice_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     kind: Mapped[str] = mapped_column(String(20))  # interchange / group / transaction
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ClaimBatch(Timestamped, Base):
+class ClaimBatch(PracticeScoped, Base):
     __tablename__ = "claim_batches"
     __table_args__ = (
         UniqueConstraint("practice_id", "name"),
         UniqueConstraint("practice_id", "interchange_control_number"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
     name: Mapped[str] = mapped_column(String(200))  # the file name at the clearinghouse
     interchange_control_number: Mapped[str] = mapped_column(String(9))  # ISA13
@@ -78,11 +74,10 @@ class ClaimBatch(Timestamped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ClaimBatchClaim(Base):
+class ClaimBatchClaim(Keyed, Base):
     __tablename__ = "claim_batch_claims"
     __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("claim_batches.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     patient_control_number: Mapped[str] = mapped_column(String(38), index=True)
@@ -90,12 +85,10 @@ class ClaimBatchClaim(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class Acknowledgment(Timestamped, Base):
+class Acknowledgment(PracticeScoped, Base):
     __tablename__ = "acknowledgments"
     __table_args__ = (UniqueConstraint("imported_file_id", "batch_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     imported_file_id: Mapped[int] = mapped_column(ForeignKey("imported_files.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("claim_batches.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # 999 / 277CA
@@ -105,23 +98,20 @@ class Acknowledgment(Timestamped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ReferenceBatch(Timestamped, Base):
+class ReferenceBatch(PracticeScoped, Base):
     """Claims a biller holds for review: while the batch is open, Batch Claims never takes
     them; closing it lets them go in the next run."""
 
     __tablename__ = "reference_batches"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open / closed
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ReferenceBatchClaim(Base):
+class ReferenceBatchClaim(Keyed, Base):
     __tablename__ = "reference_batch_claims"
     __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("reference_batches.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, ForeignKey, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -30,4 +30,19 @@ class Timestamped:
 
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
+
+
+class Keyed:
+    """The integer primary key every table has (first in the table, as the migrations have it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+
+
+class PracticeScoped(Keyed, Timestamped):
+    """`id`, `practice_id` (indexed) and `created_at`: the columns of a row a practice owns,
+    the row `gateway.db.scoped.get_scoped` loads."""
+
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practices.id"), index=True, sort_order=-1
     )

@@ -25,39 +25,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
 
 ROLES = ("admin", "biller", "viewer")
 
 
-class Practice(Timestamped, Base):
+class Practice(Keyed, Timestamped, Base):
     __tablename__ = "practices"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     locations: Mapped[list[Location]] = relationship(back_populates="practice")
 
 
-class Location(Timestamped, Base):
+class Location(PracticeScoped, Base):
     __tablename__ = "locations"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str | None] = mapped_column(String(50))
 
     practice: Mapped[Practice] = relationship(back_populates="locations")
 
 
-class User(Timestamped, Base):
+class User(PracticeScoped, Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("practice_id", "email"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # one of ROLES
@@ -66,7 +61,7 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
-class ApiKey(Timestamped, Base):
+class ApiKey(Keyed, Timestamped, Base):
     """An API key, stored as the SHA-256 of a 256-bit random token (the token is shown once).
 
     A fast unsalted hash is right for random tokens (there is no dictionary to attack); the
@@ -75,7 +70,6 @@ class ApiKey(Timestamped, Base):
 
     __tablename__ = "api_keys"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -84,15 +78,13 @@ class ApiKey(Timestamped, Base):
     user: Mapped[User] = relationship()
 
 
-class Payer(Timestamped, Base):
+class Payer(PracticeScoped, Base):
     """An insurance payer of a practice. `normalized_name` decides identity within a practice,
     so "BLUE CROSS, INC." and "Blue Cross Inc" are one payer."""
 
     __tablename__ = "payers"
     __table_args__ = (UniqueConstraint("practice_id", "normalized_name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     normalized_name: Mapped[str] = mapped_column(String(200))
     payer_id: Mapped[str | None] = mapped_column(String(80), index=True)  # clearinghouse id
@@ -105,7 +97,7 @@ class Payer(Timestamped, Base):
     source: Mapped[str] = mapped_column(String(40), default="manual")  # manual / aging / era
 
 
-class Patient(Timestamped, Base):
+class Patient(PracticeScoped, Base):
     """A patient. `account` is the chart / account number (what aging reports show);
     `pms_patient_id` the PMS's own id, the key practice-data pulls upsert on."""
 
@@ -115,8 +107,6 @@ class Patient(Timestamped, Base):
         UniqueConstraint("practice_id", "pms_patient_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     account: Mapped[str] = mapped_column(String(80))  # chart number / PMS patient id
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
@@ -134,13 +124,12 @@ class Patient(Timestamped, Base):
     )
 
 
-class Coverage(Timestamped, Base):
+class Coverage(Keyed, Timestamped, Base):
     """A patient's insurance: rank 1 primary, 2 secondary, 3 tertiary."""
 
     __tablename__ = "coverages"
     __table_args__ = (UniqueConstraint("patient_id", "rank"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"))
     rank: Mapped[int] = mapped_column(Integer)
@@ -155,7 +144,7 @@ class Coverage(Timestamped, Base):
     payer: Mapped[Payer] = relationship()
 
 
-class Appointment(Timestamped, Base):
+class Appointment(PracticeScoped, Base):
     """An appointment. `pms_appointment_id` is the PMS's id (the upsert key of pulls);
     `pms_claim_id` the PMS claim made for it, which links it to that claim
     (`claims.appointment_id`) once the claim is in."""
@@ -166,8 +155,6 @@ class Appointment(Timestamped, Base):
         Index("ix_appointments_practice_pms_claim_id", "practice_id", "pms_claim_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -177,14 +164,12 @@ class Appointment(Timestamped, Base):
     pms_claim_id: Mapped[str | None] = mapped_column(String(80))
 
 
-class Connector(Timestamped, Base):
+class Connector(PracticeScoped, Base):
     """A practice's configured connection to a plugin. Secrets live in `ConnectorSecret`."""
 
     __tablename__ = "connectors"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     plugin: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(120))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -200,15 +185,13 @@ class ConnectorSecret(Base):
     secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
-class ImportedFile(Timestamped, Base):
+class ImportedFile(PracticeScoped, Base):
     """Every file that came in, by content hash: the unique constraint is what makes ingest
     idempotent across gateway processes (the insert decides, not a check before it)."""
 
     __tablename__ = "imported_files"
     __table_args__ = (UniqueConstraint("practice_id", "kind", "sha256"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     kind: Mapped[str] = mapped_column(String(40))  # era, ack, aging, receipts, statement...
@@ -219,12 +202,10 @@ class ImportedFile(Timestamped, Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class Notification(Timestamped, Base):
+class Notification(PracticeScoped, Base):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(Text)
@@ -233,12 +214,11 @@ class Notification(Timestamped, Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class AuditLog(Timestamped, Base):
+class AuditLog(Keyed, Timestamped, Base):
     """Who did what to which object. `actor` names a user ("user:12"), the CLI or a job."""
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practices.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(80))

@@ -23,12 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped
 
 PATTERNS = ("minutes", "hourly", "daily", "weekly", "monthly", "yearly")
 
 
-class JobDefinition(Timestamped, Base):
+class JobDefinition(PracticeScoped, Base):
     """What to run and when: every `every` minutes/hours/days/weeks/months/years from
     `start_date` at `time_of_day` (practice time zone), until `end_date` (inclusive) or for ever;
     weekly on `weekdays` (0 = Monday), monthly/yearly on `month_day` (end-of-month rule)."""
@@ -36,8 +36,6 @@ class JobDefinition(Timestamped, Base):
     __tablename__ = "job_definitions"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(60))
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
@@ -52,11 +50,10 @@ class JobDefinition(Timestamped, Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class JobRun(Base):
+class JobRun(Keyed, Base):
     __tablename__ = "job_runs"
     __table_args__ = (UniqueConstraint("job_id", "fire_time"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job_definitions.id"), index=True)
     fire_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule / manual

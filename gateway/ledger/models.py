@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
 from gateway.db.types import Money, Quantity
 from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin, sql_in
 
@@ -48,7 +48,7 @@ LEDGER_KINDS = (
 BILLING = ("electronic", "paper")
 
 
-class Claim(Timestamped, Base):
+class Claim(PracticeScoped, Base):
     """A claim for services on a date of service. `payer_rank` is the coverage being billed now
     (1 primary, 2 secondary, 3 tertiary); `level`/`status`/`sub_status` are the workflow state.
     `source_claim_id` is the PMS's own claim / ticket / fee-slip / invoice number (what the PMS
@@ -71,8 +71,6 @@ class Claim(Timestamped, Base):
         CheckConstraint(f"origin {sql_in(ClaimOrigin)}", name="origin"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
@@ -110,11 +108,10 @@ class Claim(Timestamped, Base):
     )
 
 
-class ClaimLine(Base):
+class ClaimLine(Keyed, Base):
     __tablename__ = "claim_lines"
     __table_args__ = (UniqueConstraint("claim_id", "line_number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     line_number: Mapped[int] = mapped_column(Integer)
     procedure_code: Mapped[str] = mapped_column(String(20))
@@ -128,7 +125,7 @@ class ClaimLine(Base):
     claim: Mapped[Claim] = relationship(back_populates="lines")
 
 
-class LedgerEntry(Timestamped, Base):
+class LedgerEntry(Keyed, Timestamped, Base):
     """One money movement on one claim line, with where it came from.
 
     `source_type`/`source_id` name the origin (claim creation, a deposit procedure, a receipt
@@ -142,7 +139,6 @@ class LedgerEntry(Timestamped, Base):
         Index("ix_ledger_entries_claim_kind", "claim_id", "kind"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     # no foreign keys on practice_id and claim_id: the line's key implies both (migration
     # 0251_ledger_implied_fks); that they are the line's is checked by the posting invariant
     practice_id: Mapped[int] = mapped_column(Integer)

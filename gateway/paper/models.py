@@ -13,18 +13,16 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped
 from gateway.db.types import Money
 
 PRINT_STATUSES = ("built", "printed", "mailed")
 
 
-class PrintBatch(Timestamped, Base):
+class PrintBatch(PracticeScoped, Base):
     __tablename__ = "print_batches"
     __table_args__ = (UniqueConstraint("practice_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default="built")  # PRINT_STATUSES
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -34,11 +32,10 @@ class PrintBatch(Timestamped, Base):
     mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class PrintBatchClaim(Base):
+class PrintBatchClaim(Keyed, Base):
     __tablename__ = "print_batch_claims"
     __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("print_batches.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     form: Mapped[dict[str, Any]] = mapped_column(JSON)  # gateway.paper.cms1500.ClaimForm

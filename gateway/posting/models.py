@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
 from gateway.db.types import Money, Quantity
 from gateway.posting.vocabulary import RESOLUTIONS, ErrorLevel, ErrorType
 
@@ -52,7 +52,7 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Deposit(Timestamped, Base):
+class Deposit(Keyed, Timestamped, Base):
     __tablename__ = "deposits"
     __table_args__ = (
         UniqueConstraint("practice_id", "dedupe_key"),
@@ -62,7 +62,6 @@ class Deposit(Timestamped, Base):
         CheckConstraint(one_of("posted_status", POSTED_STATUSES), name="posted_status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     type: Mapped[str] = mapped_column(String(20))  # DEPOSIT_TYPES
     status: Mapped[str] = mapped_column(String(20), default="New")  # DEPOSIT_STATUSES
@@ -89,7 +88,7 @@ class Deposit(Timestamped, Base):
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DepositClaim(Base):
+class DepositClaim(Keyed, Base):
     """One CLP: the payer's figures as sent, the matched claim, and what posting made of it."""
 
     __tablename__ = "deposit_claims"
@@ -99,7 +98,6 @@ class DepositClaim(Base):
         CheckConstraint(one_of("state", CLAIM_STATES), name="state"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"), index=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     sequence: Mapped[int] = mapped_column(Integer)
@@ -138,13 +136,12 @@ class DepositClaim(Base):
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DepositProcedure(Base):
+class DepositProcedure(Keyed, Base):
     """One SVC: a service line as adjudicated, and the claim line it posts to."""
 
     __tablename__ = "deposit_procedures"
     __table_args__ = (UniqueConstraint("deposit_claim_id", "sequence"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     deposit_claim_id: Mapped[int] = mapped_column(ForeignKey("deposit_claims.id"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
     procedure_code: Mapped[str] = mapped_column(String(20))
@@ -162,7 +159,7 @@ class DepositProcedure(Base):
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class DepositAdjustment(Base):
+class DepositAdjustment(Keyed, Base):
     """A CAS triple (claim or line level) or a PLB entry (provider level).
 
     `group_code` is CO/PR/OA/PI/CR as sent (SL for service-line adjustments entered on a manual
@@ -173,7 +170,6 @@ class DepositAdjustment(Base):
 
     __tablename__ = "deposit_adjustments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"), index=True)
     deposit_claim_id: Mapped[int | None] = mapped_column(
         ForeignKey("deposit_claims.id"), index=True
@@ -194,7 +190,7 @@ class DepositAdjustment(Base):
     applied: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class PostingError(Timestamped, Base):
+class PostingError(Keyed, Timestamped, Base):
     """An item of the error queue, at the level where the problem is."""
 
     __tablename__ = "posting_errors"
@@ -208,7 +204,6 @@ class PostingError(Timestamped, Base):
                         name="resolution"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"), index=True)
     deposit_claim_id: Mapped[int | None] = mapped_column(
@@ -228,7 +223,7 @@ class PostingError(Timestamped, Base):
     resolution_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class PostingRule(Timestamped, Base):
+class PostingRule(PracticeScoped, Base):
     """A practice's posting rule; `payer_id` set makes it a payer override.
 
     kind "reason": (group_code or "" for any group, code = CARC) -> payment_type, denial,
@@ -245,8 +240,6 @@ class PostingRule(Timestamped, Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     payer_id: Mapped[int | None] = mapped_column(ForeignKey("payers.id"))
     payer_scope: Mapped[str] = mapped_column(String(20), default="")  # "" or str(payer_id)

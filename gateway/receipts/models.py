@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
 from gateway.db.strenum import StrEnumType, check_in
 from gateway.db.types import Money
 from gateway.receipts.enums import (
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-class ReceiptType(Timestamped, Base):
+class ReceiptType(PracticeScoped, Base):
     """A practice-defined receipt type ("Optical Deposit", "Contact Lens Pre-Pay"...) and the
     built-in behaviour it follows."""
 
@@ -70,14 +70,12 @@ class ReceiptType(Timestamped, Base):
         CheckConstraint(check_in("behaviour", Behaviour), name="behaviour"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     behaviour: Mapped[Behaviour] = mapped_column(StrEnumType(Behaviour, 20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Receipt(Timestamped, Base):
+class Receipt(Keyed, Timestamped, Base):
     """One patient payment. `patient_id` is None when the patient is not known (the chart
     number given did not match); `patient_account` keeps the chart number as received.
 
@@ -100,7 +98,6 @@ class Receipt(Timestamped, Base):
         CheckConstraint(check_in("hold_set_by", HoldSetBy, nullable=True), name="hold_set_by"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     patient_account: Mapped[str | None] = mapped_column(String(80))
@@ -126,7 +123,7 @@ class Receipt(Timestamped, Base):
     created_by: Mapped[str] = mapped_column(String(80), default="system")
 
 
-class ReceiptApplication(Timestamped, Base):
+class ReceiptApplication(Keyed, Timestamped, Base):
     """A part of a receipt put on one claim line. `credit` marks the one application that may
     take a line's patient balance below zero (the rest of a receipt put on the most recent
     claim after the credit hold). Reversal sets `reversed_at` and writes compensating ledger
@@ -134,7 +131,6 @@ class ReceiptApplication(Timestamped, Base):
 
     __tablename__ = "receipt_applications"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
@@ -146,13 +142,12 @@ class ReceiptApplication(Timestamped, Base):
     reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ReceiptMessage(Timestamped, Base):
+class ReceiptMessage(Keyed, Timestamped, Base):
     """One line of a receipt's history: what happened and why, for a biller to read."""
 
     __tablename__ = "receipt_messages"
     __table_args__ = (CheckConstraint(check_in("status", ReceiptStatus), name="status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), index=True)
     actor: Mapped[str] = mapped_column(String(80))
     # the receipt's status after this step

@@ -30,19 +30,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, Timestamped
 from gateway.db.types import Money
 
 STATES = ("waiting", "posted", "unprocessed", "not_posted", "reversed")
 
 
-class PatientStatement(Timestamped, Base):
+class PatientStatement(Keyed, Timestamped, Base):
     """A statement mailed to a patient: what an ePayment names with its statement id."""
 
     __tablename__ = "patient_statements"
     __table_args__ = (UniqueConstraint("practice_id", "statement_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     statement_id: Mapped[str] = mapped_column(String(80))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -50,7 +49,7 @@ class PatientStatement(Timestamped, Base):
     amount_due: Mapped[Decimal | None] = mapped_column(Money())
 
 
-class StatementPaymentRecord(Timestamped, Base):
+class StatementPaymentRecord(Keyed, Timestamped, Base):
     """One ePayment, kept once per practice by the processor's transaction id."""
 
     __tablename__ = "statement_payments"
@@ -60,7 +59,6 @@ class StatementPaymentRecord(Timestamped, Base):
         Index("ix_statement_payments_paid_on", "practice_id", "paid_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
     transaction_id: Mapped[str] = mapped_column(String(80))
@@ -85,13 +83,12 @@ class StatementPaymentRecord(Timestamped, Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(80))
 
 
-class StatementPaymentEvent(Timestamped, Base):
+class StatementPaymentEvent(Keyed, Timestamped, Base):
     """One status of a payment, as the first file reporting it said, and what it did."""
 
     __tablename__ = "statement_payment_events"
     __table_args__ = (UniqueConstraint("statement_payment_id", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     statement_payment_id: Mapped[int] = mapped_column(
         ForeignKey("statement_payments.id"), index=True

@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
 
 
-class WebSession(Timestamped, Base):
+class WebSession(Keyed, Timestamped, Base):
     __tablename__ = "web_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
@@ -29,7 +28,7 @@ class WebSession(Timestamped, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SignInAttempt(Timestamped, Base):
+class SignInAttempt(Keyed, Timestamped, Base):
     """One sign-in try; failures in a recent window are what the rate limit counts."""
 
     __tablename__ = "web_signin_attempts"
@@ -38,18 +37,15 @@ class SignInAttempt(Timestamped, Base):
         Index("ix_web_signin_attempts_address_at", "address", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class EobDraft(Timestamped, Base):
+class EobDraft(PracticeScoped, Base):
     """A manual EOB being keyed in: the fields as entered so far (EobIn-shaped JSON)."""
 
     __tablename__ = "web_eob_drafts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
