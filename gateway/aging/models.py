@@ -11,17 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Keyed, PracticeScoped
@@ -38,7 +28,7 @@ class AgingSnapshot(PracticeScoped, Base):
     imported_file_id: Mapped[int] = mapped_column(ForeignKey("imported_files.id"), unique=True)
     vendor: Mapped[str] = mapped_column(String(40))
     grain: Mapped[str] = mapped_column(String(20))
-    export_date: Mapped[dt.date] = mapped_column(Date)
+    export_date: Mapped[dt.date] = mapped_column()
     rows: Mapped[int] = mapped_column(Integer, default=0)
     balance_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     claims_created: Mapped[int] = mapped_column(Integer, default=0)
@@ -48,7 +38,7 @@ class AgingSnapshot(PracticeScoped, Base):
     payers_added: Mapped[list[str]] = mapped_column(JSON, default=list)
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # a biller removed this snapshot (gateway.aging.removal): its effects were undone
-    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 # what an import did to a claim, so removing the snapshot can undo exactly that

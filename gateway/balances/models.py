@@ -13,17 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Keyed, PracticeScoped
@@ -111,7 +101,7 @@ class BalanceEdit(PracticeScoped, Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(12), default="active")  # active/superseded/replaced
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
     superseded_by_sync_id: Mapped[int | None] = mapped_column(ForeignKey("balance_syncs.id"))
 
 

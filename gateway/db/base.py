@@ -19,6 +19,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # every timestamp is timezone-aware: `Mapped[dt.datetime]` alone says so
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
 
 
 def utcnow() -> dt.datetime:

@@ -10,19 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    true,
-)
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
@@ -56,7 +44,7 @@ class User(PracticeScoped, Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # one of ROLES
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(default=True)
     # argon2id hash for signing in to the page (gateway.web.accounts); None = no page sign-in
     password_hash: Mapped[str | None] = mapped_column(String(200))
 
@@ -73,7 +61,7 @@ class ApiKey(Keyed, Timestamped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
 
@@ -90,9 +78,9 @@ class Payer(PracticeScoped, Base):
     payer_id: Mapped[str | None] = mapped_column(String(80), index=True)  # clearinghouse id
     financial_class: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="Active")  # Active / Inactive
-    accepts_electronic_claims: Mapped[bool] = mapped_column(Boolean, default=True)
+    accepts_electronic_claims: Mapped[bool] = mapped_column(default=True)
     # secondary / tertiary claims with COB electronically (else they are printed)
-    accepts_electronic_cob: Mapped[bool] = mapped_column(Boolean, default=True,
+    accepts_electronic_cob: Mapped[bool] = mapped_column(default=True,
                                                          server_default=true())
     source: Mapped[str] = mapped_column(String(40), default="manual")  # manual / aging / era
 
@@ -157,7 +145,7 @@ class Appointment(PracticeScoped, Base):
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
-    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[dt.datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(30), default="Scheduled")
     pms_appointment_id: Mapped[str | None] = mapped_column(String(80))
     provider: Mapped[str | None] = mapped_column(String(120))
@@ -173,7 +161,7 @@ class Connector(PracticeScoped, Base):
     plugin: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(120))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
 
 
 class ConnectorSecret(Base):
@@ -211,7 +199,7 @@ class Notification(PracticeScoped, Base):
     message: Mapped[str] = mapped_column(Text)
     object_type: Mapped[str | None] = mapped_column(String(60))
     object_id: Mapped[int | None] = mapped_column(Integer)
-    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class AuditLog(Keyed, Timestamped, Base):

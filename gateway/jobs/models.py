@@ -9,18 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    Time,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Keyed, PracticeScoped
@@ -41,12 +30,12 @@ class JobDefinition(PracticeScoped, Base):
     connector_id: Mapped[int | None] = mapped_column(ForeignKey("connectors.id"))
     pattern: Mapped[str] = mapped_column(String(20))  # PATTERNS
     every: Mapped[int] = mapped_column(Integer, default=1)
-    start_date: Mapped[dt.date] = mapped_column(Date)
+    start_date: Mapped[dt.date] = mapped_column()
     time_of_day: Mapped[dt.time] = mapped_column(Time, default=dt.time(0, 0))
-    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column()
     weekdays: Mapped[list[int] | None] = mapped_column(JSON)
     month_day: Mapped[int | None] = mapped_column(Integer)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -11,18 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
@@ -78,9 +67,9 @@ class Claim(PracticeScoped, Base):
     payer_rank: Mapped[int] = mapped_column(Integer, default=1)
     patient_control_number: Mapped[str | None] = mapped_column(String(38))
     payer_claim_number: Mapped[str | None] = mapped_column(String(50), index=True)
-    service_date_from: Mapped[dt.date] = mapped_column(Date)
-    service_date_to: Mapped[dt.date | None] = mapped_column(Date)
-    invoice_date: Mapped[dt.date | None] = mapped_column(Date)
+    service_date_from: Mapped[dt.date] = mapped_column()
+    service_date_to: Mapped[dt.date | None] = mapped_column()
+    invoice_date: Mapped[dt.date | None] = mapped_column()
     billing: Mapped[str] = mapped_column(String(20), default="electronic")  # BILLING
     level: Mapped[str] = mapped_column(String(30), default="Primary")
     status: Mapped[str] = mapped_column(String(60), default="Open")
@@ -88,13 +77,13 @@ class Claim(PracticeScoped, Base):
     diagnosis_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_vendor: Mapped[str | None] = mapped_column(String(40))
     source_claim_id: Mapped[str | None] = mapped_column(String(80))
-    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column()
     # billing state (gateway.ledger.states): only an unbilled claim is ever batched
     billing_state: Mapped[str] = mapped_column(
         String(20), default=BillingState.UNBILLED, server_default=BillingState.UNBILLED.value
     )
     billed_by: Mapped[str | None] = mapped_column(String(10))
-    billed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    billed_at: Mapped[dt.datetime | None] = mapped_column()
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     origin: Mapped[str] = mapped_column(
         String(10), default=ClaimOrigin.API, server_default=ClaimOrigin.API.value
@@ -119,8 +108,8 @@ class ClaimLine(Keyed, Base):
     units: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"))
     charge: Mapped[Decimal] = mapped_column(Money())
     diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON, default=list)
-    copay: Mapped[bool] = mapped_column(Boolean, default=False)
-    service_date: Mapped[dt.date | None] = mapped_column(Date)
+    copay: Mapped[bool] = mapped_column(default=False)
+    service_date: Mapped[dt.date | None] = mapped_column()
 
     claim: Mapped[Claim] = relationship(back_populates="lines")
 

@@ -14,17 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
@@ -72,7 +62,7 @@ class ReceiptType(PracticeScoped, Base):
 
     name: Mapped[str] = mapped_column(String(60))
     behaviour: Mapped[Behaviour] = mapped_column(StrEnumType(Behaviour, 20))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Receipt(Keyed, Timestamped, Base):
@@ -136,10 +126,10 @@ class ReceiptApplication(Keyed, Timestamped, Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"))
     amount: Mapped[Decimal] = mapped_column(Money())
-    credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    credit: Mapped[bool] = mapped_column(default=False)
     applied_by: Mapped[str] = mapped_column(String(80))  # "engine" or "user:12"
     previous_claim_status: Mapped[str | None] = mapped_column(String(60))
-    reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reversed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class ReceiptMessage(Keyed, Timestamped, Base):

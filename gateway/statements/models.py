@@ -17,17 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, Keyed, Timestamped
@@ -79,7 +69,7 @@ class StatementPaymentRecord(Keyed, Timestamped, Base):
     trace_number: Mapped[str | None] = mapped_column(String(80))
     receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
     reversal_receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column()
     reviewed_by: Mapped[str | None] = mapped_column(String(80))
 
 
