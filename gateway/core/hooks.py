@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 
@@ -62,71 +64,65 @@ class GatewayHooks:
 
     # --- in a worker thread ----------------------------------------------------------------
 
+    @staticmethod
+    async def _in_thread(hook: Callable[..., Any], **arguments: Any) -> Any:
+        """Call one hook in a worker thread (plugins do blocking I/O); its answer as the
+        calling method's return type says."""
+        return await asyncio.to_thread(hook, **arguments)
+
     async def pull_balances(self, connector: Connector) -> BalanceSnapshot | None:
         """`gateway_pull_balances`, in a worker thread."""
-        snapshot: BalanceSnapshot | None = await asyncio.to_thread(
-            self.pm.hook.gateway_pull_balances, connector=connector
-        )
-        return snapshot
+        return await self._in_thread(self.pm.hook.gateway_pull_balances, connector=connector)
 
     async def fetch_eras(self, connector: Connector) -> list[RemoteFile] | None:
         """`gateway_fetch_eras`, in a worker thread."""
-        files: list[RemoteFile] | None = await asyncio.to_thread(
-            self.pm.hook.gateway_fetch_eras, connector=connector
-        )
-        return files
+        return await self._in_thread(self.pm.hook.gateway_fetch_eras, connector=connector)
 
-    async def fetch_acknowledgments(self, connector: Connector) -> list[RemoteFile] | None:
+    async def fetch_acknowledgments(
+        self, connector: Connector
+    ) -> list[RemoteFile] | None:
         """`gateway_fetch_acknowledgments`, in a worker thread."""
-        files: list[RemoteFile] | None = await asyncio.to_thread(
+        return await self._in_thread(
             self.pm.hook.gateway_fetch_acknowledgments, connector=connector
         )
-        return files
 
     async def finish_fetch(
         self, connector: Connector, file: RemoteFile, outcome: FetchOutcome
     ) -> bool | None:
         """`gateway_finish_fetch`, in a worker thread."""
-        done: bool | None = await asyncio.to_thread(
+        return await self._in_thread(
             self.pm.hook.gateway_finish_fetch, connector=connector, file=file, outcome=outcome
         )
-        return done
 
     async def submit_claim_batch(
         self, connector: Connector, batch: ClaimBatch
     ) -> SubmissionReceipt | None:
         """`gateway_submit_claim_batch`, in a worker thread."""
-        receipt: SubmissionReceipt | None = await asyncio.to_thread(
+        return await self._in_thread(
             self.pm.hook.gateway_submit_claim_batch, connector=connector, batch=batch
         )
-        return receipt
 
     async def check_connector(self, connector: Connector) -> ConnectorCheck | None:
         """`gateway_check_connector`, in a worker thread."""
-        check: ConnectorCheck | None = await asyncio.to_thread(
-            self.pm.hook.gateway_check_connector, connector=connector
-        )
-        return check
+        return await self._in_thread(self.pm.hook.gateway_check_connector, connector=connector)
 
     async def pull_practice_data(
         self, connector: Connector, since: dt.datetime | None
     ) -> PracticeData | None:
         """`gateway_pull_practice_data`, in a worker thread."""
-        data: PracticeData | None = await asyncio.to_thread(
+        return await self._in_thread(
             self.pm.hook.gateway_pull_practice_data, connector=connector, since=since
         )
-        return data
 
     async def import_statement_payments(
         self, connector: Connector
     ) -> list[StatementPaymentFile] | None:
         """`gateway_import_statement_payments`, in a worker thread: the files checked, their
-        payments not read yet (`StatementPaymentFile.chunks` reads them; call it in a worker
-        thread too)."""
-        payments: list[StatementPaymentFile] | None = await asyncio.to_thread(
+        payments not read yet (`StatementPaymentFile.chunks` reads them; call it in a worker thread
+        too)."""
+        return await self._in_thread(
             self.pm.hook.gateway_import_statement_payments, connector=connector
         )
-        return payments
 
 
 HOOK_METHODS: dict[str, str] = {
