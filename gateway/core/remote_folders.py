@@ -1,15 +1,43 @@
 """What every plugin that reads folders on a server (SFTP, or a local folder) does the same way:
-finish a fetched file once the gateway has committed it, and check the connector's folders.
+describe themselves, finish a fetched file once the gateway has committed it, and check the
+connector's folders.
 The plugins answer for their own connectors and call these (copy `gateway_finish_fetch` and
 `gateway_check_connector` from `gateway/plugins/clearinghouse_sftp/__init__.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from gateway.core.hookspecs import FetchOutcome
-from gateway.core.records import Connector, ConnectorCheck, RemoteFile
+from gateway.core.records import Capability, Connector, ConnectorCheck, PluginInfo, RemoteFile
 from gateway.core.transport import RemoteConfig, check_remote, open_transport
+from gateway.core.version import GATEWAY_VERSION
+
+REMOTE_SECRET_FIELDS = ("password", "private_key", "private_key_passphrase")
+"""The write-only fields of `RemoteConfig` (how the gateway signs in to the server)."""
+
+
+def folder_plugin_info(
+    name: str,
+    vendor: str,
+    capabilities: tuple[Capability, ...],
+    config_type: type[RemoteConfig],
+    description: str,
+    example_config: dict[str, Any],
+) -> PluginInfo:
+    """A built-in folder plugin's `gateway_plugin_info`: the gateway's version, and the
+    transport's secrets kept write-only."""
+    return PluginInfo(
+        name=name,
+        vendor=vendor,
+        version=GATEWAY_VERSION,
+        capabilities=capabilities,
+        config_type=config_type,
+        secret_fields=REMOTE_SECRET_FIELDS,
+        description=description,
+        example_config=example_config,
+    )
 
 
 def finish_fetch(connector: Connector, file: RemoteFile, outcome: FetchOutcome) -> bool:

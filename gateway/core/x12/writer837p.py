@@ -25,17 +25,15 @@ import msgspec
 
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
+from gateway.core.records import EdiAddress, EdiBillingProvider
 
 IMPLEMENTATION = "005010X222A1"
 _FORBIDDEN = str.maketrans({c: " " for c in "*~:^|>\r\n"})
 
 
-class Address(msgspec.Struct, frozen=True, kw_only=True):
-    line1: str
-    line2: str = ""
-    city: str
-    state: str
-    zip: str
+# the EDI party records are the core's (a connector's config holds the billing provider)
+Address = EdiAddress
+BillingProvider = EdiBillingProvider
 
 
 class Submitter(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,18 +50,6 @@ class Receiver(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     id: str
-
-
-class BillingProvider(msgspec.Struct, frozen=True, kw_only=True):
-    """Loop 2010AA. `organization` True for a group practice (NM102 = 2)."""
-
-    name: str  # organization name, or last name of a person
-    first_name: str = ""
-    organization: bool = True
-    npi: str
-    tin: str  # employer identification number (REF*EI), 9 digits
-    address: Address
-    taxonomy: str = ""  # PRV*BI*PXC, e.g. 152W00000X optometrist
 
 
 class Person(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,6 +6,8 @@ answers only for connectors of this plugin and returns None for any other.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from gateway.core.hookspecs import FetchOutcome, hookimpl
 from gateway.core.records import (
     ClaimBatch,
@@ -15,9 +17,8 @@ from gateway.core.records import (
     RemoteFile,
     SubmissionReceipt,
 )
-from gateway.core.remote_folders import check_folders, finish_fetch
+from gateway.core.remote_folders import check_folders, finish_fetch, folder_plugin_info
 from gateway.core.transport import fetch_folder, open_transport
-from gateway.core.version import GATEWAY_VERSION
 
 from .config import ClearinghouseConfig
 
@@ -26,16 +27,13 @@ NAME = "clearinghouse_sftp"
 
 @hookimpl
 def gateway_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        name=NAME,
-        vendor="Clearinghouse (SFTP)",
-        version=GATEWAY_VERSION,
-        capabilities=("fetch_eras", "fetch_acknowledgments", "submit_claims"),
-        config_type=ClearinghouseConfig,
-        secret_fields=("password", "private_key", "private_key_passphrase"),
-        description="ERAs and acknowledgments in, 837P claim batches out, over SFTP "
-        "(or local folders).",
-        example_config={
+    return folder_plugin_info(
+        NAME,
+        "Clearinghouse (SFTP)",
+        ("fetch_eras", "fetch_acknowledgments", "submit_claims"),
+        ClearinghouseConfig,
+        "ERAs and acknowledgments in, 837P claim batches out, over SFTP (or local folders).",
+        {
             "transport": "local",
             "era_dir": "/srv/clearinghouse/era",
             "ack_dir": "/srv/clearinghouse/ack",
@@ -46,22 +44,26 @@ def gateway_plugin_info() -> PluginInfo:
     )
 
 
-@hookimpl
-def gateway_fetch_eras(connector: Connector) -> list[RemoteFile] | None:
+def _fetch(connector: Connector, kind: Literal["era", "acknowledgment"]) -> list[RemoteFile] | None:
+    """This connector's ERAs or acknowledgments: every wanted file of their folder."""
     if connector.plugin != NAME:
         return None
     cfg: ClearinghouseConfig = connector.config
+    folder, pattern = (
+        (cfg.era_dir, cfg.era_pattern) if kind == "era" else (cfg.ack_dir, cfg.ack_pattern)
+    )
     with open_transport(connector.id, cfg) as t:
-        return fetch_folder(t, cfg.era_dir, cfg.era_pattern, "era")
+        return fetch_folder(t, folder, pattern, kind)
+
+
+@hookimpl
+def gateway_fetch_eras(connector: Connector) -> list[RemoteFile] | None:
+    return _fetch(connector, "era")
 
 
 @hookimpl
 def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | None:
-    if connector.plugin != NAME:
-        return None
-    cfg: ClearinghouseConfig = connector.config
-    with open_transport(connector.id, cfg) as t:
-        return fetch_folder(t, cfg.ack_dir, cfg.ack_pattern, "acknowledgment")
+    return _fetch(connector, "acknowledgment")
 
 
 @hookimpl

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from gateway.core.records import EdiBillingProvider
 from gateway.core.transport.config import RemoteConfig
-
-
-class EdiAddress(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    line1: str
-    line2: str = ""
-    city: str
-    state: str
-    zip: str
-
-
-class EdiBillingProvider(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Loop 2010AA of the 837P: who bills (the practice), as the clearinghouse enrolled it."""
-
-    name: str
-    npi: str
-    tin: str
-    address: EdiAddress
-    taxonomy: str = ""
-    organization: bool = True
-    first_name: str = ""
 
 
 class EdiSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
