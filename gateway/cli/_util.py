@@ -1,4 +1,5 @@
-"""Small helpers shared by the command modules: JSON output, running coroutines."""
+"""Small helpers shared by the command modules: JSON output, running coroutines in one
+database session, the options every practice command takes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import msgspec
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -60,6 +64,33 @@ def run(coro_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     import asyncio  # here: the commands that read files only (x12, era) never need it
 
     return asyncio.run(coro_fn(*args, **kwargs))  # type: ignore[arg-type]
+
+
+def in_session(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction of the command's database (committed when it returns,
+    rolled back when it raises); what it returns must not need the session any more."""
+    from gateway.db.engine import session_scope  # here: file-only commands never load it
+
+    async def go() -> T:
+        async with session_scope(database_url(ctx)) as session:
+            return await work(session)
+
+    return run(go)
+
+
+def practice_command(
+    group: click.Group, name: str
+) -> Callable[[Callable[..., None]], click.Command]:
+    """`group`'s command `name` taking what every practice command takes: the click context
+    (first), `--practice` (required, as `practice_id`) and `--json` (as `as_json`)."""
+
+    def make(fn: Callable[..., None]) -> click.Command:
+        fn = click.pass_context(fn)
+        fn = click.option("--json", "as_json", is_flag=True)(fn)
+        fn = click.option("--practice", "practice_id", required=True, type=int)(fn)
+        return group.command(name)(fn)
+
+    return make
 
 
 def iso_date(_: Any, __: Any, value: str | None) -> dt.date | None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
 
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import emit, in_session, practice_command
 from gateway.core.errors import UserError
-from gateway.db.engine import session_scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 CRITERIA_HELP = ('criteria as JSON, e.g. \'{"min_patient_portion": "25.00", '
                  '"oldest_bucket_at_least": "61_90", "no_payment_days": 30, '
@@ -40,28 +42,20 @@ def _rule_line(r: dict[str, Any]) -> str:
     return f"{r['id']:>5} {r['action']:<11} {r['name']}  {json.dumps(r['criteria'])}"
 
 
-@collection_rules.command("list")
-@click.option("--practice", "practice_id", required=True, type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@practice_command(collection_rules, "list")
 def rules_list(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """The practice's rules, oldest first."""
     from gateway.balances.rules import list_rules
 
-    async def go() -> list[Any]:
-        async with session_scope(database_url(ctx)) as s:
-            return [msgspec.to_builtins(r) for r in await list_rules(s, practice_id)]
-
-    emit(run(go), as_json, lambda rows: "\n".join(_rule_line(r) for r in rows) or "no rules")
+    rules = in_session(ctx, lambda s: list_rules(s, practice_id))
+    emit(msgspec.to_builtins(rules), as_json,
+         lambda rows: "\n".join(_rule_line(r) for r in rows) or "no rules")
 
 
-@collection_rules.command("add")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(collection_rules, "add")
 @click.option("--name", required=True)
 @click.option("--action", required=True, type=click.Choice(["reminder", "collections"]))
 @click.option("--criteria", default="{}", help=CRITERIA_HELP)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def rules_add(ctx: click.Context, practice_id: int, name: str, action: str, criteria: str,
               as_json: bool) -> None:
     """Add a rule (its name new in the practice)."""
@@ -69,68 +63,45 @@ def rules_add(ctx: click.Context, practice_id: int, name: str, action: str, crit
 
     values = _criteria(criteria) or {}
 
-    async def go() -> dict[str, Any]:
-        async with session_scope(database_url(ctx)) as s:
-            rule_id = await create_rule(s, practice_id, name, action, values, actor="cli")
-            return msgspec.to_builtins(view(await get_rule(s, practice_id, rule_id)))
+    async def add(s: AsyncSession) -> dict[str, Any]:
+        rule_id = await create_rule(s, practice_id, name, action, values, actor="cli")
+        return msgspec.to_builtins(view(await get_rule(s, practice_id, rule_id)))
 
-    emit(run(go), as_json, _rule_line)
+    emit(in_session(ctx, add), as_json, _rule_line)
 
 
-@collection_rules.command("edit")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(collection_rules, "edit")
 @click.argument("rule_id", type=int)
 @click.option("--name")
 @click.option("--action", type=click.Choice(["reminder", "collections"]))
 @click.option("--criteria", help=CRITERIA_HELP + " (replaces the rule's criteria)")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def rules_edit(ctx: click.Context, practice_id: int, rule_id: int, name: str | None,
                action: str | None, criteria: str | None, as_json: bool) -> None:
     """Change a rule's name, action or criteria."""
     from gateway.balances.rules import RuleChange, update_rule
 
     change = RuleChange(name=name, action=action, criteria=_criteria(criteria))
-
-    async def go() -> dict[str, Any]:
-        async with session_scope(database_url(ctx)) as s:
-            return msgspec.to_builtins(await update_rule(s, practice_id, rule_id, change,
-                                                         actor="cli"))
-
-    emit(run(go), as_json, _rule_line)
+    rule = in_session(ctx, lambda s: update_rule(s, practice_id, rule_id, change, actor="cli"))
+    emit(msgspec.to_builtins(rule), as_json, _rule_line)
 
 
-@collection_rules.command("delete")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(collection_rules, "delete")
 @click.argument("rule_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def rules_delete(ctx: click.Context, practice_id: int, rule_id: int, as_json: bool) -> None:
     """Delete a rule."""
     from gateway.balances.rules import delete_rule
 
-    async def go() -> dict[str, Any]:
-        async with session_scope(database_url(ctx)) as s:
-            await delete_rule(s, practice_id, rule_id, actor="cli")
-            return {"deleted": rule_id}
-
-    emit(run(go), as_json, lambda d: f"rule {d['deleted']} deleted")
+    in_session(ctx, lambda s: delete_rule(s, practice_id, rule_id, actor="cli"))
+    emit({"deleted": rule_id}, as_json, lambda d: f"rule {d['deleted']} deleted")
 
 
-@collection_rules.command("worklist")
-@click.option("--practice", "practice_id", required=True, type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@practice_command(collection_rules, "worklist")
 def rules_worklist(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """Every (rule, account) that matches today."""
     from gateway.balances.collections import worklist
 
-    async def go() -> list[Any]:
-        async with session_scope(database_url(ctx)) as s:
-            return [msgspec.to_builtins(e) for e in await worklist(s, practice_id,
-                                                                    dt.date.today())]
-
-    emit(run(go), as_json, lambda rows: "\n".join(
+    entries = in_session(ctx, lambda s: worklist(s, practice_id, dt.date.today()))
+    emit(msgspec.to_builtins(entries), as_json, lambda rows: "\n".join(
         f"{e['action']:<11} {e['rule']:<20} {e['account']:<14} patient {e['patient_portion']}"
         for e in rows) or "the worklist is empty")
 
