@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,3 +15,9 @@ DB: TypeAlias = NamedDependency[AsyncSession]
 
 Me: TypeAlias = NamedDependency[Principal]
 """Who is calling: user, practice, role. Scope every query to `practice_id`."""
+
+
+def database_url_of(state: State) -> str:
+    """The app's database URL (with its password), for work that runs in a worker process on
+    its own connection (`gateway.core.offload.with_session_in_process`)."""
+    return str(state.engine.url.render_as_string(hide_password=False))

@@ -54,23 +54,37 @@ class Page:
     def of(self, items: list[T], total: int) -> OffsetPagination[T]:
         return OffsetPagination(items=items, limit=self.limit, offset=self.offset, total=total)
 
-    @staticmethod
-    async def total(session: AsyncSession, query: Select[Any]) -> int:
-        """How many rows `query` has in all (the page's `total`)."""
-        n = await session.scalar(select(func.count()).select_from(query.order_by(None)
-                                                                    .subquery()))
+    async def total(self, session: AsyncSession, query: Select[Any], *,
+                    seen: int | None = None) -> int:
+        """How many rows `query` has in all (the page's `total`). Given `seen` (the rows this
+        page got), a short page that is not past the end is the last one: no count is run.
+        A plain query is counted as itself (`count(*)` on its own FROM and WHERE, which an
+        index answers) rather than as a subquery of every column."""
+        if seen is not None and seen < self.limit and (seen > 0 or self.offset == 0):
+            return self.offset + seen
+        n = await session.scalar(count_of(query))
         return int(n or 0)
 
     async def run(self, session: AsyncSession, query: Select[Any]) -> tuple[list[Any], int]:
         """This page of `query`'s first column (ORM objects) and the count of all rows."""
         rows = (await session.scalars(query.limit(self.limit).offset(self.offset))).all()
-        return list(rows), await self.total(session, query)
+        return list(rows), await self.total(session, query, seen=len(rows))
 
     async def run_rows(self, session: AsyncSession,
                        query: Select[Any]) -> tuple[list[Any], int]:
         """This page of `query`'s rows (tuples) and the count of all of them."""
         rows = (await session.execute(query.limit(self.limit).offset(self.offset))).all()
-        return list(rows), await self.total(session, query)
+        return list(rows), await self.total(session, query, seen=len(rows))
+
+
+def count_of(query: Select[Any]) -> Select[Any]:
+    """`SELECT count(*)` of `query`'s rows: directly on its FROM and WHERE when it is plain
+    (no GROUP BY, DISTINCT, HAVING, LIMIT or OFFSET), else over it as a subquery."""
+    plain = not (query._group_by_clauses or query._distinct or query._having_criteria
+                 or query._limit_clause is not None or query._offset_clause is not None)
+    if plain:
+        return query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    return select(func.count()).select_from(query.order_by(None).subquery())
 
 
 async def provide_page(limit: Limit = 100, offset: Offset = 0) -> Page:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 from litestar.params import MultipartBody, QueryParameter
 
 from gateway.aging import service
@@ -17,9 +18,10 @@ from gateway.aging.models import AgingSnapshot
 from gateway.aging.removal import RemovalResult, remove_snapshot
 from gateway.aging.schemas import ImportResult
 from gateway.api.auth import requires
-from gateway.api.deps import DB, Me
+from gateway.api.deps import DB, Me, database_url_of
 from gateway.api.params import PathId
 from gateway.core.errors import NotFound, UserError
+from gateway.core.offload import with_session_in_process
 from gateway.core.records import AgingSource
 
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -59,11 +61,14 @@ class AgingController(Controller):
 
     @post("/", guards=[requires("biller")], request_max_body_size=MAX_UPLOAD + 1024 * 1024)
     async def upload(
-        self, location_id: PathId, data: MultipartBody[AgingUpload], db: DB, principal: Me
+        self, location_id: PathId, data: MultipartBody[AgingUpload], db: DB, principal: Me,
+        state: State,
     ) -> Response[ImportResult]:
         """Import an aging export as the location's new snapshot, all or nothing. 201 when
-        imported; 200 with `duplicate: true` when the same file was imported before."""
+        imported; 200 with `duplicate: true` when the same file was imported before. The
+        import runs in the worker process on its own session, off the server's event loop."""
         await service.get_location(db, principal.practice_id, location_id)
+        await db.rollback()  # ends the read: the worker writes on its own connection
         content = await data.file.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             raise UserError("the file is larger than 50 MB", where=data.file.filename)
@@ -74,12 +79,11 @@ class AgingController(Controller):
             except ValueError as exc:
                 raise UserError(f"not a date (YYYY-MM-DD): {data.export_date!r}",
                                 where="export_date") from exc
-        result = await service.import_upload(
-            db, principal.practice_id, location_id,
-            AgingSource(name=data.file.filename or "aging", content=content),
-            vendor=(data.vendor or "").strip() or None, export_date=export_date,
-            actor=principal.actor, user_id=principal.user_id,
-        )
+        run = partial(service.import_upload, vendor=(data.vendor or "").strip() or None,
+                      export_date=export_date, actor=principal.actor, user_id=principal.user_id)
+        result = await with_session_in_process(
+            database_url_of(state), run, principal.practice_id, location_id,
+            AgingSource(name=data.file.filename or "aging", content=content))
         return Response(result, status_code=200 if result.duplicate else 201)
 
     @get("/", guards=[requires("viewer")])

@@ -14,6 +14,7 @@ from gateway.api.deps import DB, Me
 from gateway.api.filters import filter_dependency, filter_operation
 from gateway.api.params import Paging, PathId
 from gateway.ledger import billing, service
+from gateway.ledger.claim_page import claims_page
 from gateway.ledger.schemas import ClaimIn, ClaimOut, ClaimUpdate, ReleaseIn
 
 
@@ -45,8 +46,8 @@ class ClaimController(Controller):
         query = service.claims_query(
             principal.practice_id, status=filters.status,
             patient_account=filters.patient_account, billing_state=filters.billing_state)
-        claims, total = await page.run(db, query)
-        return page.of(await service.claims_out(db, claims), total)
+        items = await claims_page(db, query, page.limit, page.offset)
+        return page.of(items, await page.total(db, query, seen=len(items)))
 
     @get("/{claim_id:int}", guards=[requires("viewer")])
     async def show(self, claim_id: PathId, db: DB, principal: Me) -> ClaimOut:

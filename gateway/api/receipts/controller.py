@@ -8,20 +8,22 @@ practice and another practice's receipt answers 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody, MultipartBody, QueryParameter
 
 from gateway.api.auth import requires
-from gateway.api.deps import DB, Me
+from gateway.api.deps import DB, Me, database_url_of
 from gateway.api.filters import filter_dependency, filter_operation
 from gateway.api.params import Paging, PathId
 from gateway.core.errors import UserError
+from gateway.core.offload import with_session_in_process
 from gateway.receipts import service
 from gateway.receipts.importer import import_receipts
 from gateway.receipts.schemas import (
@@ -89,11 +91,13 @@ class ReceiptController(Controller):
     @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX,
          operation_class=SEARCH_OPERATION,
          dependencies=SEARCH_FILTERS)
-    async def export(self, db: DB, principal: Me, filters: NamedDependency[ReceiptSearch],
+    async def export(self, state: State, principal: Me,
+                     filters: NamedDependency[ReceiptSearch],
                      limit: ExportLimit = 100_000) -> Response[bytes]:
-        """The same search as a workbook."""
+        """The same search as a workbook (built in the worker process, off the server)."""
         f = msgspec.structs.replace(filters, limit=limit, offset=0)
-        data = await service.export_xlsx(db, principal.practice_id, f)
+        data = await with_session_in_process(database_url_of(state), service.export_xlsx,
+                                             principal.practice_id, f)
         return Response(data, media_type=XLSX, headers={
             "Content-Disposition": 'attachment; filename="receipts.xlsx"'})
 
@@ -150,15 +154,18 @@ class ReceiptController(Controller):
                           reversal=await service.show(db, principal.practice_id, neg))
 
     @post("/import", guards=[requires("biller")], status_code=200)
-    async def import_file(self, data: MultipartBody[ImportForm], db: DB,
+    async def import_file(self, data: MultipartBody[ImportForm], state: State,
                           principal: Me) -> ImportResult:
-        """Import an .xlsx workbook (form field `file`); see the result's problems by row."""
+        """Import an .xlsx workbook (form field `file`); see the result's problems by row.
+        The whole import (parse, inserts, reconcile) runs in the worker process on its own
+        session and commits there: the server's event loop does none of it."""
         content = await data.file.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             raise UserError("the file is larger than 20 MB", where=data.file.filename)
-        return await import_receipts(db, principal.practice_id, content,
-                                     filename=data.file.filename or "receipts.xlsx",
-                                     actor=principal.actor)
+        run = partial(import_receipts, filename=data.file.filename or "receipts.xlsx",
+                      actor=principal.actor)
+        return await with_session_in_process(database_url_of(state), run,
+                                             principal.practice_id, content)
 
     @get("/types", guards=[requires("viewer")])
     async def types(self, db: DB, principal: Me) -> list[ReceiptTypeOut]:
