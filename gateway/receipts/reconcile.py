@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.practices import practice_settings
 from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
+from gateway.core.practice_settings import PracticeSettings
 from gateway.db.models import Appointment
 from gateway.ledger.models import Claim
 from gateway.posting.bulk import fetch, update_by_id
@@ -82,13 +83,14 @@ async def reconcile_practice(session: AsyncSession, practice_id: int,
 async def reconcile(
     session: AsyncSession, practice_id: int, receipt_ids: Iterable[int] | None = None, *,
     today: dt.date | None = None, actor: str = "engine", chunk_size: int | None = None,
-    keep_results: bool | None = None,
+    keep_results: bool | None = None, settings: PracticeSettings | None = None,
 ) -> ReconcileResult:
     """Run the engine on the given receipts (None: all workable ones). Selected receipts that
     are not New or Hold are skipped and listed; another practice's receipt is NotFound.
     `keep_results` (default: when receipts are given) lists each receipt's outcome in the
-    result; a bulk caller that only needs the counts passes False (memory stays flat)."""
-    settings = await practice_settings(session, practice_id)
+    result; a bulk caller that only needs the counts passes False (memory stays flat). A
+    caller running the engine chunk after chunk passes the practice's `settings` it holds."""
+    settings = settings or await practice_settings(session, practice_id)
     keep = receipt_ids is not None if keep_results is None else keep_results
     run = _Pass(practice_id, disburse.Rules.from_settings(settings),
                 today or practice_today(settings), actor, ReconcileResult(), keep_results=keep)

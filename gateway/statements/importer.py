@@ -208,13 +208,13 @@ async def _apply_chunk(session: AsyncSession, practice_id: int, connector_id: in
             if event_id is None:
                 continue  # this status of this payment is known: nothing changes
             if look.waits_for_receipt(p.transaction_id):
-                await posting.record_pending(session, practice_id, look)
+                await posting.post_pending(session, practice_id, look)
             first = p.transaction_id in first_seen
             first_seen.discard(p.transaction_id)
             touched[rec.id] = rec
             events.append(await _apply_one(session, practice_id, rec, p, look, first,
                                            event_id, result))
-        await posting.record_pending(session, practice_id, look)
+        await posting.post_pending(session, practice_id, look)
     await _write_chunk(session, events, touched, deposit)
     await session.flush()
     session.expunge_all()  # memory stays flat: the rows are written
@@ -265,9 +265,6 @@ async def import_payment_file(
                         payments=spf.count)
     deposit = FileDeposit(practice_id, new_id, name, spf.file_date or look.today)
     await _apply_rows(session, practice_id, spf, connector_id, look, deposit, result)
-    if look.to_reconcile:
-        await receipts.reconcile(session, practice_id, look.to_reconcile, today=look.today,
-                                 actor="engine", keep_results=False)
     await deposit.settle(session, any_unprocessed=result.unprocessed > 0)
     result.deposit_id = deposit_id = deposit.id
     await session.execute(update(ImportedFile).where(ImportedFile.id == new_id).values(

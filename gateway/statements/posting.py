@@ -7,7 +7,8 @@ The receipt engine does the money: a payment to post becomes a receipt (source
 receipts of a chunk of payments wait in `Lookups.pending` and are recorded together by
 `record_pending` (`gateway.receipts.service.record_many`, dedupe key "epayment|<transaction
 id>", so a vendor payment is one receipt by a unique constraint); the importer runs the engine
-on the file's new receipts at once (auto-post on) or leaves them New (auto-post off). A
+on each chunk's new receipts at once (`post_pending`; auto-post on) or leaves them New
+(auto-post off). A
 reversal calls `gateway.receipts.service.reverse`: compensating ledger rows, every balance as
 before.
 """
@@ -152,6 +153,17 @@ async def record_pending(session: AsyncSession, practice_id: int, look: Lookups)
             x.rec.reason = MANUAL.format(receipt=receipt_id)
         if x.event is not None and x.event["_outcome"] in (POSTED, MANUAL):
             x.event["_outcome"] = x.event["_outcome"].format(receipt=receipt_id)
+
+
+async def post_pending(session: AsyncSession, practice_id: int, look: Lookups) -> None:
+    """Record the waiting receipts and run the engine on the auto-posted ones now: a chunk
+    of payments at a time, so nothing of them is kept for a run at the end (memory stays
+    one chunk whatever the file's length) and a later status finds its receipt worked."""
+    await record_pending(session, practice_id, look)
+    if look.to_reconcile:
+        ids, look.to_reconcile = look.to_reconcile, []
+        await receipts.reconcile(session, practice_id, ids, today=look.today, actor="engine",
+                                 keep_results=False, settings=look.settings)
 
 
 async def _reverse(session: AsyncSession, practice_id: int, rec: PaymentRow,

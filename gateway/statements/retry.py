@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.audit import audit
 from gateway.core.errors import NotFound
 from gateway.core.records import StatementPayment, StatementPaymentStatus
-from gateway.receipts import service as receipts
 from gateway.statements import posting
 from gateway.statements.importer import ensure_receipt_type, load_lookups
 from gateway.statements.models import StatementPaymentRecord
@@ -59,15 +58,12 @@ async def retry(session: AsyncSession, practice_id: int, ids: Sequence[int], *, 
         elif posting.classify(rec.status, look.settings) == "post":
             await posting.apply_status(session, practice_id, rec, _as_payment(rec), look,
                                        first_report=False)
-    await posting.record_pending(session, practice_id, look)
+    await posting.post_pending(session, practice_id, look)
     for rec in todo:
         if rec.state == "posted":
             posted.append(rec.id)
             await audit(session, practice_id=practice_id, actor=actor,
                         action="statement_payment.retry", object_type="statement_payment",
                         object_id=rec.id, detail={"receipt": rec.receipt_id})
-    if look.to_reconcile:
-        await receipts.reconcile(session, practice_id, look.to_reconcile, today=look.today,
-                                 actor="engine")
     return RetryResult(posted=posted, still_unprocessed=[r.id for r in recs
                                                          if r.id not in posted])
