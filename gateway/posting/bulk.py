@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.bulk import copy_rows, copy_update_by_id
+from gateway.db.bulk import copy_insert_if_absent, copy_rows, copy_update_by_id
 
 
 def is_sqlite(session: AsyncSession) -> bool:
@@ -92,6 +92,26 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
     params = _tuples(rows, cols, _processors(session, table, cols))
     conn = await session.connection()
     await conn.exec_driver_sql(sql, params)
+
+
+async def insert_absent_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]],
+                             conflict: list[str]) -> int:
+    """INSERT the rows a unique constraint on `conflict` does not hold yet (the database
+    decides, also across processes); returns how many were inserted."""
+    if not rows:
+        return 0
+    if not is_sqlite(session):
+        return await copy_insert_if_absent(session, table, rows, conflict)
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    sql = (f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
+           f"ON CONFLICT ({keys}) DO NOTHING")
+    params = _tuples(rows, cols, _processors(session, table, cols))
+    conn = await session.connection()
+    res = await conn.exec_driver_sql(sql, params)
+    return int(res.rowcount)
 
 
 async def update_by_id(session: AsyncSession, table: Table, rows: list[dict[str, Any]],

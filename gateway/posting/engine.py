@@ -41,6 +41,7 @@ from gateway.posting.context import (
     Problem,
 )
 from gateway.posting.evaluation import allocate, claim_not_found, evaluate
+from gateway.posting.fingerprints import claim_fingerprints, release
 from gateway.posting.guard import check_posting
 from gateway.posting.loading import live_rows, load_chunk
 from gateway.posting.matching import match_lines
@@ -248,6 +249,8 @@ def _decide(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,
         return [refused], None
     if decision.fingerprint:
         ctx.posted_now.setdefault(decision.fingerprint, dc.id)
+        if not (dc.overrides or {}).get("accept_duplicate"):  # the adjudication in effect
+            built["fingerprint"] = decision.fingerprint
     return [], built
 
 
@@ -274,13 +277,23 @@ def _record_problems(ctx: PostingContext, chunk: ChunkData, dc: DepositClaim,
     w.cleared.extend(eid for k, eid in still.items() if k not in keys)
 
 
-async def _post_chunk(session: AsyncSession, ctx: PostingContext, dcs: list[DepositClaim]) -> None:
+async def _post_chunk(session: AsyncSession, ctx: PostingContext, dcs: list[DepositClaim],
+                      held: frozenset[int] = frozenset()) -> None:
+    """Decide every claim of the chunk in memory, let the fingerprints' unique key confirm the
+    ones that post (`gateway.posting.fingerprints`), then write. `held`: deposit claims of
+    this chunk whose fingerprint an earlier pass inserted."""
     chunk = await load_chunk(session, ctx.deposit.practice_id, ctx.deposit.payer_id, dcs)
+    decided = [(dc, *_decide(ctx, chunk, dc)) for dc in dcs if not dc.excluded]
+    claimed = {dc.id: outcome["fingerprint"] for dc, _, outcome in decided
+               if outcome is not None and "fingerprint" in outcome}
+    lost = await claim_fingerprints(session, claimed)
+    if lost:  # another posting of the same adjudication won: decide the chunk again
+        _forget_chunk(ctx, dcs, claimed, lost)
+        await _post_chunk(session, ctx, dcs, held | (claimed.keys() - lost.keys()))
+        return
+    await release(session, sorted(held - claimed.keys()))  # held by a claim that no longer posts
     w = _Writes()
-    for dc in dcs:
-        if dc.excluded:
-            continue
-        problems, outcome = _decide(ctx, chunk, dc)
+    for dc, problems, outcome in decided:
         _record_problems(ctx, chunk, dc, problems, w)
         base = {"b_id": dc.id, "claim_id": dc.claim_id, "match_method": dc.match_method}
         if problems:
@@ -295,6 +308,17 @@ async def _post_chunk(session: AsyncSession, ctx: PostingContext, dcs: list[Depo
             w.reversed_marks.append({"b_id": outcome["reversed_id"], "reversed_by_id": dc.id})
         w.dc_updates.append({**base, **outcome["dc"]})
     await _write(session, ctx, chunk, w)
+
+
+def _forget_chunk(ctx: PostingContext, dcs: list[DepositClaim], claimed: dict[int, Any],
+                  lost: dict[int, int]) -> None:
+    """Before a chunk is decided again: what it posted in memory is forgotten, and the
+    winners of the adjudications it lost are known as postings in effect."""
+    ours = {dc.id for dc in dcs}
+    for fp in [fp for fp, dc_id in ctx.posted_now.items() if dc_id in ours]:
+        del ctx.posted_now[fp]
+    for dc_id, winner in lost.items():
+        ctx.posted_now[claimed[dc_id]] = winner
 
 
 async def _write(session: AsyncSession, ctx: PostingContext, chunk: ChunkData,

@@ -190,6 +190,25 @@ class DepositAdjustment(Keyed, Base):
     applied: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ClaimPaymentFingerprint(Base):
+    """One adjudication of a claim in effect on the ledger (`gateway.posting.fingerprints`).
+
+    Posting inserts a row per posted claim in its own transaction; the unique key decides
+    between two processes posting the same adjudication from different deposits at once (the
+    loser's claim becomes a Duplicate Claim Payment). `claim_id` has no foreign key: the
+    deposit claim (which goes with its deposit) already names the claim.
+    """
+
+    __tablename__ = "claim_payment_fingerprints"
+    __table_args__ = (UniqueConstraint("claim_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 hex of the adjudication
+    deposit_claim_id: Mapped[int] = mapped_column(
+        ForeignKey("deposit_claims.id", ondelete="CASCADE"), index=True)
+
+
 class PostingError(Keyed, Timestamped, Base):
     """An item of the error queue, at the level where the problem is."""
 

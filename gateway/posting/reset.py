@@ -21,6 +21,7 @@ from gateway.core.errors import UserError
 from gateway.db.base import utcnow
 from gateway.ledger.models import Claim, LedgerEntry
 from gateway.posting.engine import get_deposit, live_rows
+from gateway.posting.fingerprints import release
 from gateway.posting.models import (
     Deposit,
     DepositAdjustment,
@@ -118,6 +119,7 @@ async def _reset_claims(session: AsyncSession, practice_id: int, deposit_id: int
                 )
                 total_rows += len(rows)
             await _restore_claims(session, dcs)
+            await release(session, [dc.id for dc in dcs])  # their adjudications are undone
             earlier = [dc.reverses_id for dc in dcs if dc.reverses_id]
             if earlier:
                 await session.execute(
@@ -254,6 +256,7 @@ async def remove_deposit(
         .values(reverses_id=None, reversed_by_id=None)
         .execution_options(synchronize_session=False)
     )
+    await release(session, ids)
     await session.execute(delete(DepositClaim).where(DepositClaim.deposit_id == deposit_id))
     await session.execute(
         update(Deposit).where(Deposit.duplicate_of_id == deposit_id)

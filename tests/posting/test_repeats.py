@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gateway.ledger.models import LedgerEntry
 from gateway.posting.engine import post_deposit
+from gateway.posting.models import ClaimPaymentFingerprint, DepositClaim
 from gateway.posting.queue import list_errors, resolve_error
 from gateway.posting.reset import reset_deposit
 from gateway.posting.schemas import ResolveIn
@@ -79,6 +80,8 @@ async def test_a_payment_within_the_patient_balance_resent_is_not_posted_again(
     # ignored: the second check's 5.00 posts as a credit with the payer; CO-45 stays 5.00 and
     # the patient still owes 140.00 (once)
     await resolve_error(session, pid, e.id, ResolveIn(action="ignore"), actor="user:7")
+    (holder,) = await _fingerprint_holders(session)
+    assert holder != e.deposit_id  # the original holds the adjudication; the credit does not
     b = await h.balances(session, cid)
     assert (b.insurance_paid, b.adjustments, b.patient_balance, b.insurance_balance) == (
         D("10.00"), D("5.00"), D("140.00"), D("-5.00"))
@@ -98,10 +101,22 @@ async def test_a_reset_original_lets_the_same_adjudication_post_from_the_new_dep
     pid = practice.practice_id
     cid = await _setup(session, pid, "100.00")
     _, dep1 = await _post_file(session, pid, tmp_path, ZERO_LINE, "T1")
+    assert await _fingerprint_holders(session) == [dep1]
     await reset_deposit(session, pid, dep1, actor="user:7")
-    again, _ = await _post_file(session, pid, tmp_path, ZERO_LINE, "T2")
+    assert await _fingerprint_holders(session) == []  # the reset undid that adjudication
+    again, dep2 = await _post_file(session, pid, tmp_path, ZERO_LINE, "T2")
     assert (again.posted_claims, again.error_claims) == (1, 0)
     assert await _rows(session, cid) == [("insurance_adjustment", "CO-45", D("100.00"))]
+    assert await _fingerprint_holders(session) == [dep2]
+
+
+async def _fingerprint_holders(session):
+    """The deposits whose claims hold a claim payment fingerprint (the unique key that decides
+    a repeat between processes: tests/posting/test_fingerprint_race.py)."""
+    return list((await session.scalars(
+        select(DepositClaim.deposit_id).join(
+            ClaimPaymentFingerprint, ClaimPaymentFingerprint.deposit_claim_id == DepositClaim.id)
+        .order_by(DepositClaim.deposit_id))).all())
 
 
 async def test_the_same_adjudication_twice_in_one_deposit_posts_once(session, practice, tmp_path):
