@@ -49,11 +49,17 @@ async def upsert_many(
 ) -> int:
     """`INSERT ... ON CONFLICT (key) DO UPDATE` of many rows (any iterable), in chunks; a
     row whose values are all the same as the stored ones is left alone (so re-running
-    changes nothing). The number of rows inserted or changed.
+    changes nothing). The number of rows inserted or changed."""
+    stmt = upsert_changed(_insert_for(session, table), table, key, update)
+    return await execute_in_chunks(session, stmt, rows, chunk)
+
+
+def upsert_changed(stmt: Any, table: Table, key: list[str], update: list[str]) -> Any:
+    """`stmt` (an INSERT of the session's dialect, over VALUES or a SELECT) with `ON CONFLICT
+    (key) DO UPDATE SET update... WHERE any of them differs RETURNING id`.
 
     JSON columns are compared as text (PostgreSQL's json type has no equality operator).
     """
-    stmt = _insert_for(session, table)
 
     def differs(name: str) -> Any:
         column, new = table.c[name], stmt.excluded[name]
@@ -61,12 +67,11 @@ async def upsert_many(
             return cast(column, Text).is_distinct_from(cast(new, Text))
         return column.is_distinct_from(new)
 
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=key,
         set_={name: stmt.excluded[name] for name in update},
         where=or_(*(differs(name) for name in update)),
     ).returning(table.c.id)
-    return await execute_in_chunks(session, stmt, rows, chunk)
 
 
 async def execute_in_chunks(session: AsyncSession, stmt: Any, rows: Iterable[dict[str, Any]],

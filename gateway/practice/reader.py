@@ -84,9 +84,9 @@ class _Rows:
                 self.problem(n, header, str(exc))
                 ok = False
                 continue
-            limit = MAX_LENGTH.get(name)
-            if limit is not None and isinstance(value, str) and len(value) > limit:
-                self.problem(n, header, f"longer than {limit} characters")
+            why = _refused_text(value, MAX_LENGTH.get(name))
+            if why is not None:
+                self.problem(n, header, why)
                 ok = False
                 continue
             if value is not None:
@@ -179,6 +179,18 @@ def read_records(layout: FileLayout, name: str, content: bytes,
     build = _BUILDERS[layout.kind]
     records = build(rows, state)
     return records, state.problems
+
+
+def _refused_text(value: Any, limit: int | None) -> str | None:
+    """Why a text value cannot be stored (PostgreSQL refuses a NUL character, and a COPY
+    reaches no bounds check: gateway.db.bounds), or None."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "holds a NUL character"
+    if limit is not None and len(value) > limit:
+        return f"longer than {limit} characters"
+    return None
 
 
 def read_chunks(layout: FileLayout, name: str, source: bytes | str, size: int = CHUNK,

@@ -34,6 +34,7 @@ from gateway.core.records import (
     PracticeData,
     RowProblem,
 )
+from gateway.db.bulk import is_postgres
 from gateway.db.models import Coverage, ImportedFile, Location, Patient, Practice
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim
@@ -115,7 +116,7 @@ async def apply_practice_data(
         summary.status = "already_imported"
         return summary
     sources = await asyncio.to_thread(chunk_sources, data, chunk_size)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         # the chunks' key lookups are IN lists of up to a chunk's keys, run again and again
         # on tables whose statistics predate this pull (a first pull: empty), so the planner
         # would scan the whole table per chunk and, with a generic plan, compare each row
@@ -123,6 +124,9 @@ async def apply_practice_data(
         # keyed on, for this transaction only (ANALYZE here would serialize concurrent pulls)
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
+        # a disabled seqscan (the staged chunk's temporary table has no index) prices a plan
+        # far past jit_above_cost: compiling each chunk's statement would cost more than it
+        await session.execute(text("SET LOCAL jit = off"))
     writer = ChunkWriter(session, practice_id, origin.value,
                          min(file_ids.values(), default=None), summary)
     await open_stage(session)
@@ -209,7 +213,8 @@ class ChunkWriter:
         self.count("claim_lines", await writers.write_claim_lines(s, chunk, claim_ids))
         self.written.charges += await writers.post_charge_differences(
             s, pid, f"practice_{self.origin}", self.file_id, set(claim_ids.values()))
-        await writers.link_appointments(s, pid, pms_claims)
+        if not is_postgres(s):  # PostgreSQL linked them as it wrote them (writers)
+            await writers.link_appointments(s, pid, pms_claims)
 
     async def _payers(self, chunk: list[CoverageRecord]) -> None:
         """The practice payer of each (payer name, payer id) the coverages name, added when

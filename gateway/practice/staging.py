@@ -23,6 +23,7 @@ from gateway.core.records import (
     PatientRecord,
     RowProblem,
 )
+from gateway.db.bulk import copy_rows, is_postgres
 from gateway.practice.layout import FileLayout
 
 SEP = "\x1f"
@@ -77,16 +78,22 @@ def keys_of(records: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 async def stage(session: AsyncSession, records: list[Any]) -> None:
-    """Stage one chunk's keys: a plain executemany of tuples (a narrow table, no conversions
-    needed, so SQLAlchemy's per-row parameter handling is skipped)."""
-    rows = [(r["kind"], r["key"], r["row"], r["extra"]) for r in keys_of(records)]
-    if not rows:
+    """Stage one chunk's keys: by COPY on PostgreSQL (gateway.db.bulk), else a plain
+    executemany of tuples (a narrow table, no conversions needed, so SQLAlchemy's per-row
+    parameter handling is skipped)."""
+    keys = keys_of(records)
+    if not keys:
         return
+    if is_postgres(session):
+        await copy_rows(session, STAGE, [
+            {"kind": r["kind"], "stage_key": r["key"], "source_row": r["row"],
+             "extra": r["extra"]} for r in keys])
+        return
+    rows = [(r["kind"], r["key"], r["row"], r["extra"]) for r in keys]
     conn = await session.connection()
-    marks = ("$1, $2, $3, $4" if conn.dialect.paramstyle == "numeric_dollar"
-             else "?, ?, ?, ?")
     await conn.exec_driver_sql(
-        f"INSERT INTO {STAGE.name} (kind, stage_key, source_row, extra) VALUES ({marks})", rows)
+        f"INSERT INTO {STAGE.name} (kind, stage_key, source_row, extra) VALUES (?, ?, ?, ?)",
+        rows)
 
 
 async def claims_staged(session: AsyncSession) -> int:

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core.money import cents
 from gateway.core.records import AppointmentRecord, ClaimRecord, CoverageRecord, PatientRecord
 from gateway.db.models import Appointment, Coverage, Patient
-from gateway.db.upsert import dialect_insert, execute_in_chunks, upsert_many
+from gateway.db.upsert import upsert_changed
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.ledger.states import BilledBy, BillingState
+from gateway.practice.copying import upsert_rows
 
 LEVELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
 PATIENT_FIELDS = ("account", "first_name", "last_name", "dob", "sex", "address_line1",
@@ -29,6 +30,14 @@ PATIENT_FIELDS = ("account", "first_name", "last_name", "dob", "sex", "address_l
 
 def _t(model: type) -> Any:
     return model.__table__  # type: ignore[attr-defined]
+
+
+async def upsert_many(session: AsyncSession, table: Any, rows: Iterable[dict[str, Any]],
+                      key: list[str], update: list[str]) -> int:
+    """Upsert one chunk's rows keyed on `key` (gateway.practice.copying: COPY on PostgreSQL),
+    leaving alone the rows whose `update` columns are all unchanged."""
+    return await upsert_rows(session, table, rows,
+                             lambda stmt: upsert_changed(stmt, table, key, update))
 
 
 async def write_patients(session: AsyncSession, practice_id: int,
@@ -108,32 +117,49 @@ async def write_claims(session: AsyncSession, practice_id: int, claims: list[Cla
     return await _upsert_claims(session, _t(Claim), rows)
 
 
+def _appointment_of(staged: Any) -> dict[str, Any]:
+    """The appointment the PMS made a staged claim for, worked out as the claim is written
+    (linking afterwards would UPDATE every claim just inserted and, on PostgreSQL, check all
+    its foreign keys again)."""
+    a = _t(Appointment)
+    return {"appointment_id": select(func.min(a.c.id)).where(
+        a.c.practice_id == staged.c.practice_id,
+        a.c.pms_claim_id == staged.c.pms_claim_id).scalar_subquery()}
+
+
 async def _upsert_claims(session: AsyncSession, table: Any, rows: Iterable[dict]) -> int:
-    stmt = dialect_insert(session, table)
-    new = stmt.excluded
-    promote = and_(table.c.billing_state == BillingState.UNBILLED.value,
-                   new.billing_state == BillingState.BILLED.value)
-    plain = ["source_claim_id", "patient_id", "patient_control_number",
-             "service_date_from", "service_date_to", "billing"]
-    changed = [table.c[n].is_distinct_from(new[n]) for n in plain]
-    # a blank payer or location keeps the known one (an aging claim adopted: its location)
-    kept = {n: func.coalesce(new[n], table.c[n]) for n in ("payer_id", "location_id")}
-    changed.extend(v.is_distinct_from(table.c[n]) for n, v in kept.items())
-    changed.append(cast(table.c.diagnosis_codes, Text).is_distinct_from(
-        cast(new.diagnosis_codes, Text)))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["practice_id", "pms_claim_id", "payer_rank"],
-        set_={
-            **{n: new[n] for n in plain},
-            "diagnosis_codes": new.diagnosis_codes,
-            **kept,
-            "billing_state": case((promote, new.billing_state), else_=table.c.billing_state),
-            "billed_by": case((promote, new.billed_by), else_=table.c.billed_by),
-            "billed_at": case((promote, new.billed_at), else_=table.c.billed_at),
-        },
-        where=or_(promote, *changed),
-    ).returning(table.c.id)
-    return await execute_in_chunks(session, stmt, rows)
+    """Claims by (practice, PMS claim id, rank); on PostgreSQL each is linked to its
+    appointment as it is written (elsewhere `link_appointments` does it after)."""
+
+    def finish(stmt: Any) -> Any:
+        new = stmt.excluded
+        promote = and_(table.c.billing_state == BillingState.UNBILLED.value,
+                       new.billing_state == BillingState.BILLED.value)
+        plain = ["source_claim_id", "patient_id", "patient_control_number",
+                 "service_date_from", "service_date_to", "billing"]
+        changed = [table.c[n].is_distinct_from(new[n]) for n in plain]
+        # a blank payer or location keeps the known one (an aging claim adopted: its location);
+        # so does a blank appointment (none found, or not worked out: SQLite)
+        kept = {n: func.coalesce(new[n], table.c[n])
+                for n in ("payer_id", "location_id", "appointment_id")}
+        changed.extend(v.is_distinct_from(table.c[n]) for n, v in kept.items())
+        changed.append(cast(table.c.diagnosis_codes, Text).is_distinct_from(
+            cast(new.diagnosis_codes, Text)))
+        return stmt.on_conflict_do_update(
+            index_elements=["practice_id", "pms_claim_id", "payer_rank"],
+            set_={
+                **{n: new[n] for n in plain},
+                "diagnosis_codes": new.diagnosis_codes,
+                **kept,
+                "billing_state": case((promote, new.billing_state),
+                                      else_=table.c.billing_state),
+                "billed_by": case((promote, new.billed_by), else_=table.c.billed_by),
+                "billed_at": case((promote, new.billed_at), else_=table.c.billed_at),
+            },
+            where=or_(promote, *changed),
+        ).returning(table.c.id)
+
+    return await upsert_rows(session, table, rows, finish, _appointment_of)
 
 
 async def write_claim_lines(session: AsyncSession, claims: list[ClaimRecord],

@@ -57,6 +57,17 @@ def test_every_bad_row_is_located():
     assert [c.pms_claim_id for c in records] == ["T1"]
 
 
+def test_a_nul_character_is_a_located_problem():
+    """PostgreSQL refuses NUL in text and a COPY passes no bounds check: the reader says so
+    (a CSV with a NUL byte is refused as binary before; JSON can spell one)."""
+    records, problems = _read("claims", (
+        '[{"pms_claim_id": "T5", "pms_patient_id": "P1", "service_date_from": "2026-12-01", '
+        '"procedure_code": "92\\u000014", "charge": "1.00", "line_number": 1}]'))
+    assert [(p.row, p.column, p.why) for p in problems] == [
+        (2, "procedure_code", "holds a NUL character")]
+    assert records == []
+
+
 def test_repeated_records_and_json_input():
     _, problems = _read("patients", "pms_patient_id,dob\nP1,1980-01-01\nP1,1981-01-01\n")
     assert [(p.row, p.why) for p in problems] == [(3, "repeats the record of row 2")]
