@@ -60,6 +60,9 @@ class BalanceSync(PracticeScoped, Base):
     # the connector's open balance by bucket after this sync ("total" and BUCKET names, as
     # strings of cents-exact decimals): the A/R trend reads these
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the open accounts' fingerprint digest after this sync ([lines, high sum, low sum],
+    # gateway.balances.unchanged); None when an open account had no fingerprint
+    digest: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 class AccountBalance(BalanceAmounts, PracticeScoped, Base):

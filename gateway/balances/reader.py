@@ -18,6 +18,7 @@ csv module. Amounts in the plain form ("1234.56") take a fast path, everything e
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -29,7 +30,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, BinaryIO
 
 from gateway.aging.reader import parse_date
 from gateway.balances.layout import (
@@ -51,6 +52,7 @@ _PLAIN_MONEY = re.compile(r"\d{1,13}(?:\.\d{0,2})?")
 _PLAIN_AMOUNTS = re.compile(r"(?:\d{1,13}(?:\.\d{0,2})?)?(?:\x1f(?:\d{1,13}(?:\.\d{0,2})?)?)*")
 _SCAN = 1 << 20
 BLOCK = 1 << 20  # bytes of lines read at once
+_HIGH_BIT = 1 << 31
 
 
 class CsvBalanceStream:
@@ -75,19 +77,10 @@ class CsvBalanceStream:
         self._dates: dict[str, dt.date | None] = {}
 
     def chunks(self) -> Iterator[list[BalanceLine]]:
-        with open(self.path, "rb") as fh:
-            texts = (raw.decode(self.encoding) for raw in fh)
-            preamble = csv.reader(texts, delimiter=self.layout.delimiter)
-            for _ in range(self.header_row):  # the csv module reads a record's lines only
-                next(preamble)
+        with self._body() as fh:
             number = self.header_row
-            while raws := fh.readlines(BLOCK):
-                if b'"' in b"".join(raws):
-                    while b"".join(raws).count(b'"') % 2 and (more := fh.readline()):
-                        raws.append(more)  # a quoted cell goes on: take the rest of it
-                    lines = self._quoted_lines(raws, number)
-                else:
-                    lines = self._plain_lines(raws, number)
+            while (block := _next_block(fh)) is not None:
+                lines = self._lines(*block, number)
                 number += len(lines)
                 for start in range(0, len(lines), CHUNK):
                     chunk = [line for line in lines[start:start + CHUNK] if line[1]]
@@ -95,6 +88,45 @@ class CsvBalanceStream:
                         chunk = self._blank_or_error(lines[start:start + CHUNK])
                     if chunk:
                         yield chunk
+
+    def digest(self) -> tuple[int, int, int]:
+        """The lines with an account, and the sums of their fingerprints' high and low 32
+        bits (`gateway.balances.unchanged`), the same as summing `chunks()` but in C loops
+        over a block of plain lines whose account (the first column) is never empty."""
+        count = high = low = 0
+        crc_seed, adler_seed = self._seeds
+        plain_ok = self._plan.account == 0
+        with self._body() as fh:
+            number = self.header_row
+            while (block := _next_block(fh)) is not None:
+                raws, quoted = block
+                if quoted or not plain_ok or _may_lack_first_cell(raws, self.layout.delimiter):
+                    lines = self._lines(raws, quoted, number)
+                    number += len(lines)
+                    kept = self._blank_or_error(lines)
+                    count += len(kept)
+                    high += sum(line[2] >> 32 for line in kept)
+                    low += sum(line[2] & 0xFFFFFFFF for line in kept)
+                    continue
+                number += len(raws)
+                count += len(raws)
+                adlers = list(map(zlib.adler32, raws, itertools.repeat(adler_seed)))
+                high += sum(adlers) - (sum(map(_HIGH_BIT.__le__, adlers)) << 31)
+                low += sum(map(zlib.crc32, raws, itertools.repeat(crc_seed)))
+        return count, high, low
+
+    @contextlib.contextmanager
+    def _body(self) -> Iterator[BinaryIO]:
+        """The file open at the first line after the header row."""
+        with open(self.path, "rb") as fh:
+            texts = (raw.decode(self.encoding) for raw in fh)
+            preamble = csv.reader(texts, delimiter=self.layout.delimiter)
+            for _ in range(self.header_row):  # the csv module reads a record's lines only
+                next(preamble)
+            yield fh
+
+    def _lines(self, raws: list[bytes], quoted: bool, number: int) -> list[BalanceLine]:
+        return self._quoted_lines(raws, number) if quoted else self._plain_lines(raws, number)
 
     def _plain_lines(self, raws: list[bytes], number: int) -> list[BalanceLine]:
         """Lines without a quote: exactly what the csv module would split, far cheaper (only
@@ -208,6 +240,26 @@ class CsvBalanceStream:
                 os.unlink(self.path)
             except FileNotFoundError:
                 pass
+
+
+def _next_block(fh: BinaryIO) -> tuple[list[bytes], bool] | None:
+    """About `BLOCK` bytes of whole records, and whether any has a quote character."""
+    raws = fh.readlines(BLOCK)
+    if not raws:
+        return None
+    if b'"' not in b"".join(raws):
+        return raws, False
+    while b"".join(raws).count(b'"') % 2 and (more := fh.readline()):
+        raws.append(more)  # a quoted cell goes on: take the rest of it
+    return raws, True
+
+
+def _may_lack_first_cell(raws: list[bytes], delimiter: str) -> bool:
+    """Whether a line of the block may start with an empty first cell (a blank line, or one
+    without an account): only those need the exact, slower look."""
+    text = b"\n" + b"".join(raws)
+    return any(text.find(b"\n" + start) >= 0
+               for start in (delimiter.encode(), b"\r", b"\n", b" ", b"\t"))
 
 
 class _ParsePlan:

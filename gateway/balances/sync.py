@@ -3,7 +3,8 @@ change as history tied to the sync, and supersede manual edits the PMS has moved
 
 The export is read a chunk at a time (memory stays flat in the account count): each chunk's
 fingerprints are compared with the stored ones in the database, and only the lines that moved
-are parsed and written. A snapshot that changes nothing writes nothing (no sync row either).
+are parsed and written. A snapshot that changes nothing writes nothing (no sync row either),
+and is mostly recognised before any line is compared (`gateway.balances.unchanged`).
 Two nodes applying a snapshot of one connector at once are kept apart by the unique
 `(connector_id, seq)` of the sync row: the loser writes nothing and says so.
 """
@@ -25,6 +26,7 @@ from gateway.balances.layout import BUCKET_FIELDS
 from gateway.balances.models import VALUE_FIELDS, AccountBalance, AccountBalanceHistory, BalanceSync
 from gateway.balances.reader import CsvBalanceStream
 from gateway.balances.stream import RowsStream
+from gateway.balances.unchanged import digest_columns, digest_of, export_digest
 from gateway.core.errors import Failure, UserError
 from gateway.core.records import BalanceLine, BalanceSnapshot, BalanceStream
 from gateway.db.upsert import insert_if_absent
@@ -75,11 +77,10 @@ async def apply_snapshot(session: AsyncSession, practice_id: int, connector_id: 
     """Make the connector's accounts what the snapshot says (the caller commits; on an error
     the caller's rollback leaves the last good snapshot in place)."""
     stream = snapshot.stream if snapshot.stream is not None else RowsStream(snapshot)
-    if isinstance(stream, CsvBalanceStream):
-        same = await _same_file_as_last(session, connector_id, snapshot)
-        if same is not None:
-            stream.close()
-            return same
+    same = await _unchanged(session, connector_id, snapshot, stream)
+    if same is not None:
+        stream.close()
+        return same
     run = _Run(session, practice_id, connector_id, snapshot, stream)
     try:
         open_before = await open_count(session, connector_id)
@@ -96,19 +97,29 @@ async def apply_snapshot(session: AsyncSession, practice_id: int, connector_id: 
     return run.result
 
 
-async def _same_file_as_last(session: AsyncSession, connector_id: int,
-                             snapshot: BalanceSnapshot) -> SyncResult | None:
-    """The file the connector's last applied sync read, again (by the SHA-256 the transport
-    took while spooling it): nothing can have moved since that sync (only syncs write
-    accounts, and one that changes nothing leaves no sync row), so its answer stands."""
+async def _unchanged(session: AsyncSession, connector_id: int, snapshot: BalanceSnapshot,
+                     stream: BalanceStream) -> SyncResult | None:
+    """The answer of a snapshot that changes nothing, found without comparing line by line.
+
+    The file the connector's last applied sync read, again (by the SHA-256 the transport took
+    while spooling it): nothing can have moved since (only syncs write accounts, and one that
+    changes nothing leaves no sync row), so its answer stands. Or an export whose digest is
+    the one that sync left (`gateway.balances.unchanged`): every line is as stored."""
     last = (await session.execute(
-        select(BalanceSync.sha256, BalanceSync.accounts, BalanceSync.held, BalanceSync.problems)
+        select(BalanceSync.sha256, BalanceSync.accounts, BalanceSync.held, BalanceSync.problems,
+               BalanceSync.digest)
         .where(BalanceSync.connector_id == connector_id)
         .order_by(BalanceSync.seq.desc()).limit(1))).first()
-    if last is None or last.sha256 != snapshot.sha256:
+    if last is None:
         return None
-    return SyncResult(sync_id=None, source_name=snapshot.source_name, accounts=last.accounts,
-                      held=last.held, problems=list(last.problems))
+    if last.sha256 == snapshot.sha256 and isinstance(stream, CsvBalanceStream):
+        return SyncResult(sync_id=None, source_name=snapshot.source_name,
+                          accounts=last.accounts, held=last.held, problems=list(last.problems))
+    if last.digest is None or snapshot.problems:
+        return None
+    if await asyncio.to_thread(export_digest, stream) != last.digest:
+        return None
+    return SyncResult(sync_id=None, source_name=snapshot.source_name, accounts=last.digest[0])
 
 
 def _next_chunk(run: _Run, chunks: Iterator[list[BalanceLine]]) -> list[BalanceLine] | None:
@@ -211,17 +222,18 @@ async def _claim_sync(session: AsyncSession, practice_id: int, connector_id: int
 
 async def _record_totals(run: _Run) -> None:
     """The counts, and the open balance by bucket after this sync (kept on the sync for the
-    A/R trend)."""
+    A/R trend) with the open accounts' digest."""
     t = ACCOUNTS
     fields = ("total", *BUCKET_FIELDS)
     row = (await run.session.execute(
-        select(*(func.coalesce(func.sum(t.c[f]), 0) for f in fields))
+        select(*(func.coalesce(func.sum(t.c[f]), 0) for f in fields), *digest_columns())
         .where(t.c.connector_id == run.connector_id, t.c.status == "open"))).one()
-    totals = {f: str(v) for f, v in zip(fields, row, strict=True)}  # Decimals (Money sums)
+    totals = {f: str(v) for f, v in zip(fields, row, strict=False)}  # Decimals (Money sums)
     r = run.result
     await run.session.execute(update(BalanceSync).where(BalanceSync.id == run.sync_id).values(
         totals=totals, created=r.created, changed=r.changed, closed=r.closed,
-        accounts=r.accounts, held=r.held, problems=r.problems))
+        accounts=r.accounts, held=r.held, problems=r.problems,
+        digest=digest_of(*row[len(fields):])))
 
 
 def _history(account_id: int, sync_id: int, change: str, row: dict[str, Any]) -> dict[str, Any]:

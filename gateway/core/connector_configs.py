@@ -23,8 +23,8 @@ class PmsExportConfig(RemoteConfig, kw_only=True, forbid_unknown_fields=True):
     overrides the vendor's file-name pattern per kind (e.g. `{"patients": "PAT*.csv"}`). A
     file counts as complete when its size and modification time are the same in two listings
     `stable_seconds` apart. Export files are left where they are (`after_download` is not
-    applied to them: the PMS replaces its own exports). `balance_sync` is how often the
-    outstanding balances are pulled.
+    applied to them: the PMS replaces its own exports). The balance export and how often it is
+    pulled (its `sync_balances` job) are `balances` (`gateway.core.balance_source`).
     """
 
     transport: Literal["sftp", "local"] = "local"
@@ -32,7 +32,6 @@ class PmsExportConfig(RemoteConfig, kw_only=True, forbid_unknown_fields=True):
     patterns: dict[str, str] = {}
     stable_seconds: float = 5.0
     location_id: int | None = None
-    balance_sync: Literal["daily", "hourly", "off"] = "daily"
     balances: BalanceSource | None = None  # the balance export (gateway.core.balance_source)
 
     def __post_init__(self) -> None:

@@ -39,8 +39,7 @@ class PracticeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     statement_payments_auto_post: bool = True
     statement_payments_post_posted: bool = False
     statement_payments_check_statement: bool = True
-    # Jobs
-    balance_sync: Literal["daily", "hourly", "off"] = "daily"
+    # Jobs (a connector's balance sync is timed by its own `balances.schedule`)
     timezone: str = "America/New_York"
 
 

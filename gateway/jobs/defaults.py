@@ -1,7 +1,8 @@
 """The jobs a new practice starts with, each disabled until its connector exists.
 
-They are created whether or not their kind is installed yet (a kind another domain adds later,
-such as `sync_balances`, simply cannot be enabled until it is); enabling one checks the kind
+They are created whether or not their kind is installed yet (a kind another domain adds later
+simply cannot be enabled until it is; `sync_balances` is not among them: each PMS connector's
+job is made with the connector, `gateway.balances.schedule`); enabling one checks the kind
 is installed and, for kinds that talk to an outside system, that it has a connector. A new
 connector binds and enables the ones it feeds (`gateway.jobs.binding`).
 """
@@ -40,8 +41,6 @@ DEFAULT_JOBS = (
                time_of_day=dt.time(0, 20)),
     DefaultJob(name="Reconcile receipts nightly", kind="reconcile_receipts", pattern="daily",
                time_of_day=dt.time(23, 30)),
-    DefaultJob(name="Sync balances daily", kind="sync_balances", pattern="daily",
-               time_of_day=dt.time(5, 0)),
     DefaultJob(name="Statement payments hourly", kind="import_statement_payments",
                pattern="hourly",
                time_of_day=dt.time(0, 40)),

@@ -39,8 +39,7 @@ async def test_each_connector_binds_the_jobs_of_its_kind_once(session: AsyncSess
                  "Poll ERAs hourly", "Poll acknowledgments hourly"):
         assert state[name] == (True, ch), name
     assert state["Auto-post due ERAs"][0] is True  # practice-wide, enabled by its feed
-    for name in ("Statement payments hourly", "Reconcile receipts nightly",
-                 "Sync balances daily"):
+    for name in ("Statement payments hourly", "Reconcile receipts nightly"):
         assert state[name] == (False, None), name
     assert await bind_connector_jobs(session, ch) == []  # idempotent
     dm = await create_connector(session, pid, "datamedia_statements", "DM",
