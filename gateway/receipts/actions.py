@@ -188,7 +188,7 @@ async def apply_by_hand(
         r.patient_id = patient_id
         r.patient_account = await session.scalar(select(Patient.account).where(
             Patient.id == patient_id))
-    ids = await write_applications(session, practice_id, apps)
+    ids = await write_applications(session, practice_id, apps, ids=True)
     parts = ", ".join(f"${format_money(a['amount'])} to claim {a['claim_id']} line "
                       f"{rows[a['claim_line_id']].line_number}"
                       + (" (credit)" if a["credit"] else "") for a in apps)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table
+from sqlalchemy import Table, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType, TypeDecorator
 
 from gateway.core.errors import NotFound, UserError
 from gateway.core.practice_settings import PracticeSettings
@@ -23,6 +25,47 @@ MESSAGES = cast(Table, ReceiptMessage.__table__)
 
 # (receipt id, actor, status after the step, text, the engine's "today")
 MessageRow = tuple[int, str, ReceiptStatus, str, dt.date | None]
+
+
+class Decoded(dict[Any, Any]):
+    """Stored values decoded once per distinct value: money, dates and vocabularies repeat
+    across a chunk's rows, so a bulk read takes them raw (`type_coerce` to the column's
+    storage type: no result processor per row) and looks each one up here. Decoded values
+    are immutable (Decimal, str enums), so rows may share them."""
+
+    def __init__(self, decode: Any) -> None:
+        super().__init__()
+        self._decode = decode
+
+    def __missing__(self, raw: Any) -> Any:
+        value = self[raw] = None if raw is None else self._decode(raw)
+        return value
+
+
+def _from_cents(raw: Any) -> Decimal:
+    return Decimal(int(raw)).scaleb(-2)  # stored cents: exactly two decimals, like Money()
+
+
+def cents_decoder() -> Decoded:
+    """Stored integer cents (or a SQL sum of them) -> Decimal, for one read (a memo per
+    read, so a long-lived process never accumulates every amount it saw)."""
+    return Decoded(_from_cents)
+
+
+def _from_stored_date(raw: Any) -> dt.date:
+    return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(raw)
+
+
+def date_decoder() -> Decoded:
+    """A stored date (ISO text on SQLite, a date from asyncpg) -> date, for one read."""
+    return Decoded(_from_stored_date)
+
+
+def stored(column: Any) -> Any:
+    """`column` read as the driver returns it, without its type's per-row result processor
+    (decode it with a `Decoded`); labelled with its own name."""
+    return type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator)
+                       else NullType()).label(column.name)
 
 
 def practice_today(settings: PracticeSettings) -> dt.date:

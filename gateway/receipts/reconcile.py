@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, Table, or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import practice_settings
@@ -30,13 +30,17 @@ from gateway.receipts import disburse
 from gateway.receipts.applications import applied_amounts, load_claims, write_applications
 from gateway.receipts.common import (
     CHUNK,
+    Decoded,
     MessageRow,
+    cents_decoder,
     chunks,
+    date_decoder,
     now,
     practice_today,
+    stored,
     write_messages,
 )
-from gateway.receipts.enums import WORKABLE, HoldSetBy, ReceiptStatus
+from gateway.receipts.enums import WORKABLE, Behaviour, HoldSetBy, ReceiptStatus
 from gateway.receipts.models import Receipt
 from gateway.receipts.schemas import ReconcileResult
 
@@ -97,10 +101,12 @@ async def reconcile(
     size = chunk_size or CHUNK
     if receipt_ids is not None:
         work = await _selected(session, practice_id, receipt_ids, size, run.result)
+        for chunk in chunks(work, size):
+            await _reconcile_chunk(session, run, await _fetch_receipts(
+                session, RECEIPTS.c.id.in_(chunk)))
     else:
-        work = await _workable(session, practice_id, run.today)
-    for chunk in chunks(work, size):
-        await _reconcile_chunk(session, run, chunk)
+        async for rows in _workable(session, run, size):
+            await _reconcile_chunk(session, run, rows)
     result = run.result
     log.info("receipts reconciled practice=%s considered=%s completed=%s hold=%s error=%s",
              practice_id, result.considered, result.completed, result.hold, result.error)
@@ -124,28 +130,37 @@ async def _selected(session: AsyncSession, practice_id: int, receipt_ids: Iterab
     return [i for i in ids if found[i] in WORKABLE]
 
 
-async def _workable(session: AsyncSession, practice_id: int, today: dt.date) -> list[int]:
-    """Every New or Hold receipt of the practice, but a biller's hold not before its date."""
-    return list((await session.scalars(
-        select(Receipt.id).where(
-            Receipt.practice_id == practice_id,
-            Receipt.status.in_(WORKABLE),
+async def _workable(session: AsyncSession, run: _Pass, size: int) -> AsyncIterator[list[Any]]:
+    """Every New or Hold receipt of the practice, but a biller's hold not before its date:
+    `size` at a time in id order, each chunk read after the one before was written (keyset:
+    no list of the night's ids is held, and a receipt is looked at once)."""
+    after = 0
+    today = run.today
+    while rows := await _fetch_receipts(
+            session, RECEIPTS.c.practice_id == run.practice_id, RECEIPTS.c.id > after,
             # a biller's hold waits for its date while the receipt is on Hold
-            or_(Receipt.status != ReceiptStatus.HOLD, Receipt.hold_set_by.is_(None),
-                Receipt.hold_set_by != HoldSetBy.USER, Receipt.hold_until.is_(None),
-                Receipt.hold_until <= today),
-        ).order_by(Receipt.id)
-    )).all())
+            or_(RECEIPTS.c.status != ReceiptStatus.HOLD, RECEIPTS.c.hold_set_by.is_(None),
+                RECEIPTS.c.hold_set_by != HoldSetBy.USER, RECEIPTS.c.hold_until.is_(None),
+                RECEIPTS.c.hold_until <= today), limit=size):
+        yield rows
+        after = rows[-1].id
 
 
-async def _reconcile_chunk(session: AsyncSession, run: _Pass, ids: Sequence[int]) -> None:
+async def _fetch_receipts(session: AsyncSession, *where: Any,
+                          limit: int | None = None) -> list[Any]:
+    """The workable receipts matching `where`, locked (PostgreSQL: FOR UPDATE SKIP LOCKED,
+    so two nodes never work one receipt), vocabularies, dates and amounts read as stored."""
     rows = await fetch(session, select(
-        RECEIPTS.c.id, RECEIPTS.c.patient_id, RECEIPTS.c.behaviour, RECEIPTS.c.received_on,
-        RECEIPTS.c.amount, RECEIPTS.c.appointment_id, RECEIPTS.c.status,
-        RECEIPTS.c.status_reason, RECEIPTS.c.hold_until,
-    ).where(RECEIPTS.c.id.in_(ids), RECEIPTS.c.status.in_(WORKABLE))
-        .order_by(RECEIPTS.c.id)
+        RECEIPTS.c.id, RECEIPTS.c.patient_id, stored(RECEIPTS.c.behaviour),
+        stored(RECEIPTS.c.received_on), stored(RECEIPTS.c.amount), RECEIPTS.c.appointment_id,
+        stored(RECEIPTS.c.status), RECEIPTS.c.status_reason, stored(RECEIPTS.c.hold_until),
+    ).where(*where, RECEIPTS.c.status.in_(WORKABLE))
+        .order_by(RECEIPTS.c.id).limit(limit)
         .with_for_update(skip_locked=True))
+    return rows
+
+
+async def _reconcile_chunk(session: AsyncSession, run: _Pass, rows: list[Any]) -> None:
     if not rows:
         return
     applied = await applied_amounts(session, [r.id for r in rows])
@@ -153,18 +168,22 @@ async def _reconcile_chunk(session: AsyncSession, run: _Pass, ids: Sequence[int]
     claims_of = await load_claims(session, run.practice_id,
                                   (r.patient_id for r in rows if r.patient_id is not None))
     writes = _Writes()
+    day, amount, behaviour, status = (date_decoder(), cents_decoder(), Decoded(Behaviour),
+                                      Decoded(ReceiptStatus))
     for r in rows:
         view = disburse.ReceiptView(
-            id=r.id, behaviour=r.behaviour, received_on=r.received_on,
-            unapplied=r.amount - applied.get(r.id, ZERO), patient_known=r.patient_id is not None,
-            appointment_id=r.appointment_id, visit_date=visit_dates.get(r.appointment_id or -1),
+            id=r.id, behaviour=behaviour[r.behaviour], received_on=day[r.received_on],
+            unapplied=amount[r.amount] - applied.get(r.id, ZERO),
+            patient_known=r.patient_id is not None, appointment_id=r.appointment_id,
+            visit_date=visit_dates.get(r.appointment_id or -1),
         )
         claims = claims_of.get(r.patient_id, []) if r.patient_id is not None else []
-        _decide(run, r, view, claims, writes)
+        _decide(run, _Seen(r.id, status[r.status], r.status_reason, day[r.hold_until]), view,
+                claims, writes)
     await _write(session, run.practice_id, writes)
 
 
-async def _visit_dates(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, dt.date]:
+async def _visit_dates(session: AsyncSession, rows: Sequence[Any]) -> dict[int, dt.date]:
     """The date of each receipt's appointment, by appointment id."""
     appointment_ids = {r.appointment_id for r in rows if r.appointment_id is not None}
     if not appointment_ids:
@@ -174,7 +193,16 @@ async def _visit_dates(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[
     return {aid: starts.date() for aid, starts in found}
 
 
-def _decide(run: _Pass, r: Row[Any], view: disburse.ReceiptView,
+class _Seen(NamedTuple):
+    """What the receipt is now (its decision is written only when it changes)."""
+
+    id: int
+    status: ReceiptStatus
+    status_reason: str | None
+    hold_until: dt.date | None
+
+
+def _decide(run: _Pass, r: _Seen, view: disburse.ReceiptView,
             claims: list[disburse.ClaimView], writes: _Writes) -> None:
     """Decide one receipt, make its decision the in-memory state, and gather its writes."""
     decision = disburse.decide(view, claims, run.rules, run.today)

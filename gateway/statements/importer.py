@@ -6,18 +6,22 @@ first: the file by content hash (the same file again changes nothing), the payme
 (practice, transaction id), the status by (payment, status). When two gateway nodes import
 the same file, or two files report the same payment, the node whose insert won acts on it.
 A file the plugin could not read (`StatementPaymentFile.error`) is recorded as rejected and
-nothing of it is written.
+nothing of it is written; one that fails part-way (its spool changed between the plugin's
+check pass and the stream pass) raises a located `UserError`, and once the caller rolled the
+import back `reject_failed` records it as rejected.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal, cast
 
+import msgspec
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,6 +277,34 @@ async def import_payment_file(
     log.info("statement file %s imported: %s payments, %s new statuses, deposit %s",
              new_id, spf.count, result.new_statuses, deposit_id)
     return result
+
+
+def _digest(path: str) -> tuple[str, int]:
+    """sha256 and size of what the spool file holds now (empty when it is gone)."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+    except FileNotFoundError:
+        pass
+    return digest.hexdigest(), size
+
+
+async def reject_failed(session: AsyncSession, practice_id: int, spf: StatementPaymentFile,
+                        why: str, *, connector_id: int | None = None) -> FileResult:
+    """A file whose import failed part-way (its spool changed between the check pass and the
+    stream pass, or a row the check passed did not read again), after the caller rolled the
+    import back: recorded as rejected with the located reason, under the hash and size the
+    spool holds now. The same bytes are then never tried again, while the checked content,
+    fetched again, still imports."""
+    sha256, size = await asyncio.to_thread(_digest, spf.file.local_path)
+    log.info("statement file %s failed while importing; rejected", spf.file.name[:40])
+    changed = msgspec.structs.replace(spf, payments=[], reader=None, error=why,
+                                      file=msgspec.structs.replace(spf.file, sha256=sha256,
+                                                                   size=size))
+    return await import_payment_file(session, practice_id, changed, connector_id=connector_id)
 
 
 async def record_statements(session: AsyncSession, practice_id: int,

@@ -3,21 +3,25 @@ tidied only after the import committed; the scheduled job does the same."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from gateway.admin.connectors import create_connector
 from gateway.db.engine import make_sessionmaker
+from gateway.db.models import ImportedFile
 from gateway.jobs.models import JobDefinition
 from gateway.jobs.service import run_now
 from gateway.ledger.balances import line_balances
+from gateway.posting.models import Deposit
 from gateway.receipts.models import Receipt
 from gateway.statements.connector import run_connector
 from gateway.statements.jobs import schedule_connector
-from gateway.statements.models import StatementPaymentRecord
+from gateway.statements.models import StatementPaymentEvent, StatementPaymentRecord
 from tests.statements import helpers as h
 
 _case = itertools.count(1)
@@ -109,3 +113,60 @@ async def test_the_fixture_files_over_sftp_every_status_handled(engine, session,
         **{f"P{n:02d}": "reversed" for n in range(8, 13)}}
     balances = await line_balances(session, [cid])
     assert sum(b.patient_balance for b in balances.values()) == D("468.00")  # 500 - 17 - 15
+
+
+async def _changing_spool(monkeypatch, mangle):
+    """The spool file is rewritten after the plugin's check pass, before the stream pass: a
+    real write to the real file, at the one moment a test cannot otherwise reach."""
+    from gateway.statements import connector as connector_module
+
+    real = connector_module.import_payment_file
+
+    async def import_after_change(session, practice_id, spf, **kw):
+        path = Path(spf.file.local_path)
+        path.write_text(mangle(path.read_text()))
+        monkeypatch.setattr(connector_module, "import_payment_file", real)  # once
+        return await real(session, practice_id, spf, **kw)
+
+    monkeypatch.setattr(connector_module, "import_payment_file", import_after_change)
+
+
+@pytest.mark.parametrize("mangle, why", [
+    # still a good file (same count and total): only the hash tells
+    (lambda t: t.replace("AUTHP1", "AUTHX1"), "epay.csv: the file changed after it was checked"),
+    # a row the check passed no longer reads: the failure comes after a chunk was written
+    (lambda t: t.replace(",7.50,", ",7.5O,"), "epay.csv, line 3, field amount"),
+])
+async def test_a_spool_file_that_changes_between_the_passes_is_rolled_back_and_rejected(
+        engine, session, practice, tmp_path, monkeypatch, mangle, why):
+    from gateway.statements import importer
+
+    monkeypatch.setattr(importer, "FLUSH_EVERY", 1)
+    pid = practice.practice_id
+    cid = await _arrange(session, pid)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "epay.csv").write_text(GOOD)
+    await create_connector(session, pid, "datamedia_statements", "Drop", {
+        "transport": "local", "payments_dir": str(drop), "after_download": "delete"})
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    await _changing_spool(monkeypatch, mangle)
+    out = await run_connector(maker, pid, "Drop", today=h.DAY)
+    (res,) = out.files
+    assert (out.imported, out.rejected, res.status) == (0, 1, "rejected")
+    assert res.why.startswith(why), res.why
+    changed = mangle(GOOD).encode()
+    (row,) = (await session.scalars(select(ImportedFile).where(
+        ImportedFile.kind == "statement_payments"))).all()
+    assert (row.status, row.sha256, row.size) == (
+        "rejected", hashlib.sha256(changed).hexdigest(), len(changed))
+    assert row.summary["error"] == res.why
+    for model in (StatementPaymentRecord, StatementPaymentEvent, Receipt, Deposit):
+        assert await session.scalar(select(func.count()).select_from(model)) == 0
+    assert [p.name for p in drop.iterdir()] == ["epay.csv"]  # left for the next run
+    # fetched again, the file as it was checked imports: its hash was never rejected
+    again = await run_connector(maker, pid, "Drop", today=h.DAY)
+    assert (again.imported, again.rejected) == (1, 0)
+    balances = await line_balances(session, [cid])
+    assert sum(b.patient_balance for b in balances.values()) == D("10.00")

@@ -61,7 +61,8 @@ def read(cfg: DataMediaConfig, file: RemoteFile) -> StatementPaymentFile:
     except UserError as exc:
         return StatementPaymentFile(file=file, error=str(exc))
     return StatementPaymentFile(
-        file=file, reader=functools.partial(format.read_chunks, file.name, file.local_path),
+        file=file, reader=functools.partial(format.read_chunks, file.name, file.local_path,
+                                            sha256=file.sha256, length=file.size),
         count=checked.count, total=checked.total, file_date=checked.file_date)
 
 

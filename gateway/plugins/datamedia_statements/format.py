@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TextIO, get_args
+from typing import Any, TextIO, get_args
 
 from gateway.core.errors import UserError
 from gateway.core.records import StatementPayment, StatementPaymentStatus
@@ -212,18 +213,41 @@ def read_lines(name: str, lines: Iterable[str]) -> PaymentFile:
     return seen
 
 
+class _Hashing(io.RawIOBase):
+    """A binary file that hashes and counts every byte read through it."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self.sha256.update(memoryview(buffer)[:n])
+            self.size += n
+        return n
+
+
 @contextmanager
-def _located(name: str, path: str) -> Iterator[TextIO]:
-    """The spooled file opened as UTF-8 (a BOM allowed); undecodable text or broken CSV is a
-    UserError naming the file."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+def _located(name: str, path: str) -> Iterator[tuple[TextIO, _Hashing]]:
+    """The spooled file opened as UTF-8 (a BOM allowed), with what was read of it (hash and
+    size); undecodable text or broken CSV is a UserError naming the file."""
+    with open(path, "rb") as raw:
+        seen = _Hashing(raw)
+        text = io.TextIOWrapper(io.BufferedReader(seen), encoding="utf-8-sig", newline="")
         try:
-            yield fh
+            yield text, seen
         except UnicodeDecodeError as exc:
             raise UserError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                             where=name) from None
         except csv.Error as exc:
             raise UserError(f"not readable as CSV: {exc}", where=name) from None
+        finally:
+            text.detach()  # the raw file is closed by its own `with`
 
 
 def check_file(name: str, path: str) -> PaymentFile:
@@ -231,29 +255,39 @@ def check_file(name: str, path: str) -> PaymentFile:
     no payment kept (the first pass: a file that does not read is known before anything of
     it is written)."""
     seen = PaymentFile()
-    with _located(name, path) as fh:
+    with _located(name, path) as (fh, _):
         for _ in iter_payments(name, fh, seen):
             pass
     return seen
 
 
-def read_chunks(name: str, path: str, size: int) -> Iterator[list[StatementPayment]]:
+def read_chunks(name: str, path: str, size: int, *, sha256: str | None = None,
+                length: int | None = None) -> Iterator[list[StatementPayment]]:
     """The file's payments `size` at a time, read lazily (the second pass: memory is one
-    chunk, whatever the file's length). The last chunk comes after the trailer check."""
+    chunk, whatever the file's length). The last chunk comes after the trailer check and,
+    given the checked file's `sha256` and `length`, after the check that the bytes read now
+    are those bytes: a spool file that changed between the passes is a UserError naming it,
+    even when what it says now would read."""
     chunk: list[StatementPayment] = []
-    with _located(name, path) as fh:
+    with _located(name, path) as (fh, seen):
         for p in iter_payments(name, fh, PaymentFile()):
             chunk.append(p)
             if len(chunk) >= size:
                 yield chunk
                 chunk = []
+        fh.read()  # anything after the trailer (blank lines) counts in the hash too
+    digest = seen.sha256.hexdigest()
+    if (sha256 is not None and digest != sha256) or (length is not None and seen.size != length):
+        raise UserError(f"the file changed after it was checked: {seen.size} bytes with "
+                        f"sha256 {digest[:16]}..., the checked file was {length} bytes with "
+                        f"sha256 {(sha256 or '')[:16]}...", where=name)
     if chunk:
         yield chunk
 
 
 def read_file(name: str, path: str) -> PaymentFile:
     """`read_lines` over a spooled file (UTF-8, a BOM allowed)."""
-    with _located(name, path) as fh:
+    with _located(name, path) as (fh, _):
         return read_lines(name, fh)
 
 
