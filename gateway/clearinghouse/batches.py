@@ -16,29 +16,32 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import UserError
 from gateway.core.records import Connector
-from gateway.db.models import Coverage, Patient, Payer
+from gateway.db.bulk import copy_rows, copy_update_by_id
+from gateway.db.models import Payer
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.billing import mark_in_batch
-from gateway.ledger.models import Claim, ClaimLine
+from gateway.ledger.models import Claim
 from gateway.ledger.states import REJECTED_SUB_STATUS, BillingState
 
 from . import cob
-from .cob import CobChunk
+from .chunk import Chunk, ClaimRow, bulk_build, columns, without_control_number
 from .models import ClaimBatch, ClaimBatchClaim, ControlNumber
 from .reference import held_claim_ids
 
 log = logging.getLogger("gateway.clearinghouse.batches")
 
-__all__ = ["REJECTED_SUB_STATUS", "allocate_control_number", "build_claim_batch",
-           "ready_claims", "paper_claim", "batch_envelope"]
+__all__ = ["REJECTED_SUB_STATUS", "Built", "allocate_control_number", "batch_envelope",
+           "build_claim_batch", "claim_inputs", "paper_claim", "ready_rows"]
 Route = Literal["electronic", "paper"]
 MAX_CLAIMS_PER_BATCH = 5000
 CONTROL_LIMIT = 999_999_999
@@ -47,15 +50,29 @@ CONTROL_LIMIT = 999_999_999
 # -- control numbers ----------------------------------------------------------------------------
 
 
-async def allocate_control_number(session: AsyncSession, practice_id: int, kind: str) -> int:
-    """The next number of `kind` for the practice (1..999999999, then wraps to 1). The UPDATE
-    locks the counter row until the caller's transaction ends."""
+async def _counter(session: AsyncSession, practice_id: int, kind: str) -> None:
     await insert_if_absent(
         session,
         ControlNumber.__table__,  # type: ignore[arg-type]
         {"practice_id": practice_id, "kind": kind, "last_value": 0},
         ["practice_id", "kind"],
     )
+
+
+async def lock_batching(session: AsyncSession, practice_id: int) -> None:
+    """Hold the practice's interchange counter row until the transaction ends, taken before
+    the ready claims are read: two processes building at once never put one claim in two
+    batches (the second reads after the first committed)."""
+    await _counter(session, practice_id, "interchange")
+    await session.execute(select(ControlNumber.last_value).where(
+        ControlNumber.practice_id == practice_id, ControlNumber.kind == "interchange")
+        .with_for_update())
+
+
+async def allocate_control_number(session: AsyncSession, practice_id: int, kind: str) -> int:
+    """The next number of `kind` for the practice (1..999999999, then wraps to 1). The UPDATE
+    locks the counter row until the caller's transaction ends."""
+    await _counter(session, practice_id, kind)
     stmt = (
         update(ControlNumber)
         .where(ControlNumber.practice_id == practice_id, ControlNumber.kind == kind)
@@ -97,10 +114,11 @@ def paper_claim() -> ColumnElement[bool]:
     )
 
 
-def ready_claims_query(practice_id: int, route: Route = "electronic") -> Select[tuple[Claim]]:
+def ready_claims_query(practice_id: int, route: Route = "electronic",
+                       *cols: Any) -> Select[Any]:
     """Unbilled claims of one route (electronic or paper) not in a batch in flight nor in an
     open reference batch (a released rejection is unbilled again); a claim billed by the PMS or
-    loaded from aging is never among them."""
+    loaded from aging is never among them. `cols`: what to select (default the `Claim`)."""
     in_flight = (
         select(ClaimBatchClaim.claim_id)
         .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
@@ -111,7 +129,8 @@ def ready_claims_query(practice_id: int, route: Route = "electronic") -> Select[
     )
     on_paper = paper_claim()
     return (
-        select(Claim)
+        select(*(cols or (Claim,)))
+        .select_from(Claim)
         .outerjoin(Payer, Payer.id == Claim.payer_id)
         .where(
             Claim.practice_id == practice_id,
@@ -124,100 +143,87 @@ def ready_claims_query(practice_id: int, route: Route = "electronic") -> Select[
     )
 
 
-async def ready_claims(session: AsyncSession, practice_id: int,
-                       route: Route = "electronic", limit: int | None = None) -> list[Claim]:
-    """The ready claims of `ready_claims_query`, the first `limit` of them."""
-    q = ready_claims_query(practice_id, route).limit(limit)
-    return list((await session.scalars(q)).all())
+async def ready_rows(session: AsyncSession, practice_id: int, route: Route = "electronic", *,
+                     claim_ids: Sequence[int] | None = None, after_id: int = 0,
+                     limit: int | None = None) -> list[ClaimRow]:
+    """The ready claims (of `claim_ids` among them) after `after_id`, the first `limit`, as
+    rows for the writers."""
+    q = ready_claims_query(practice_id, route, *columns(Claim, ClaimRow)).where(
+        Claim.id > after_id)
+    if claim_ids is not None:
+        q = q.where(Claim.id.in_(list(claim_ids)))
+    return [ClaimRow(*r) for r in (await session.execute(q.limit(limit))).tuples()]
 
 
-class Preloaded:
-    """The patients, payers, coverages and lines of a chunk of claims, read with one query
-    each (not four per claim)."""
+class _Inputs:
+    """Each claim's writer input, made from one chunk (payers' writer records shared)."""
 
-    def __init__(self) -> None:
-        self.patients: dict[int, Patient] = {}
-        self.payers: dict[int, Payer] = {}
-        self.coverages: dict[tuple[int, int], Coverage] = {}
-        self.lines: dict[int, list[ClaimLine]] = {}
-        self.cob = CobChunk()
+    def __init__(self, chunk: Chunk) -> None:
+        self.chunk = chunk
+        self.payers: dict[int, Any] = {}
+        self.made: list[tuple[ClaimRow, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        for claim in chunk.claims:
+            try:
+                self.made.append((claim, self._claim_input(claim)))
+            except UserError as exc:
+                self.skipped.append({"claim_id": claim.id, "why": str(exc)})
 
-    @classmethod
-    async def load(cls, session: AsyncSession, claims: list[Claim]) -> Preloaded:
-        pre = cls()
-        pre.cob = await CobChunk.load(session, claims)
-        patient_ids = {c.patient_id for c in claims}
-        payer_ids = {c.payer_id for c in claims if c.payer_id is not None} | {
-            p.payer_id for ps in pre.cob.priors.values() for p in ps if p.payer_id is not None}
-        if patient_ids:
-            pre.patients = {p.id: p for p in await session.scalars(
-                select(Patient).where(Patient.id.in_(patient_ids)))}
-            pre.coverages = {(cv.patient_id, cv.rank): cv for cv in await session.scalars(
-                select(Coverage).where(Coverage.patient_id.in_(patient_ids)))}
-        if payer_ids:
-            pre.payers = {p.id: p for p in await session.scalars(
-                select(Payer).where(Payer.id.in_(payer_ids)))}
-        for ln in await session.scalars(select(ClaimLine).where(
-                ClaimLine.claim_id.in_([c.id for c in claims])).order_by(
-                ClaimLine.claim_id, ClaimLine.line_number)):
-            pre.lines.setdefault(ln.claim_id, []).append(ln)
-        return pre
+    def _payer(self, payer_id: int | None) -> Any:
+        from gateway.core.x12 import writer837p as w
 
+        payer = self.chunk.payers.get(payer_id) if payer_id else None
+        if payer is None or not payer.payer_id:
+            raise UserError("the claim's payer has no clearinghouse payer id")
+        if not payer.accepts_electronic_claims:
+            raise UserError(f"payer {payer.id} does not accept electronic claims")
+        if payer.id not in self.payers:
+            self.payers[payer.id] = w.Payer(name=payer.name, payer_id=payer.payer_id)
+        return self.payers[payer.id]
 
-async def _claim_input(session: AsyncSession, claim: Claim,
-                       pre: Preloaded | None = None) -> Any:
-    from gateway.core.x12 import writer837p as w
+    def _claim_input(self, claim: ClaimRow) -> Any:
+        from gateway.core.x12 import writer837p as w
 
-    pre = pre or await Preloaded.load(session, [claim])
-    patient = pre.patients.get(claim.patient_id)
-    payer = pre.payers.get(claim.payer_id) if claim.payer_id else None
-    if payer is None or not payer.payer_id:
-        raise UserError("the claim's payer has no clearinghouse payer id")
-    if not payer.accepts_electronic_claims:
-        raise UserError(f"payer {payer.id} does not accept electronic claims")
-    coverage = pre.coverages.get((claim.patient_id, claim.payer_rank))
-    if coverage is None or not coverage.member_id:
-        raise UserError("no member id for the billed coverage")
-    lines = pre.lines.get(claim.id, [])
-    if not lines:
-        raise UserError("the claim has no lines")
-    if not claim.patient_control_number:
-        claim.patient_control_number = f"GW{claim.id}"
-    assert patient is not None
-    other_payers: tuple[Any, ...] = ()
-    prior_lines: dict[int, Any] = {}
-    if claim.payer_rank > 1:  # coordination of benefits from the prior payer's posted ERA
-        other_payers, prior_lines = cob.other_payers(pre.cob, claim, patient, lines,
-                                                     pre.payers, pre.coverages)
-    return w.ClaimInput(
-        responsibility=cob.RESPONSIBILITY.get(claim.payer_rank, "P"),
-        other_payers=other_payers,
-        patient_control_number=claim.patient_control_number,
-        payer=w.Payer(name=payer.name, payer_id=payer.payer_id),
-        subscriber=w.Person(
-            last_name=patient.last_name or "UNKNOWN", first_name=patient.first_name or "",
-            member_id=coverage.member_id, birth_date=patient.dob,
-        ),
-        diagnosis_codes=tuple(claim.diagnosis_codes or ()),
-        lines=tuple(
-            w.ServiceLineInput(
-                procedure_code=ln.procedure_code,
-                modifiers=tuple(ln.modifiers or ()),
-                charge=ln.charge,
-                units=ln.units,
-                diagnosis_pointers=tuple(ln.diagnosis_pointers or (1,)),
-                service_date=ln.service_date or claim.service_date_from,
-                control_number=str(ln.id),
-                prior_payment=prior_lines.get(ln.id),
-            )
-            for ln in lines
-        ),
-    )
+        chunk = self.chunk
+        payer = self._payer(claim.payer_id)
+        patient, coverage, lines = chunk.billed(claim)
+        other_payers: tuple[Any, ...] = ()
+        prior_lines: dict[int, Any] = {}
+        if claim.payer_rank > 1:  # coordination of benefits from the prior payer's posted ERA
+            other_payers, prior_lines = cob.other_payers(chunk.cob, claim, patient, lines,
+                                                         chunk.payers, chunk.coverages)
+        return w.ClaimInput(
+            responsibility=cob.RESPONSIBILITY.get(claim.payer_rank, "P"),
+            other_payers=other_payers,
+            patient_control_number=claim.patient_control_number or f"GW{claim.id}",
+            payer=payer,
+            subscriber=w.Person(
+                last_name=patient.last_name or "UNKNOWN", first_name=patient.first_name or "",
+                member_id=coverage.member_id or "", birth_date=patient.dob,
+            ),
+            diagnosis_codes=tuple(claim.diagnosis_codes or ()),
+            lines=tuple(
+                w.ServiceLineInput(
+                    procedure_code=ln.procedure_code,
+                    modifiers=tuple(ln.modifiers or ()),
+                    charge=ln.charge,
+                    units=ln.units if ln.units is not None else Decimal(1),
+                    diagnosis_pointers=tuple(ln.diagnosis_pointers or (1,)),
+                    service_date=ln.service_date or claim.service_date_from,
+                    control_number=str(ln.id),
+                    prior_payment=prior_lines.get(ln.id),
+                )
+                for ln in lines
+            ),
+        )
 
 
-async def _ready_count(session: AsyncSession, practice_id: int) -> int:
-    ready = ready_claims_query(practice_id, "electronic").order_by(None).subquery()
-    return int(await session.scalar(select(func.count()).select_from(ready)) or 0)
+async def claim_inputs(session: AsyncSession, claims: list[ClaimRow]
+                       ) -> tuple[list[tuple[ClaimRow, Any]], list[dict[str, Any]]]:
+    """Each claim's 837P writer input, read as one chunk; (the ones made, the skipped with
+    why)."""
+    made = _Inputs(await Chunk.load(session, claims))
+    return made.made, made.skipped
 
 
 def batch_envelope(edi: dict[str, Any], created: dt.datetime) -> dict[str, Any]:
@@ -235,27 +241,13 @@ def batch_envelope(edi: dict[str, Any], created: dt.datetime) -> dict[str, Any]:
     )
 
 
-async def _inputs(session: AsyncSession, claims: list[Claim]
-                  ) -> tuple[list[tuple[Claim, Any]], list[dict[str, Any]]]:
-    """Each claim's writer input; (the ones made, the skipped with why)."""
-    pre = await Preloaded.load(session, claims)
-    inputs: list[tuple[Claim, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    for claim in claims:
-        try:
-            inputs.append((claim, await _claim_input(session, claim, pre)))
-        except UserError as exc:
-            skipped.append({"claim_id": claim.id, "why": str(exc)})
-    return inputs, skipped
-
-
-def _drop_refused(inputs: list[tuple[Claim, Any]], envelope: dict[str, Any]
-                  ) -> tuple[list[tuple[Claim, Any]], list[dict[str, Any]]]:
+def _drop_refused(inputs: list[tuple[ClaimRow, Any]], envelope: dict[str, Any]
+                  ) -> tuple[list[tuple[ClaimRow, Any]], list[dict[str, Any]]]:
     """The writer refused the chunk: check each claim alone, so one bad claim does not stop
     the batch; (the good ones, the refused with why)."""
     from gateway.core.x12 import writer837p as w
 
-    good: list[tuple[Claim, Any]] = []
+    good: list[tuple[ClaimRow, Any]] = []
     refused: list[dict[str, Any]] = []
     for claim, ci in inputs:
         try:
@@ -267,7 +259,7 @@ def _drop_refused(inputs: list[tuple[Claim, Any]], envelope: dict[str, Any]
     return good, refused
 
 
-async def _write(session: AsyncSession, practice_id: int, inputs: list[tuple[Claim, Any]],
+async def _write(session: AsyncSession, practice_id: int, inputs: list[tuple[ClaimRow, Any]],
                  envelope: dict[str, Any], skipped: list[dict[str, Any]]) -> tuple[Any, Any]:
     """(the writer's output or None, the claims in it): written once with the allocated
     control numbers; a refused chunk is written again without its refused claims."""
@@ -287,49 +279,69 @@ async def _write(session: AsyncSession, practice_id: int, inputs: list[tuple[Cla
                         lambda kind: numbers[kind]), inputs
 
 
-async def build_claim_batch(
-    session: AsyncSession, practice_id: int, connector: Connector,
-    claim_ids: list[int] | None = None,
-) -> tuple[ClaimBatch | None, list[dict[str, Any]], int]:
-    """Persist one 837P batch of the ready claims (or of `claim_ids` among them).
-    Returns (the batch or None when nothing is ready, skipped claims with why, ready count)."""
-    envelope = batch_envelope(edi_settings(connector), dt.datetime.now(dt.UTC))
-    if claim_ids is None:
-        claims = await ready_claims(session, practice_id, limit=MAX_CLAIMS_PER_BATCH)
-        seen = await _ready_count(session, practice_id)
-    else:
-        wanted = set(claim_ids)
-        claims = [c for c in await ready_claims(session, practice_id) if c.id in wanted]
-        seen = len(claims)
-    inputs, skipped = await _inputs(session, claims[:MAX_CLAIMS_PER_BATCH])
-    out = None
-    if inputs:
-        out, inputs = await _write(session, practice_id, inputs, envelope, skipped)
-    if out is None:
-        return None, skipped, seen
+class Built(msgspec.Struct, kw_only=True):
+    """One build: the batch (None when no claim could go in one), the claims left out with
+    why, how many ready claims it looked at, and the last of them (where the next build
+    starts; None when none was ready)."""
+
+    batch: Any = None  # ClaimBatch
+    skipped: list[dict[str, Any]] = []
+    seen: int = 0
+    last_id: int | None = None
+
+
+async def _persist(session: AsyncSession, connector: Connector, out: Any,
+                   inputs: list[tuple[ClaimRow, Any]]) -> ClaimBatch:
+    """The batch row, its membership rows (in bulk), the claims in_batch with their patient
+    control numbers."""
     content = out.text.encode("ascii", "replace")
     prefix = edi_settings(connector).get("batch_name_prefix") or "CLM"
+    practice_id = connector.practice_id
     batch = ClaimBatch(
-        practice_id=practice_id,
-        connector_id=connector.id,
+        practice_id=practice_id, connector_id=connector.id,
         name=f"{prefix}{practice_id}_{out.interchange_control_number}.837",
         interchange_control_number=out.interchange_control_number,
         group_control_number=out.group_control_number,
         transaction_control_number=out.transaction_control_number,
-        status="built",
-        claim_count=len(inputs),
-        content=content,
-        size=len(content),
+        status="built", claim_count=len(inputs), content=content, size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         detail={"total_charge": str(out.total_charge)},
     )
     session.add(batch)
     await session.flush()
-    await session.execute(insert(ClaimBatchClaim.__table__), [  # type: ignore[arg-type]  # Table
+    await copy_rows(session, ClaimBatchClaim.__table__, [  # type: ignore[arg-type]  # Table
         {"batch_id": batch.id, "claim_id": claim.id, "status": "submitted", "detail": {},
          "patient_control_number": ci.patient_control_number} for claim, ci in inputs])
+    await copy_update_by_id(session, Claim.__table__,  # type: ignore[arg-type]  # Table
+                            without_control_number(claim for claim, _ in inputs))
     await mark_in_batch(session, [claim.id for claim, _ in inputs])
-    await session.flush()
-    log.info("claim batch %s built: %d claims, ISA13 %s", batch.id, len(inputs),
+    return batch
+
+
+async def build_claim_batch(
+    session: AsyncSession, practice_id: int, connector: Connector,
+    claim_ids: Sequence[int] | None = None, *, after_id: int = 0,
+) -> Built:
+    """Persist one 837P batch of the first ready claims after `after_id` (of `claim_ids`
+    among them), at most `MAX_CLAIMS_PER_BATCH`; call again from `Built.last_id` for more."""
+    with bulk_build():
+        return await _build(session, practice_id, connector, claim_ids, after_id)
+
+
+async def _build(session: AsyncSession, practice_id: int, connector: Connector,
+                 claim_ids: Sequence[int] | None, after_id: int) -> Built:
+    envelope = batch_envelope(edi_settings(connector), dt.datetime.now(dt.UTC))
+    await lock_batching(session, practice_id)
+    claims = await ready_rows(session, practice_id, claim_ids=claim_ids, after_id=after_id,
+                              limit=MAX_CLAIMS_PER_BATCH)
+    built = Built(seen=len(claims), last_id=claims[-1].id if claims else None)
+    inputs, built.skipped = await claim_inputs(session, claims)
+    out = None
+    if inputs:
+        out, inputs = await _write(session, practice_id, inputs, envelope, built.skipped)
+    if out is None:
+        return built
+    built.batch = await _persist(session, connector, out, inputs)
+    log.info("claim batch %s built: %d claims, ISA13 %s", built.batch.id, len(inputs),
              out.interchange_control_number)
-    return batch, skipped, seen
+    return built

@@ -20,7 +20,7 @@ from gateway.db.models import Appointment
 from gateway.ledger.models import Claim
 from gateway.ledger.states import BillingState
 
-from .batches import ready_claims
+from .batches import ready_claims_query
 from .reference import held_claim_ids
 
 Positive = Annotated[int, msgspec.Meta(ge=1)]
@@ -52,13 +52,26 @@ def decode_params(params: dict[str, object]) -> BatchClaimsParams:
         raise UserError(f"batch_claims params: {exc}", where="params") from exc
 
 
-def _why_left_out(c: BatchCriteria, claim: Claim, provider: str | None,
-                  now: dt.datetime) -> str | None:
+class Candidate(msgspec.Struct, gc=False):
+    """What the criteria look at of one ready claim (the appointment's provider joined)."""
+
+    id: int
+    payer_id: int | None
+    location_id: int | None
+    status: str
+    payer_rank: int
+    billing: str
+    service_date_from: dt.date
+    created_at: dt.datetime
+    provider: str | None
+
+
+def _why_left_out(c: BatchCriteria, claim: Candidate, now: dt.datetime) -> str | None:
     if c.payer_ids is not None and claim.payer_id not in c.payer_ids:
         return "payer not selected"
     if c.location_ids is not None and claim.location_id not in c.location_ids:
         return "location not selected"
-    if c.providers is not None and provider not in c.providers:
+    if c.providers is not None and claim.provider not in c.providers:
         return "provider not selected"
     if c.claim_statuses is not None and claim.status not in c.claim_statuses:
         return "claim status not selected"
@@ -90,20 +103,16 @@ class Selection(msgspec.Struct, kw_only=True):
 async def select_for_batch(session: AsyncSession, practice_id: int, criteria: BatchCriteria,
                            now: dt.datetime) -> Selection:
     """The ready claims of both routes the criteria take, and {reason: claim ids left out}."""
-    ready = {route: await ready_claims(session, practice_id, route)
-             for route in ("electronic", "paper")}
-    appointment_ids = {c.appointment_id for claims in ready.values() for c in claims
-                       if c.appointment_id is not None}
-    providers: dict[int, str | None] = {}
-    if appointment_ids:
-        providers = dict((await session.execute(select(Appointment.id, Appointment.provider)
-                          .where(Appointment.id.in_(appointment_ids)))).tuples().all())
+    cols = [*(getattr(Claim, f) for f in Candidate.__struct_fields__[:-1]),
+            Appointment.provider]
     chosen: dict[str, list[int]] = {"electronic": [], "paper": []}
     left_out: dict[str, list[int]] = defaultdict(list)
-    for route, claims in ready.items():
-        for claim in claims:
-            provider = providers.get(claim.appointment_id) if claim.appointment_id else None
-            why = _why_left_out(criteria, claim, provider, now)
+    for route in ("electronic", "paper"):
+        query = ready_claims_query(practice_id, route, *cols).outerjoin(
+            Appointment, Appointment.id == Claim.appointment_id)
+        for row in (await session.execute(query)).tuples():
+            claim = Candidate(*row)
+            why = _why_left_out(criteria, claim, now)
             if why is None:
                 chosen[route].append(claim.id)
             else:

@@ -18,7 +18,7 @@ from gateway.core.records import ClaimBatch as ClaimBatchRecord
 from gateway.core.records import Connector
 from gateway.ledger.billing import mark_billed
 
-from .batches import build_claim_batch
+from .batches import MAX_CLAIMS_PER_BATCH, build_claim_batch
 from .models import ClaimBatch, ClaimBatchClaim
 
 __all__ = ["SubmitResult", "submit_claims"]
@@ -35,11 +35,30 @@ class SubmitResult(msgspec.Struct, kw_only=True):
 
 
 
+async def _build_all(sessionmaker: async_sessionmaker[AsyncSession], connector: Connector,
+                     claim_ids: list[int] | None, result: SubmitResult) -> None:
+    """Build 837P batches until every ready claim (of `claim_ids` among them) is in one or
+    left out with why; each batch in its own transaction, so memory stays flat."""
+    after = 0
+    while True:
+        async with sessionmaker() as session, session.begin():
+            built = await build_claim_batch(session, connector.practice_id, connector,
+                                            claim_ids, after_id=after)
+        result.seen += built.seen
+        result.skipped.extend(built.skipped)
+        if built.batch is not None:
+            result.batches.append({"id": built.batch.id, "name": built.batch.name,
+                                   "claims": built.batch.claim_count, "status": "built"})
+        if built.last_id is None or built.seen < MAX_CLAIMS_PER_BATCH:
+            return
+        after = built.last_id
+
+
 async def submit_claims(
     sessionmaker: async_sessionmaker[AsyncSession], connector: Connector,
     claim_ids: list[int] | None = None, *, upload: bool = True, send_waiting: bool = True,
 ) -> SubmitResult:
-    """Build a batch of the ready claims (or of `claim_ids` among them; committed before
+    """Build batches of the ready claims (or of `claim_ids` among them; each committed before
     sending), then upload it and any earlier batch of this connector whose upload failed, and
     with `send_waiting` the built batches waiting for a biller. `upload=False` only builds:
     the batch waits for a biller to send it."""
@@ -48,31 +67,25 @@ async def submit_claims(
     if "submit_claims" not in plugin_info(connector.plugin).capabilities:
         raise UserError(f"connector {connector.name!r} ({connector.plugin}) cannot submit claims")
     result = SubmitResult()
+    await _build_all(sessionmaker, connector, claim_ids, result)
+    if not upload:
+        return result
+    built = [int(b["id"]) for b in result.batches]
     async with sessionmaker() as session:
-        async with session.begin():
-            batch, result.skipped, result.seen = await build_claim_batch(
-                session, connector.practice_id, connector, claim_ids
-            )
-            if batch is not None:
-                result.batches.append({"id": batch.id, "name": batch.name,
-                                       "claims": batch.claim_count, "status": "built"})
-            if not upload:
-                return result
-            waiting = ("built", "failed") if send_waiting else ("failed",)
-            pending = (await session.scalars(
-                select(ClaimBatch).where(
-                    ClaimBatch.practice_id == connector.practice_id,
-                    ClaimBatch.connector_id == connector.id,
-                    ClaimBatch.status.in_(waiting)
-                    | (ClaimBatch.id == (batch.id if batch is not None else -1)),
-                ).order_by(ClaimBatch.id)
-            )).all()
-            to_send = [
-                ClaimBatchRecord(id=b.id, name=b.name, content=b.content,
-                                 interchange_control_number=int(b.interchange_control_number),
-                                 claim_count=b.claim_count)
-                for b in pending
-            ]
+        waiting = ("built", "failed") if send_waiting else ("failed",)
+        pending = (await session.scalars(
+            select(ClaimBatch).where(
+                ClaimBatch.practice_id == connector.practice_id,
+                ClaimBatch.connector_id == connector.id,
+                ClaimBatch.status.in_(waiting) | ClaimBatch.id.in_(built),
+            ).order_by(ClaimBatch.id)
+        )).all()
+        to_send = [
+            ClaimBatchRecord(id=b.id, name=b.name, content=b.content,
+                             interchange_control_number=int(b.interchange_control_number),
+                             claim_count=b.claim_count)
+            for b in pending
+        ]
     hooks = get_hooks()
     for record in to_send:
         try:

@@ -16,10 +16,9 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.clearinghouse.batches import Preloaded
+from gateway.clearinghouse.chunk import Chunk, ClaimRow, LineRow, PatientRow
 from gateway.core.errors import UserError
-from gateway.db.models import Location, Patient
-from gateway.ledger.models import Claim, ClaimLine
+from gateway.db.models import Location
 
 from .cms1500 import BOXES, ClaimForm, FormLine, money_boxes
 
@@ -63,7 +62,7 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _form_line(ln: ClaimLine, claim: Claim, npi: str) -> FormLine:
+def _form_line(ln: LineRow, claim: ClaimRow, npi: str) -> FormLine:
     served = ln.service_date or claim.service_date_from
     pointers = "".join(LETTERS[p - 1] for p in (ln.diagnosis_pointers or [1])[:4]
                        if 1 <= p <= len(LETTERS))
@@ -75,15 +74,9 @@ def _form_line(ln: ClaimLine, claim: Claim, npi: str) -> FormLine:
                     units=f"{units:f}", npi=npi)
 
 
-def _prior_payer(claim: Claim, patient: Patient, pre: Preloaded) -> dict[str, str]:
+def _prior_payer(claim: ClaimRow, patient: PatientRow, pre: Chunk) -> dict[str, str]:
     """Boxes 9, 9a, 9d, 11d and 29 of a secondary / tertiary claim."""
-    prior = pre.cob.prior_of(claim)
-    if prior is None:
-        raise UserError(f"no rank {claim.payer_rank - 1} claim for the same visit to "
-                        "coordinate benefits with")
-    posted = pre.cob.posted.get(prior.id)
-    if posted is None:
-        raise UserError(f"the prior payer's ERA for claim {prior.id} is not posted yet")
+    prior, posted = pre.cob.adjudication(claim)
     payer = pre.payers.get(prior.payer_id) if prior.payer_id else None
     coverage = pre.coverages.get((claim.patient_id, prior.payer_rank))
     return {
@@ -94,14 +87,14 @@ def _prior_payer(claim: Claim, patient: Patient, pre: Preloaded) -> dict[str, st
     }
 
 
-async def claim_forms(session: AsyncSession, claims: list[Claim], provider: Provider,
+async def claim_forms(session: AsyncSession, claims: list[ClaimRow], provider: Provider,
                       signed: dt.date) -> tuple[list[ClaimForm], list[dict[str, Any]]]:
     """The claims' form data, read a chunk at a time; (forms, the claims left out with why)."""
     forms: list[ClaimForm] = []
     skipped: list[dict[str, Any]] = []
     for i in range(0, len(claims), CHUNK):
         part = claims[i:i + CHUNK]
-        pre = await Preloaded.load(session, part)
+        pre = await Chunk.load(session, part)
         locations = {loc.id: loc.name for loc in await session.scalars(select(Location).where(
             Location.id.in_({c.location_id for c in part if c.location_id is not None})))}
         for claim in part:
@@ -112,24 +105,16 @@ async def claim_forms(session: AsyncSession, claims: list[Claim], provider: Prov
     return forms, skipped
 
 
-def claim_form(claim: Claim, provider: Provider, signed: dt.date, pre: Preloaded,
+def claim_form(claim: ClaimRow, provider: Provider, signed: dt.date, pre: Chunk,
                locations: dict[int, str]) -> ClaimForm:
     """The claim's form data; UserError when it lacks what the form needs."""
-    patient = pre.patients.get(claim.patient_id)
     payer = pre.payers.get(claim.payer_id) if claim.payer_id else None
-    if patient is None or payer is None:
+    if payer is None:
         raise UserError("the claim has no payer to print it for")
-    coverage = pre.coverages.get((claim.patient_id, claim.payer_rank))
-    if coverage is None or not coverage.member_id:
-        raise UserError("no member id for the billed coverage")
-    lines = pre.lines.get(claim.id, [])
-    if not lines:
-        raise UserError("the claim has no lines")
-    if not claim.patient_control_number:
-        claim.patient_control_number = f"GW{claim.id}"
+    patient, coverage, lines = pre.billed(claim)
     name = f"{patient.last_name or ''}, {patient.first_name or ''}"
     values = {
-        "1": "X", "1a": coverage.member_id, "2": name, "3": _date(patient.dob),
+        "1": "X", "1a": coverage.member_id or "", "2": name, "3": _date(patient.dob),
         "3m": "X" if patient.sex == "M" else "", "3f": "X" if patient.sex == "F" else "",
         "4": coverage.subscriber_name or name, "5": patient.address_line1 or "",
         "5city": patient.city or "", "5state": patient.state or "", "5zip": patient.zip or "",
@@ -137,7 +122,8 @@ def claim_form(claim: Claim, provider: Provider, signed: dt.date, pre: Preloaded
         "7state": patient.state or "", "7zip": patient.zip or "",
         "6": "X", "11": coverage.group_number or "", "12": "SIGNATURE ON FILE",
         "13": "SIGNATURE ON FILE", "11d_no": "X", "21ind": "0",
-        "25": provider.tin, "25ein": "X", "26": claim.patient_control_number, "27": "X",
+        "25": provider.tin, "25ein": "X", "26": claim.patient_control_number or f"GW{claim.id}",
+        "27": "X",
         "31": "SIGNATURE ON FILE", "31date": _date(signed),
         "33": provider.name, "33street": provider.street, "33city": provider.city_state_zip,
         "33a": provider.npi, "33phone": provider.phone,

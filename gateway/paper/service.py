@@ -20,10 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.admin.notifications import notify_practice_users
-from gateway.clearinghouse.batches import ready_claims
+from gateway.clearinghouse.batches import lock_batching, ready_rows
+from gateway.clearinghouse.chunk import without_control_number
 from gateway.clearinghouse.models import ClaimBatch
 from gateway.core.errors import NotFound, UserError
+from gateway.db.bulk import copy_rows, copy_update_by_id
 from gateway.ledger.billing import mark_billed, mark_in_batch
+from gateway.ledger.models import Claim
 
 from .cms1500 import ClaimForm
 from .forms import Provider, claim_forms
@@ -58,13 +61,11 @@ async def build_print_batch(session: AsyncSession, practice_id: int, provider: P
     """One print batch of the ready paper claims (or of `claim_ids` among them); a claim the
     form cannot be filled for is left out with why. One notification per new batch."""
     now = now or dt.datetime.now(dt.UTC)
-    claims = await ready_claims(session, practice_id, route="paper")
-    if claim_ids is not None:
-        wanted = set(claim_ids)
-        claims = [c for c in claims if c.id in wanted]
+    await lock_batching(session, practice_id)
+    claims = await ready_rows(session, practice_id, "paper", claim_ids=claim_ids,
+                              limit=MAX_CLAIMS_PER_PRINT_BATCH)
     result = PrintBuild()
-    forms, result.skipped = await claim_forms(session, claims[:MAX_CLAIMS_PER_PRINT_BATCH],
-                                              provider, now.date())
+    forms, result.skipped = await claim_forms(session, claims, provider, now.date())
     if not forms:
         return result
     total = sum(ln_cents(ln) for f in forms for ln in f.lines)
@@ -75,9 +76,13 @@ async def build_print_batch(session: AsyncSession, practice_id: int, provider: P
                        total_charge=Decimal(total) / 100)
     session.add(batch)
     await session.flush()
-    session.add_all(PrintBatchClaim(batch_id=batch.id, claim_id=f.claim_id,
-                                    form=msgspec.to_builtins(f)) for f in forms)
-    await mark_in_batch(session, [f.claim_id for f in forms])
+    await copy_rows(session, PrintBatchClaim.__table__, [  # type: ignore[arg-type]  # Table
+        {"batch_id": batch.id, "claim_id": f.claim_id, "form": msgspec.to_builtins(f)}
+        for f in forms])
+    printed = {f.claim_id for f in forms}
+    await copy_update_by_id(session, Claim.__table__,  # type: ignore[arg-type]  # Table
+                            without_control_number(c for c in claims if c.id in printed))
+    await mark_in_batch(session, sorted(printed))
     await notify_practice_users(
         session, practice_id, "print_batch",
         f"Print batch {batch.id}: {len(forms)} paper claims to print and mail",

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway.admin.connectors import create_connector
 from gateway.admin.payers import get_or_add_payer
 from gateway.admin.practices import create_location
+from gateway.clearinghouse.criteria import BatchCriteria
 from gateway.clearinghouse.models import ClaimBatch
 from gateway.clearinghouse.reference import close_reference_batch, open_reference_batch
 from gateway.core.errors import UserError
 from gateway.db.engine import make_sessionmaker
 from gateway.db.models import Appointment, Coverage
-from gateway.jobs.service import JobIn, define_job, run_fire
+from gateway.jobs.service import JobIn, define_job, history, list_jobs, run_fire
 from gateway.ledger.models import Claim
 from gateway.ledger.schemas import ClaimIn, ClaimLineIn, PatientIn
 from gateway.ledger.service import create_claims, get_or_create_patient
@@ -27,7 +28,9 @@ from tests.clearinghouse.conftest import Remote
 from tests.clearinghouse.test_batches import EDI
 
 FIRE = dt.datetime.now(dt.UTC).replace(microsecond=0)
-VARIANTS = ("base", "payer", "location", "provider", "status", "rank", "early", "young")
+VARIANTS = ("base", "payer", "location", "provider", "status", "rank", "early", "late",
+            "paper", "young")
+DOS = {"early": dt.date(2026, 10, 1), "late": dt.date(2026, 11, 20)}
 
 
 async def _world(session: AsyncSession, practice_id: int, location_id: int) -> dict[str, int]:
@@ -51,8 +54,8 @@ async def _world(session: AsyncSession, practice_id: int, location_id: int) -> d
         await session.flush()
         (cid,) = await create_claims(session, practice_id, [ClaimIn(
             patient=PatientIn(account=f"A{n}"), payer_id=payer.id, payer_rank=rank,
-            service_date_from=dt.date(2026, 10, 1) if variant == "early" else
-            dt.date(2026, 11, 2), location_id=loc, patient_control_number=f"PCN{n}",
+            service_date_from=DOS.get(variant, dt.date(2026, 11, 2)), location_id=loc,
+            patient_control_number=f"PCN{n}",
             diagnosis_codes=["H52.13"],
             lines=[ClaimLineIn(procedure_code="92014", charge=Decimal("165.00"),
                                diagnosis_pointers=[1])])])
@@ -60,6 +63,7 @@ async def _world(session: AsyncSession, practice_id: int, location_id: int) -> d
         assert claim is not None
         claim.appointment_id = appt.id
         claim.status = "Hold" if variant == "status" else "Open"
+        claim.billing = "paper" if variant == "paper" else "electronic"
         claim.created_at = FIRE - (dt.timedelta(hours=1) if variant == "young"
                                    else dt.timedelta(days=10))
         ids[variant] = cid
@@ -74,6 +78,8 @@ CRITERIA = {
     "status": ("claim_statuses", "claim status not selected"),
     "rank": ("payer_ranks", "payer rank not selected"),
     "early": ("service_date_from", "date of service before the range"),
+    "late": ("service_date_to", "date of service after the range"),
+    "paper": ("billing_methods", "billing method not selected"),
     "young": ("min_age_days", "younger than the minimum age"),
 }
 
@@ -83,7 +89,8 @@ def _criterion(name: str, ids: dict[str, int]) -> dict[str, object]:
     values: dict[str, object] = {
         "payer_ids": [ids["payer_a"]], "location_ids": [ids["location_a"]],
         "providers": ["Dr A"], "claim_statuses": ["Open"], "payer_ranks": [1],
-        "service_date_from": "2026-10-15", "min_age_days": 3}
+        "service_date_from": "2026-10-15", "service_date_to": "2026-11-10",
+        "billing_methods": ["electronic"], "min_age_days": 3}
     key = CRITERIA[name][0]
     return {key: values[key]}
 
@@ -117,6 +124,10 @@ async def test_each_criterion_leaves_out_only_its_claim(engine, session, practic
                         {"criteria": _criterion(variant, world)})
     assert result["reasons"][reason] == [world[variant]]
     session.expire_all()
+    (job,) = [j for j in await list_jobs(session, practice.practice_id) if j.name == "batch"]
+    (run,) = await history(session, practice.practice_id, job.id)
+    assert run.result["reasons"] == result["reasons"]  # the history says why, ids only
+    assert all(isinstance(i, int) for ids in run.result["reasons"].values() for i in ids)
     base = await session.get(Claim, world["base"])
     assert base is not None and base.billing_state == "in_batch"
     left = await session.get(Claim, world[variant])
@@ -128,8 +139,6 @@ async def test_all_criteria_together_take_the_base_claim_only(engine, session, p
     criteria: dict[str, object] = {}
     for variant in CRITERIA:
         criteria.update(_criterion(variant, world))
-    criteria["billing_methods"] = ["electronic"]
-    criteria["service_date_to"] = "2026-11-30"
     result = await _run(engine, session, practice.practice_id, world["connector"],
                         {"criteria": criteria, "upload_after_batching": True})
     assert result["batched"] == 1 and result["uploaded"] == 1
@@ -140,22 +149,16 @@ async def test_all_criteria_together_take_the_base_claim_only(engine, session, p
     assert "CLM*PCN1*" in sent.read_text() and "PCN2" not in sent.read_text()
 
 
-async def test_service_date_to_and_billing_method(engine, session, practice, world):
-    result = await _run(engine, session, practice.practice_id, world["connector"], {
-        "criteria": {"service_date_to": "2026-10-15"}})
-    assert result["batched"] == 1  # only the early claim
-    assert world["base"] in result["reasons"]["date of service after the range"]
-    result = await _run(engine, session, practice.practice_id, world["connector"], {
-        "criteria": {"billing_methods": ["paper"]}}, name="paper only")
-    assert result["batched"] == 0
-    assert world["base"] in result["reasons"]["billing method not selected"]
+def test_every_criterion_has_its_case():
+    assert {key for key, _ in CRITERIA.values()} == set(BatchCriteria.__struct_fields__)
 
 
 async def test_upload_off_leaves_the_batch_for_a_biller(engine, session, practice, world,
                                                         local_remote: Remote):
     result = await _run(engine, session, practice.practice_id, world["connector"],
                         {"criteria": {"payer_ranks": [1]}, "upload_after_batching": False})
-    assert result["uploaded"] == 0 and result["batched"] == 7
+    assert result["uploaded"] == 0 and result["batched"] == 9  # all but the rank-2 claim
+    assert result["print_batch"]["claims"] == 1  # the paper one, printed not uploaded
     assert [b["status"] for b in result["batches"]] == ["built"]
     assert list(local_remote.claims.iterdir()) == []
     batch = await session.scalar(select(ClaimBatch))

@@ -98,9 +98,9 @@ async def _post_era(session: AsyncSession, practice_id: int, primary_id: int,
 async def _build(session: AsyncSession, practice_id: int, connector_id: int,
                  secondary_id: int) -> tuple[str, list]:
     connector = await load_connector(session, practice_id, connector_id)
-    batch, skipped, _ = await build_claim_batch(session, practice_id, connector, [secondary_id])
+    built = await build_claim_batch(session, practice_id, connector, [secondary_id])
     await session.rollback()  # each example builds afresh
-    return (batch.content.decode() if batch is not None else ""), skipped
+    return (built.batch.content.decode() if built.batch is not None else ""), built.skipped
 
 
 async def test_a_secondary_claim_carries_the_primary_adjudication(
