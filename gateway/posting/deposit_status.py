@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.admin.audit import audit
 from gateway.core.errors import UserError
 from gateway.db.base import utcnow
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.engine import get_deposit
 from gateway.posting.models import Deposit, DepositClaim, PostingError
 from gateway.posting.vocabulary import RESOLVED_BY_IGNORING_DEPOSIT
@@ -47,6 +48,7 @@ async def set_deposit_status(
             .execution_options(synchronize_session=False))
     dep.status = status
     await session.flush()
+    await refresh_deposit_totals(session, [deposit_id])
     await session.refresh(dep)
     await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
                 action="deposit.status", object_type="deposit", object_id=deposit_id,

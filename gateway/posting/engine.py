@@ -40,6 +40,7 @@ from gateway.posting.context import (
     PostResult,
     Problem,
 )
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.evaluation import allocate, claim_not_found, evaluate
 from gateway.posting.fingerprints import claim_fingerprints, release
 from gateway.posting.guard import check_posting
@@ -122,6 +123,7 @@ async def post_deposit(
             await _post_chunk(session, ctx, chunk)
     ctx.result.plb_applied = await _apply_plb(session, ctx)
     status = await refresh_posted_status(session, deposit_id)
+    await refresh_deposit_totals(session, [deposit_id])
     ctx.result.posted_status = status
     log.info(
         "deposit %s posted by %s: %d claims posted, %d with errors, status %s",

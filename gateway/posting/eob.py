@@ -23,6 +23,7 @@ from gateway.core.errors import UserError
 from gateway.core.money import ZERO, cents, checked, format_money
 from gateway.db.models import Payer
 from gateway.ledger.models import Claim, ClaimLine
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.models import (
     Deposit,
     DepositAdjustment,
@@ -66,6 +67,7 @@ async def create_eob_deposit(
     for seq, (claim, c, out_lines) in enumerate(prepared, start=1):
         await _add_claim(session, practice_id, dep_id, seq, claim, c, out_lines)
     await session.flush()
+    await refresh_deposit_totals(session, [dep_id])
     await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
                 action="deposit.create_eob", object_type="deposit", object_id=dep_id,
                 detail={"claims": len(prepared), "amount": format_money(amount)})

@@ -39,6 +39,7 @@ from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.reader835 import iter_remittances
 from gateway.db.models import ImportedFile
 from gateway.db.upsert import insert_if_absent
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.era_rows import insert_claims, insert_plb
 from gateway.posting.models import (
     Deposit,
@@ -128,6 +129,7 @@ async def create_deposits_from_era(
         result.claims += summary.claims
     log.info("era file %s: %d deposits, %d claims", imported_file_id, len(result.deposits),
              result.claims)
+    await refresh_deposit_totals(session, [d.id for d in result.deposits])
     if auto_post:
         from gateway.posting.autopost import post_due_deposits
 

@@ -86,6 +86,16 @@ class Deposit(Keyed, Timestamped, Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(400))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("deposits.id"))
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # what its rows sum to, kept by gateway.posting.deposit_totals (the lists read these)
+    claim_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    posted_claim_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    payments_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
+                                                    server_default="0")
+    exclusions_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
+                                                      server_default="0")
+    adjustments_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
+                                                       server_default="0")
+    open_error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DepositClaim(Keyed, Base):

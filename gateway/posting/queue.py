@@ -25,6 +25,7 @@ from gateway.db.base import utcnow
 from gateway.db.models import Payer
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim, ClaimLine
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.engine import post_deposit, refresh_posted_status
 from gateway.posting.models import (
     Deposit,
@@ -326,6 +327,7 @@ async def _close(r: _Resolution, actor: str, user_id: int | None) -> None:
         assert oe is not None
         oe.resolved_at, oe.resolved_by, oe.resolution = now, actor, RESOLVED_BY_EXCLUSION
     await session.flush()
+    await refresh_deposit_totals(session, [e.deposit_id])
     await audit(session, practice_id=r.practice_id, actor=actor, user_id=user_id,
                 action=f"posting_error.{a}", object_type="posting_error", object_id=e.id,
                 detail={"type": e.type, "deposit_id": e.deposit_id,

@@ -20,6 +20,7 @@ from gateway.admin.audit import audit
 from gateway.core.errors import UserError
 from gateway.db.base import utcnow
 from gateway.ledger.models import Claim, LedgerEntry
+from gateway.posting.deposit_totals import refresh_deposit_totals
 from gateway.posting.engine import get_deposit, live_rows
 from gateway.posting.fingerprints import release
 from gateway.posting.models import (
@@ -74,6 +75,7 @@ async def reset_deposit(
         .values(posted_status="Not Disbursed", posted_at=None)
         .execution_options(synchronize_session=False)
     )
+    await refresh_deposit_totals(session, [deposit_id])
     await session.refresh(dep)
     await audit(session, practice_id=practice_id, actor=actor, user_id=user_id,
                 action="deposit.reset", object_type="deposit", object_id=deposit_id,

@@ -1,4 +1,5 @@
-"""Deposit search and the deposit detail view (totals computed from the deposit's claims).
+"""Deposit search and the deposit detail view (totals stored on the deposit, kept by
+`gateway.posting.deposit_totals` from its claims).
 
 Totals of a deposit:
   payments        = sum of CLP04 of its claims that are not excluded
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.money import ZERO
@@ -31,7 +32,6 @@ from gateway.posting.models import (
     PostingError,
 )
 from gateway.posting.queue import error_out
-from gateway.posting.rules import BALANCE_TYPES
 from gateway.posting.schemas import (
     AdjustmentOut,
     DepositClaimOut,
@@ -62,46 +62,22 @@ def deposits_query(practice_id: int, filters: DepositFilter) -> Select[tuple[Dep
 
 
 async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[DepositOut]:
-    ids = [d.id for d in deps]
-    paid: dict[tuple[int, bool], Decimal] = defaultdict(lambda: ZERO)
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    open_errors: dict[int, int] = defaultdict(int)
-    payer_names: dict[int, str] = {}
-    adjusted = await _balance_adjustments(session, ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for dep_id, excluded, total in (await session.execute(
-            select(DepositClaim.deposit_id, DepositClaim.excluded, func.sum(DepositClaim.paid))
-            .where(DepositClaim.deposit_id.in_(chunk))
-            .group_by(DepositClaim.deposit_id, DepositClaim.excluded)
-        )).all():
-            paid[(dep_id, bool(excluded))] = total or ZERO
-        for dep_id, state, n in (await session.execute(
-            select(DepositClaim.deposit_id, DepositClaim.state, func.count())
-            .where(DepositClaim.deposit_id.in_(chunk))
-            .group_by(DepositClaim.deposit_id, DepositClaim.state)
-        )).all():
-            counts[dep_id][state] = n
-        for dep_id, n in (await session.execute(
-            select(PostingError.deposit_id, func.count())
-            .where(PostingError.deposit_id.in_(chunk), PostingError.resolved_at.is_(None))
-            .group_by(PostingError.deposit_id)
-        )).all():
-            open_errors[dep_id] = n
+    """The deposits as the lists show them: their stored totals (`deposit_totals`), payer
+    names in one query, and a Statement deposit's ePayments as its payments."""
+    extra: dict[int, Decimal] = defaultdict(lambda: ZERO)
     statement_ids = [d.id for d in deps if d.type == "Statement"]
     if statement_ids:  # a Statement deposit's payments are its ePayments, not claims
         from gateway.statements.deposits import statement_payment_totals
 
-        for dep_id, total in (await statement_payment_totals(session, statement_ids)).items():
-            paid[(dep_id, False)] += total
+        extra.update(await statement_payment_totals(session, statement_ids))
     pids = {d.payer_id for d in deps if d.payer_id}
+    payer_names: dict[int, str] = {}
     if pids:
         payer_names = {pid: name for pid, name in (await session.execute(
             select(Payer.id, Payer.name).where(Payer.id.in_(pids)))).all()}
     out = []
     for d in deps:
-        payments = paid[(d.id, False)]
-        exclusions = paid[(d.id, True)]
+        payments = d.payments_total + extra[d.id]
         out.append(DepositOut(
             id=d.id, type=d.type, status=d.status, posted_status=d.posted_status,
             deposit_date=d.deposit_date, issued_date=d.issued_date, created_at=d.created_at,
@@ -111,30 +87,12 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
             payment_method=d.payment_method, payment_type=d.payment_type, amount=d.amount,
             owner=d.owner, era_id=d.era_id, file_name=d.file_name,
             imported_file_id=d.imported_file_id, duplicate_of_id=d.duplicate_of_id,
-            claims=sum(counts[d.id].values()), posted_claims=counts[d.id].get("posted", 0),
-            payments=payments, adjustments=adjusted[d.id], plb_adjustments=d.plb_total,
-            exclusions=exclusions,
-            difference=d.amount - (payments + exclusions - d.plb_total),
-            open_errors=open_errors[d.id],
+            claims=d.claim_count, posted_claims=d.posted_claim_count,
+            payments=payments, adjustments=d.adjustments_total, plb_adjustments=d.plb_total,
+            exclusions=d.exclusions_total,
+            difference=d.amount - (payments + d.exclusions_total - d.plb_total),
+            open_errors=d.open_error_count,
         ))
-    return out
-
-
-async def _balance_adjustments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
-    """Per deposit: its claim and line adjustments that change balances (not excluded)."""
-    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    a, dc, p = DepositAdjustment, DepositClaim, DepositProcedure
-    for i in range(0, len(ids), 500):
-        q = (
-            select(a.deposit_id, func.sum(a.amount))
-            .join(dc, dc.id == a.deposit_claim_id)
-            .outerjoin(p, p.id == a.deposit_procedure_id)
-            .where(a.deposit_id.in_(ids[i : i + 500]), a.payment_type.in_(BALANCE_TYPES),
-                   dc.excluded.is_(False), or_(p.id.is_(None), p.excluded.is_(False)))
-            .group_by(a.deposit_id)
-        )
-        for dep_id, total in (await session.execute(q)).all():
-            out[dep_id] = total or ZERO
     return out
 
 

@@ -13,7 +13,6 @@ from litestar.di import NamedDependency
 from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.api.filters import filter_dependency, filter_operation
@@ -25,6 +24,7 @@ from gateway.posting.deposit_status import set_deposit_status
 from gateway.posting.eob import create_eob_deposit
 from gateway.posting.era_import import EraImportResult, import_era_bytes
 from gateway.posting.schemas import DepositDetail, DepositOut, EobIn
+from gateway.posting.send import send_to_posting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,13 +82,8 @@ class DepositController(Controller):
     async def post_deposit(self, deposit_id: PathId, db: DB,
                            principal: Me) -> engine.PostResult:
         """Send to posting: every claim that can post posts; the rest go to the queue."""
-        result = await engine.post_deposit(db, principal.practice_id, deposit_id,
-                                           actor=principal.actor)
-        await audit(db, practice_id=principal.practice_id, actor=principal.actor,
-                    user_id=principal.user_id, action="deposit.post", object_type="deposit",
-                    object_id=deposit_id, detail={"posted_claims": result.posted_claims,
-                                                  "error_claims": result.error_claims})
-        return result
+        return await send_to_posting(db, principal.practice_id, deposit_id,
+                                     actor=principal.actor, user_id=principal.user_id)
 
     @post("/{deposit_id:int}/reset", guards=[requires("biller")], status_code=200)
     async def reset_deposit(self, deposit_id: PathId, db: DB,

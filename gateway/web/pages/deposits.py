@@ -14,11 +14,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
-from gateway.admin.audit import audit
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.core.errors import NotFound, UserError
-from gateway.posting import engine, report, reset, search
+from gateway.posting import engine, report, reset, search, send
 from gateway.posting.deposit_filter import DepositFilter, ErrorFilter
 from gateway.posting.deposit_status import Status, set_deposit_status
 from gateway.posting.models import DEPOSIT_STATUSES, DEPOSIT_TYPES, POSTED_STATUSES, DepositClaim
@@ -121,12 +120,8 @@ def _back(deposit_id: int, done: str) -> Redirect:
 
 @post("/deposits/{deposit_id:int}/post", guards=[requires("biller")], status_code=303)
 async def send_to_posting(db: DB, principal: Me, deposit_id: FromPath[int]) -> Redirect:
-    result = await engine.post_deposit(db, principal.practice_id, deposit_id,
-                                       actor=principal.actor)
-    await audit(db, practice_id=principal.practice_id, actor=principal.actor,
-                user_id=principal.user_id, action="deposit.post", object_type="deposit",
-                object_id=deposit_id, detail={"posted_claims": result.posted_claims,
-                                              "error_claims": result.error_claims})
+    result = await send.send_to_posting(db, principal.practice_id, deposit_id,
+                                        actor=principal.actor, user_id=principal.user_id)
     return _back(deposit_id, f"posted:{result.posted_claims}:{result.error_claims}")
 
 
