@@ -10,7 +10,8 @@ from litestar.testing import AsyncTestClient
 from tests.api.test_claims_api import CLAIM
 from tests.conftest import PracticeKeys
 
-LISTS = ["/api/claims", "/api/deposits", "/api/posting-errors", "/api/receipts"]
+LISTS = ["/api/claims", "/api/deposits", "/api/posting-errors", "/api/receipts",
+         "/api/accounts", "/api/statement-payments"]
 
 
 async def test_claims_page_with_their_total(client: AsyncTestClient,
@@ -53,3 +54,17 @@ async def test_the_filters_are_documented(client: AsyncTestClient) -> None:
     doc = (await client.get("/schema/openapi.json")).json()
     params = {p["name"] for p in doc["paths"]["/api/deposits"]["get"]["parameters"]}
     assert {"id", "date_from", "payer", "amount", "errors", "limit", "offset"} <= params
+
+
+async def test_claims_totals_on_short_and_past_the_end_pages(client: AsyncTestClient,
+                                                             practice: PracticeKeys) -> None:
+    """The total skips its count on a short last page and still counts past the end."""
+    for i in range(3):
+        claim = {**CLAIM, "patient": {**CLAIM["patient"], "account": f"B{i}"}}
+        assert (await client.post("/api/claims", json=claim,
+                                  headers=practice.headers("biller"))).status_code == 201
+    viewer = practice.headers("viewer")
+    for offset, seen in ((0, 3), (2, 1), (3, 0), (50, 0)):
+        body = (await client.get(f"/api/claims?limit=10&offset={offset}",
+                                 headers=viewer)).json()
+        assert (body["total"], len(body["items"])) == (3, seen), (offset, body)

@@ -26,11 +26,12 @@ async def test_view_count_review_and_export(client, session, practice, other_pra
     r = await client.get("/api/statement-payments/count", headers=viewer)
     assert r.json() == {"unprocessed": 1}
     r = await client.get("/api/statement-payments", headers=viewer)
-    (item,) = r.json()
+    assert (r.json()["total"], r.json()["limit"], r.json()["offset"]) == (1, 100, 0)
+    (item,) = r.json()["items"]
     assert (item["transaction_id"], item["reason"]) == ("P2", "patient account 'ZZ' not found")
     r = await client.get("/api/statement-payments", params={
         "date_from": h.DAY.isoformat(), "date_to": h.DAY.isoformat()}, headers=viewer)
-    assert {p["transaction_id"]: p["state"] for p in r.json()} == {
+    assert {p["transaction_id"]: p["state"] for p in r.json()["items"]} == {
         "P1": "posted", "P2": "unprocessed"}
     r = await client.get(f"/api/statement-payments/{item['id']}", headers=viewer)
     assert [e["status"] for e in r.json()["history"]] == ["Settled"]

@@ -4,38 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Literal
 
+import msgspec
 from litestar import Controller, Response, get, patch
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
+from litestar.params import FromPath, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.params import Paging
 from gateway.balances.collections import worklist
 from gateway.balances.edits import set_portion
 from gateway.balances.insurance import InsuranceDifference, insurance_differences
 from gateway.balances.reports import ArSummary, ar_summary
-from gateway.balances.schemas import AccountPage, PortionEdit, summary
+from gateway.balances.schemas import AccountSummary, PortionEdit, summary
 from gateway.balances.service import AccountFilter, AccountView, account_view, list_accounts
 from gateway.core.errors import UserError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def provide_account_filter(
-    bucket: FromQuery[str | None] = None, portion: FromQuery[str | None] = None,
-    location: FromQuery[str | None] = None, payer: FromQuery[str | None] = None,
-    sort: FromQuery[str] = "account", offset: FromQuery[int] = 0, limit: FromQuery[int] = 50,
-) -> AccountFilter:
-    """The account list's query, one parameter per filter (`sort=-total`: descending)."""
-    return _filter(bucket=bucket, portion=portion, location=location, payer=payer,
-                   sort=sort.lstrip("-"), descending=sort.startswith("-"), offset=offset,
-                   limit=limit)
+class AccountQuery(msgspec.Struct, kw_only=True):
+    """What the account list filters and sorts by (`sort=-total`: descending)."""
+
+    bucket: Literal["0_30", "31_60", "61_90", "91_120", "120_plus"] | None = None
+    portion: Literal["patient", "insurance"] | None = None
+    location: str | None = None
+    payer: str | None = None
+    sort: str = "account"
 
 
 def _filter(**values: object) -> AccountFilter:
-    import msgspec
-
     try:
         return msgspec.convert({k: v for k, v in values.items() if v is not None},
                                AccountFilter)
@@ -48,13 +50,19 @@ class AccountController(Controller):
     tags = ["accounts"]
     guards = [requires("viewer")]
 
-    @get("/", dependencies={"flt": Provide(provide_account_filter)})
-    async def list_accounts(self, db: DB, principal: Me,
-                            flt: NamedDependency[AccountFilter]) -> AccountPage:
-        """List accounts (practice-scoped; another practice's id is a 404)."""
+    @get("/", operation_class=filter_operation(AccountQuery),
+         dependencies={"filters": filter_dependency(AccountQuery)})
+    async def list_accounts(self, db: DB, principal: Me, page: Paging,
+                            filters: NamedDependency[AccountQuery]
+                            ) -> OffsetPagination[AccountSummary]:
+        """List accounts, a page at a time with the total (practice-scoped; filters by
+        bucket, portion, location and payer; `sort=-total` sorts descending)."""
+        flt = _filter(bucket=filters.bucket, portion=filters.portion,
+                      location=filters.location, payer=filters.payer,
+                      sort=filters.sort.lstrip("-"), descending=filters.sort.startswith("-"),
+                      offset=page.offset, limit=page.limit)
         total, rows = await list_accounts(db, principal.practice_id, flt)
-        return AccountPage(total=total, offset=flt.offset, limit=flt.limit,
-                           items=[summary(a) for a in rows])
+        return page.of([summary(a) for a in rows], total)
 
     @get("/ar-summary")
     async def get_ar_summary(self, db: DB, principal: Me) -> ArSummary:

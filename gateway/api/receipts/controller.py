@@ -86,7 +86,8 @@ class ReceiptController(Controller):
         every status; `amount` in whole cents."""
         f = msgspec.structs.replace(filters, limit=page.limit, offset=page.offset)
         items = await service.search(db, principal.practice_id, f)
-        return page.of(items, await page.total(db, search_query(principal.practice_id, f)))
+        return page.of(items, await page.total(db, search_query(principal.practice_id, f),
+                                              seen=len(items)))
 
     @get("/export.xlsx", guards=[requires("viewer")], media_type=XLSX,
          operation_class=SEARCH_OPERATION,

@@ -13,10 +13,14 @@ import datetime as dt
 
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.params import Paging
 from gateway.core.errors import UserError
 from gateway.statements import review
 from gateway.statements.schemas import (
@@ -29,6 +33,15 @@ from gateway.statements.schemas import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PaymentQuery(msgspec.Struct, kw_only=True):
+    """What the payment list filters by; every field optional."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    became: str | None = None
+    patient_account: str | None = None
 
 
 class CountOut(msgspec.Struct, kw_only=True):
@@ -49,17 +62,18 @@ class StatementPaymentController(Controller):
     path = "/api/statement-payments"
     tags = ["statement payments"]
 
-    @get("/", guards=[requires("viewer")])
-    async def search(
-        self, db: DB, principal: Me, date_from: FromQuery[dt.date | None] = None,
-        date_to: FromQuery[dt.date | None] = None, became: FromQuery[str | None] = None,
-        patient_account: FromQuery[str | None] = None, limit: FromQuery[int] = 500,
-        offset: FromQuery[int] = 0,
-    ) -> list[PaymentOut]:
-        """No dates: the unprocessed payments not yet reviewed; dates: every payment.
-        `became` filters by what a payment became (posted, unprocessed, waiting...)."""
-        f = _filters(date_from, date_to, became, patient_account, limit, offset)
-        return await review.search(db, principal.practice_id, f)
+    @get("/", guards=[requires("viewer")], operation_class=filter_operation(PaymentQuery),
+         dependencies={"filters": filter_dependency(PaymentQuery)})
+    async def search(self, db: DB, principal: Me, page: Paging,
+                     filters: NamedDependency[PaymentQuery]) -> OffsetPagination[PaymentOut]:
+        """No dates: the unprocessed payments not yet reviewed; dates: every payment; a page
+        at a time with the total. `became` filters by what a payment became (posted,
+        unprocessed, waiting...)."""
+        f = _filters(filters.date_from, filters.date_to, filters.became,
+                     filters.patient_account, page.limit, page.offset)
+        items = await review.search(db, principal.practice_id, f)
+        return page.of(items, await page.total(db, review.search_query(principal.practice_id,
+                                                                       f), seen=len(items)))
 
     @get("/count", guards=[requires("viewer")])
     async def count(self, db: DB, principal: Me) -> CountOut:
