@@ -5,16 +5,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
 
+from gateway.cli._progress import progress_reporter
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
 from gateway.db.engine import session_scope
+
+if TYPE_CHECKING:
+    from gateway.core.progress import OnProgress
 
 ACTOR = "cli"
 
@@ -55,6 +60,17 @@ async def _practice_of(s: Any, deposit_id: int, practice_id: int | None) -> int:
     return found
 
 
+def _on_deposit(ctx: click.Context, deposit_id: int, practice_id: int | None,
+                work: Callable[[Any, int], Awaitable[Any]]) -> Any:
+    """`work(session, practice id)` on a deposit of the given practice (any when none is
+    given), in one session: committed when it returns, rolled back when it raises."""
+    async def go() -> Any:
+        async with session_scope(database_url(ctx)) as s:
+            return await work(s, await _practice_of(s, deposit_id, practice_id))
+
+    return run(go)
+
+
 @click.command("import")
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -68,13 +84,14 @@ def era_import(ctx: click.Context, practice_id: int, file: Path, no_auto_post: b
     from gateway.admin.practices import get_practice
     from gateway.posting.era_import import import_era_file
 
-    async def go() -> Any:
+    async def go(advance: OnProgress) -> Any:
         async with session_scope(database_url(ctx)) as s:
             await get_practice(s, practice_id)
             return await import_era_file(s, practice_id, file, owner=ACTOR,
-                                         auto_post=not no_auto_post)
+                                         auto_post=not no_auto_post, on_progress=advance)
 
-    result = run(go)
+    with progress_reporter("era import", enabled=not as_json) as advance:
+        result = run(go, advance)
 
     def human(r: Any) -> str:
         if r.duplicate_file:
@@ -138,12 +155,8 @@ def deposits_show(ctx: click.Context, deposit_id: int, practice_id: int | None,
     """A deposit with its claims, lines, adjustments and errors."""
     from gateway.posting.search import show_deposit
 
-    async def go() -> Any:
-        async with session_scope(database_url(ctx)) as s:
-            pid = await _practice_of(s, deposit_id, practice_id)
-            return await show_deposit(s, pid, deposit_id)
-
-    detail = run(go)
+    detail = _on_deposit(ctx, deposit_id, practice_id,
+                         lambda s, pid: show_deposit(s, pid, deposit_id))
 
     def human(d: Any) -> str:
         out = [_human_deposits([d.deposit]),
@@ -174,16 +187,15 @@ def deposits_post(ctx: click.Context, deposit_id: int, practice_id: int | None,
     from gateway.admin.audit import audit
     from gateway.posting.engine import post_deposit
 
-    async def go() -> Any:
-        async with session_scope(database_url(ctx)) as s:
-            pid = await _practice_of(s, deposit_id, practice_id)
-            result = await post_deposit(s, pid, deposit_id, actor=ACTOR)
-            await audit(s, practice_id=pid, actor=ACTOR, action="deposit.post",
-                        object_type="deposit", object_id=deposit_id,
-                        detail={"posted_claims": result.posted_claims})
-            return result
+    async def post(s: Any, pid: int) -> Any:
+        result = await post_deposit(s, pid, deposit_id, actor=ACTOR, on_progress=advance)
+        await audit(s, practice_id=pid, actor=ACTOR, action="deposit.post",
+                    object_type="deposit", object_id=deposit_id,
+                    detail={"posted_claims": result.posted_claims})
+        return result
 
-    result = run(go)
+    with progress_reporter(f"deposit {deposit_id} post", enabled=not as_json) as advance:
+        result = _on_deposit(ctx, deposit_id, practice_id, post)
     emit(result, as_json, lambda r: (
         f"deposit {r.deposit_id}: {r.posted_claims} claims posted, {r.error_claims} with "
         f"errors; {r.posted_status}"))
@@ -199,12 +211,9 @@ def deposits_reset(ctx: click.Context, deposit_id: int, practice_id: int | None,
     """Undo a posted deposit with compensating ledger rows."""
     from gateway.posting.reset import reset_deposit
 
-    async def go() -> Any:
-        async with session_scope(database_url(ctx)) as s:
-            pid = await _practice_of(s, deposit_id, practice_id)
-            return await reset_deposit(s, pid, deposit_id, actor=ACTOR)
-
-    result = run(go)
+    with progress_reporter(f"deposit {deposit_id} reset", enabled=not as_json) as advance:
+        result = _on_deposit(ctx, deposit_id, practice_id, lambda s, pid: reset_deposit(
+            s, pid, deposit_id, actor=ACTOR, on_progress=advance))
     emit(result, as_json, lambda r: (
         f"deposit {r.deposit_id}: {r.claims_reset} claims reset, {r.ledger_rows} ledger rows "
         "compensated"))
@@ -220,12 +229,8 @@ def deposits_remove(ctx: click.Context, deposit_id: int, practice_id: int | None
     """Delete a deposit that never posted."""
     from gateway.posting.reset import remove_deposit
 
-    async def go() -> None:
-        async with session_scope(database_url(ctx)) as s:
-            pid = await _practice_of(s, deposit_id, practice_id)
-            await remove_deposit(s, pid, deposit_id, actor=ACTOR)
-
-    run(go)
+    _on_deposit(ctx, deposit_id, practice_id,
+                lambda s, pid: remove_deposit(s, pid, deposit_id, actor=ACTOR))
     emit({"id": deposit_id, "removed": True}, as_json, lambda d: f"deposit {d['id']} removed")
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import NotFound, UserError
+from gateway.core.progress import OnProgress, report
 from gateway.db.base import utcnow
 from gateway.ledger.balances import Balances
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
@@ -102,8 +103,10 @@ async def post_deposit(
     *,
     actor: str = "system",
     only_claims: Sequence[int] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> PostResult:
-    """Send a deposit to posting and post every claim that can post.
+    """Send a deposit to posting and post every claim that can post (`on_progress` hears
+    the claims of each chunk as it is written).
 
     Refused (UserError) for an ignored deposit or one with open deposit-level errors. Another
     process posting the same deposit at the same moment is refused too: the deposit row is
@@ -121,6 +124,7 @@ async def post_deposit(
                 break
             last_id = chunk[-1].id
             await _post_chunk(session, ctx, chunk)
+            report(on_progress, len(chunk))
     ctx.result.plb_applied = await _apply_plb(session, ctx)
     status = await refresh_posted_status(session, deposit_id)
     await refresh_deposit_totals(session, [deposit_id])

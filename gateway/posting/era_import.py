@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.payers import find_payer, normalize_payer_name
 from gateway.core.money import format_money
+from gateway.core.progress import OnProgress, report
 from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.reader835 import iter_remittances
 from gateway.db.models import ImportedFile
@@ -107,6 +108,7 @@ async def create_deposits_from_era(
     file_name: str | None = None,
     owner: str | None = None,
     auto_post: bool = True,
+    on_progress: OnProgress | None = None,
 ) -> EraImportResult:
     """Create one deposit per 835 transaction set of an imported ERA file, in the caller's
     transaction (never commits). Safe to call again for the same file: transaction sets already
@@ -127,6 +129,7 @@ async def create_deposits_from_era(
         summary = await _create_deposit(session, practice_id, file_row, seq, rem, name, owner)
         result.deposits.append(summary)
         result.claims += summary.claims
+        report(on_progress, summary.claims)
     log.info("era file %s: %d deposits, %d claims", imported_file_id, len(result.deposits),
              result.claims)
     await refresh_deposit_totals(session, [d.id for d in result.deposits])
@@ -148,9 +151,10 @@ async def import_era_file(
     owner: str | None = None,
     connector_id: int | None = None,
     auto_post: bool = True,
+    on_progress: OnProgress | None = None,
 ) -> EraImportResult:
     """Record the file by content hash and create its deposits; the same content again is a
-    `duplicate_file` result with nothing written."""
+    `duplicate_file` result with nothing written. `on_progress` hears each deposit's claims."""
     p = Path(path)
     # hashed and read as a stream: memory does not grow with the size of the file
     digest = hashlib.sha256()
@@ -160,7 +164,8 @@ async def import_era_file(
             digest.update(block)
             size += len(block)
     return await _import_era(session, practice_id, _Upload(p, digest.hexdigest(), size, p.name),
-                             owner=owner, connector_id=connector_id, auto_post=auto_post)
+                             owner=owner, connector_id=connector_id, auto_post=auto_post,
+                             on_progress=on_progress)
 
 
 async def import_era_bytes(
@@ -197,6 +202,7 @@ async def _import_era(
     owner: str | None,
     connector_id: int | None,
     auto_post: bool,
+    on_progress: OnProgress | None = None,
 ) -> EraImportResult:
     source, digest, size, name = upload.source, upload.digest, upload.size, upload.name
     new_id = await insert_if_absent(
@@ -226,8 +232,8 @@ async def _import_era(
         ).scalar_one()
         return EraImportResult(imported_file_id=existing, file_name=name, duplicate_file=True)
     result = await create_deposits_from_era(
-        session, practice_id, new_id, source, file_name=name, owner=owner, auto_post=auto_post
-    )
+        session, practice_id, new_id, source, file_name=name, owner=owner, auto_post=auto_post,
+        on_progress=on_progress)
     file_row = await session.get(ImportedFile, new_id)
     assert file_row is not None
     file_row.summary = {

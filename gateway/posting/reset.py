@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.core.errors import UserError
+from gateway.core.progress import OnProgress, report
 from gateway.db.base import utcnow
 from gateway.ledger.models import Claim, LedgerEntry
 from gateway.posting.deposit_totals import refresh_deposit_totals
@@ -46,8 +47,9 @@ class ResetResult(msgspec.Struct, kw_only=True):
 
 async def reset_deposit(
     session: AsyncSession, practice_id: int, deposit_id: int, *, actor: str,
-    user_id: int | None = None,
+    user_id: int | None = None, on_progress: OnProgress | None = None,
 ) -> ResetResult:
+    """Undo a posted deposit with compensating rows (`on_progress` hears each chunk's claims)."""
     dep = await get_deposit(session, practice_id, deposit_id)
     if dep.posted_status == "Being Disbursed":
         raise UserError(f"deposit {deposit_id} is being posted; reset it afterwards")
@@ -68,7 +70,8 @@ async def reset_deposit(
             f"reset deposit {later} first"
         )
     now = utcnow()
-    claims_reset, total_rows = await _reset_claims(session, practice_id, deposit_id, now)
+    claims_reset, total_rows = await _reset_claims(session, practice_id, deposit_id, now,
+                                                   on_progress)
     total_rows += await _reset_plbs(session, practice_id, deposit_id, now)
     await session.execute(
         update(Deposit).where(Deposit.id == deposit_id)
@@ -87,7 +90,7 @@ async def reset_deposit(
 
 
 async def _reset_claims(session: AsyncSession, practice_id: int, deposit_id: int,
-                        now: Any) -> tuple[int, int]:
+                        now: Any, on_progress: OnProgress | None) -> tuple[int, int]:
     """Undo the posted claims (the non-reversals, then the reversals: the opposite order of
     posting); returns (claims reset, ledger rows written)."""
     total_rows = 0
@@ -136,6 +139,7 @@ async def _reset_claims(session: AsyncSession, practice_id: int, deposit_id: int
                 ).execution_options(synchronize_session=False)
             )
             claims_reset += len(dcs)
+            report(on_progress, len(dcs))
     return claims_reset, total_rows
 
 
