@@ -20,14 +20,5 @@ async def audit(
     user_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
-            practice_id=practice_id,
-            user_id=user_id,
-            actor=actor,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail or {},
-        )
-    )
+    session.add(AuditLog(practice_id=practice_id, user_id=user_id, actor=actor, action=action,
+                         object_type=object_type, object_id=object_id, detail=detail or {}))

@@ -9,13 +9,8 @@ from gateway.db.models import Notification, User
 
 
 async def notify_practice_users(
-    session: AsyncSession,
-    practice_id: int,
-    kind: str,
-    message: str,
-    *,
-    object_type: str | None = None,
-    object_id: int | None = None,
+    session: AsyncSession, practice_id: int, kind: str, message: str, *,
+    object_type: str | None = None, object_id: int | None = None,
 ) -> int:
     """One notification per active user of the practice; returns how many were written.
 
@@ -26,15 +21,6 @@ async def notify_practice_users(
             select(User.id).where(User.practice_id == practice_id, User.active.is_(True))
         )
     ).all()
-    session.add_all(
-        Notification(
-            practice_id=practice_id,
-            user_id=uid,
-            kind=kind,
-            message=message,
-            object_type=object_type,
-            object_id=object_id,
-        )
-        for uid in users
-    )
+    session.add_all(Notification(practice_id=practice_id, user_id=uid, kind=kind, message=message,
+                                 object_type=object_type, object_id=object_id) for uid in users)
     return len(users)

@@ -77,13 +77,27 @@ def _decorated_functions(tree: ast.Module) -> dict[str, _Decorated]:
     return found
 
 
+# decorators of `gateway.cli._util` that make a command of the group given first
+_GROUP_COMMAND_DECORATORS = frozenset({"practice_command"})
+
+
 def _decorated_groups(tree: ast.Module) -> set[str]:
-    """Variables X of every top-level `@X.command(...)`/`@X.group(...)` but `click`'s."""
+    """Variables X of every top-level `@X.command(...)`/`@X.group(...)` but `click`'s, and of
+    `@practice_command(X, ...)`."""
     used: set[str] = set()
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
         for deco in node.decorator_list:
+            if (
+                isinstance(deco, ast.Call)
+                and isinstance(deco.func, ast.Name)
+                and deco.func.id in _GROUP_COMMAND_DECORATORS
+                and deco.args
+                and isinstance(deco.args[0], ast.Name)
+            ):
+                used.add(deco.args[0].id)
+                continue
             target = deco.func if isinstance(deco, ast.Call) else deco
             if (
                 isinstance(target, ast.Attribute)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
 
 from gateway.admin import practices as practice_svc
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import database_url, emit, in_session, practice_command
 from gateway.core.errors import UserError
-from gateway.db.engine import session_scope
 from gateway.ledger import service as claim_svc
 from gateway.ledger.schemas import ClaimIn
 from gateway.ledger.states import ClaimOrigin
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @click.group()
@@ -73,11 +76,7 @@ def practices() -> None:
 def practices_add(ctx: click.Context, name: str, as_json: bool) -> None:
     """Add a practice."""
 
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            return await practice_svc.create_practice(s, name)
-
-    practice_id = run(go)
+    practice_id = in_session(ctx, lambda s: practice_svc.create_practice(s, name))
     emit({"id": practice_id}, as_json, lambda d: f"practice {d['id']} added")
 
 
@@ -86,21 +85,15 @@ def locations() -> None:
     """Locations of a practice."""
 
 
-@locations.command("add")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(locations, "add")
 @click.argument("name")
 @click.option("--code", default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def locations_add(ctx: click.Context, practice_id: int, name: str, code: str | None,
                   as_json: bool) -> None:
     """Add a location to a practice."""
-
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            return await practice_svc.create_location(s, practice_id, name, code)
-
-    emit({"id": run(go)}, as_json, lambda d: f"location {d['id']} added")
+    location_id = in_session(ctx, lambda s: practice_svc.create_location(s, practice_id, name,
+                                                                          code))
+    emit({"id": location_id}, as_json, lambda d: f"location {d['id']} added")
 
 
 @click.group()
@@ -108,20 +101,13 @@ def keys() -> None:
     """API keys."""
 
 
-@keys.command("create")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(keys, "create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "biller", "viewer"]))
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def keys_create(ctx: click.Context, practice_id: int, email: str, role: str, as_json: bool) -> None:
     """Create an API key for a user (created if new). The key is shown once."""
-
-    async def go() -> str:
-        async with session_scope(database_url(ctx)) as s:
-            return await practice_svc.create_key(s, practice_id, email, role)
-
-    emit({"key": run(go)}, as_json, lambda d: d["key"])
+    key = in_session(ctx, lambda s: practice_svc.create_key(s, practice_id, email, role))
+    emit({"key": key}, as_json, lambda d: d["key"])
 
 
 @click.group()
@@ -151,11 +137,8 @@ def claims() -> None:
     """Claims and their balances."""
 
 
-@claims.command("import")
-@click.option("--practice", "practice_id", required=True, type=int)
+@practice_command(claims, "import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
 def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: bool) -> None:
     """Create claims from a JSON array in the API's create-claim shape, or create / update
     them from a CSV, XLSX or JSON file in the canonical practice-data columns (one row per
@@ -172,13 +155,12 @@ def claims_import(ctx: click.Context, practice_id: int, file: Path, as_json: boo
     except msgspec.DecodeError as exc:
         raise UserError(f"not JSON: {exc}", where=str(file)) from exc
 
-    async def go() -> list[int]:
-        async with session_scope(database_url(ctx)) as s:
-            await practice_svc.get_practice(s, practice_id)
-            return await claim_svc.create_claims(s, practice_id, items,
-                                                 origin=ClaimOrigin.IMPORT)
+    async def create(s: AsyncSession) -> list[int]:
+        await practice_svc.get_practice(s, practice_id)
+        return await claim_svc.create_claims(s, practice_id, items, origin=ClaimOrigin.IMPORT)
 
-    emit({"created": run(go)}, as_json, lambda d: f"{len(d['created'])} claims created")
+    created = in_session(ctx, create)
+    emit({"created": created}, as_json, lambda d: f"{len(d['created'])} claims created")
 
 
 @claims.command("show")
@@ -192,18 +174,16 @@ def claims_show(ctx: click.Context, claim_id: int, practice_id: int | None, as_j
     from gateway.ledger.models import Claim
     from gateway.ledger.schemas import ClaimOut
 
-    async def go() -> ClaimOut:
-        async with session_scope(database_url(ctx)) as s:
-            pid = practice_id
-            if pid is None:
-                claim = await s.get(Claim, claim_id)
-                if claim is None:
-                    raise UserError(f"no claim {claim_id}")
-                pid = claim.practice_id
-            return await claim_svc.show_claim(s, pid, claim_id)
+    async def show(s: AsyncSession) -> ClaimOut:
+        pid = practice_id
+        if pid is None:
+            claim = await s.get(Claim, claim_id)
+            if claim is None:
+                raise UserError(f"no claim {claim_id}")
+            pid = claim.practice_id
+        return await claim_svc.show_claim(s, pid, claim_id)
 
-    out = run(go)
-    emit(out, as_json, lambda c: (
+    emit(in_session(ctx, show), as_json, lambda c: (
         f"claim {c.id} ({c.patient_control_number}) {c.status}: charges {c.charges}, "
         f"insurance paid {c.insurance_paid}, adjustments {c.adjustments}, patient paid "
         f"{c.patient_paid}, insurance balance {c.insurance_balance}, patient balance "

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import database_url, emit, in_session, practice_command, run
 from gateway.core.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @click.group()
@@ -69,28 +72,22 @@ def add(ctx: click.Context, practice_id: int, plugin: str, name: str, config_pat
     emit({"id": cid}, as_json, lambda d: f"connector {d['id']} added")
 
 
-@connectors.command("list")
-@click.option("--practice", "practice_id", type=int, required=True)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@practice_command(connectors, "list")
 def list_(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """The practice's connectors: config without secrets, and which secrets are set."""
     from sqlalchemy import select
 
     from gateway.admin.connectors import secret_names
-    from gateway.db.engine import session_scope
     from gateway.db.models import Connector
 
-    async def go() -> list[dict[str, Any]]:
-        async with session_scope(database_url(ctx)) as s:
-            rows = (await s.scalars(select(Connector).where(Connector.practice_id == practice_id)
-                                    .order_by(Connector.id))).all()
-            return [{"id": c.id, "name": c.name, "plugin": c.plugin, "enabled": c.enabled,
-                     "config": c.config, "secrets_set": await secret_names(s, c.id)}
-                    for c in rows]
+    async def listing(s: AsyncSession) -> list[dict[str, Any]]:
+        rows = (await s.scalars(select(Connector).where(Connector.practice_id == practice_id)
+                                .order_by(Connector.id))).all()
+        return [{"id": c.id, "name": c.name, "plugin": c.plugin, "enabled": c.enabled,
+                 "config": c.config, "secrets_set": await secret_names(s, c.id)}
+                for c in rows]
 
-    items = run(go)
-    emit(items, as_json, lambda xs: "\n".join(
+    emit(in_session(ctx, listing), as_json, lambda xs: "\n".join(
         f"{c['id']:>4}  {c['name']:<24} {c['plugin']:<22} secrets: "
         f"{', '.join(c['secrets_set']) or '-'}" for c in xs) or "no connectors")
 

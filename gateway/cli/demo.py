@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._util import database_url, emit, run
-from gateway.db.engine import session_scope
+from gateway.cli._util import emit, in_session
 
 
 @click.command()
@@ -18,13 +17,9 @@ from gateway.db.engine import session_scope
 @click.pass_context
 def demo(ctx: click.Context, data_dir: Path, as_json: bool) -> None:
     """Create the demo practice (once) and print an admin API key for it."""
-    from gateway.demo import DEMO_EMAIL, DEMO_PASSWORD, DemoResult, seed_demo
+    from gateway.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
-    async def go() -> DemoResult:
-        async with session_scope(database_url(ctx)) as s:
-            return await seed_demo(s, data_dir.resolve())
-
-    result = run(go)
+    result = in_session(ctx, lambda s: seed_demo(s, data_dir.resolve()))
     emit(result, as_json, lambda r: (
         f"demo practice {r.practice_id} {'created' if r.created else 'already there'}\n"
         f"admin API key (shown once): {r.admin_key}\n"

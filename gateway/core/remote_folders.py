@@ -28,16 +28,10 @@ def folder_plugin_info(
 ) -> PluginInfo:
     """A built-in folder plugin's `gateway_plugin_info`: the gateway's version, and the
     transport's secrets kept write-only."""
-    return PluginInfo(
-        name=name,
-        vendor=vendor,
-        version=GATEWAY_VERSION,
-        capabilities=capabilities,
-        config_type=config_type,
-        secret_fields=REMOTE_SECRET_FIELDS,
-        description=description,
-        example_config=example_config,
-    )
+    return PluginInfo(name=name, vendor=vendor, version=GATEWAY_VERSION,
+                      capabilities=capabilities, config_type=config_type,
+                      secret_fields=REMOTE_SECRET_FIELDS, description=description,
+                      example_config=example_config)
 
 
 def finish_fetch(connector: Connector, file: RemoteFile, outcome: FetchOutcome) -> bool:

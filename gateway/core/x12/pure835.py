@@ -45,6 +45,13 @@ from gateway.core.x12.values835 import _M, _PAD, _Q, _date, _diagnose
 Chunks = Iterable[tuple[int, list[str], Delimiters]]
 
 
+# DTM qualifier -> the date field it fills, by the loop it stands in
+_LINE_DATES = {"472": "service_date", "150": "service_start", "151": "service_end"}
+_CLAIM_DATES = {"050": "received_date", "232": "statement_start", "233": "statement_end",
+                "036": "coverage_expiration"}
+_REMITTANCE_DATES = {"405": "production_date"}
+
+
 class PureParser:
     """The pure reader's state while it reads a file: the transaction set, its open claim and
     service line, and their running sums. `parse` dispatches each segment by id; the hot
@@ -135,26 +142,15 @@ class PureParser:
             if len(self.dates) > 4096:
                 self.dates.clear()
             self.dates[e[2]] = d
-        q = e[1]
-        line, claim = self.line, self.claim
-        if line is not None:
-            if q == "472":
-                line.service_date = d
-            elif q == "150":
-                line.service_start = d
-            elif q == "151":
-                line.service_end = d
-        elif claim is not None:
-            if q == "050":
-                claim.received_date = d
-            elif q == "232":
-                claim.statement_start = d
-            elif q == "233":
-                claim.statement_end = d
-            elif q == "036":
-                claim.coverage_expiration = d
-        elif self.rem is not None and q == "405":
-            self.rem.production_date = d
+        # the innermost open loop owns the date; a qualifier it has no field for is ignored
+        owner, fields = (
+            (self.line, _LINE_DATES) if self.line is not None
+            else (self.claim, _CLAIM_DATES) if self.claim is not None
+            else (self.rem, _REMITTANCE_DATES)
+        )
+        field = fields.get(e[1])
+        if owner is not None and field is not None:
+            setattr(owner, field, d)
 
     def _svc(self, e: list[str], n: int) -> None:
         line, claim = self.line, self.claim

@@ -95,25 +95,21 @@ def _header_party(rem: Remittance, e: list[str]) -> None:
             pe.tin = e[4]
 
 
+# NM1 entity code in a claim -> the party field it fills; any other goes to `other_parties`
+_CLAIM_PARTIES = {"QC": "patient", "IL": "insured", "82": "rendering_provider",
+                  "74": "corrected_patient", "TT": "crossover_carrier",
+                  "PR": "corrected_priority_payer"}
+
+
 def _claim_party(claim: ClaimPayment, e: list[str]) -> None:
     if len(e) < 10:
         e += _PAD[: 10 - len(e)]
     p = Party(e[1], e[3], e[4], e[5], e[7], e[8], e[9], e[2])
-    q = e[1]
-    if q == "QC":
-        claim.patient = p
-    elif q == "IL":
-        claim.insured = p
-    elif q == "82":
-        claim.rendering_provider = p
-    elif q == "74":
-        claim.corrected_patient = p
-    elif q == "TT":
-        claim.crossover_carrier = p
-    elif q == "PR":
-        claim.corrected_priority_payer = p
-    else:
+    field = _CLAIM_PARTIES.get(e[1])
+    if field is None:
         claim.other_parties += (p,)
+    else:
+        setattr(claim, field, p)
 
 
 def _cas(e: list[str], adjs: list[Adjustment]) -> Decimal:
