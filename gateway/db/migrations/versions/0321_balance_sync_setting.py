@@ -19,7 +19,7 @@ from alembic import op
 revision = "0321_balance_sync_setting"
 down_revision = "0320_balance_digest"
 branch_labels = None
-depends_on = None
+depends_on = "0002_jobs"  # deletes from job_definitions and reads job_runs
 
 _KEY = "balance_sync"
 
