@@ -33,8 +33,10 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 
 from gateway.aging.reader import parse_date
+from gateway.balances.claims import parse_claims
 from gateway.balances.layout import (
     BUCKET_FIELDS,
+    CLAIMS_FIELD,
     DATE_FIELDS,
     MONEY_FIELDS,
     REQUIRED,
@@ -211,6 +213,10 @@ class CsvBalanceStream:
             values.update(zip(plan.amount_names, parsed, strict=True))
         for name, at in plan.dates:
             values[name] = self._date(cells[at], number, name)
+        if plan.claims is not None and cells[plan.claims].strip():
+            values["claims"] = parse_claims(
+                cells[plan.claims], f"{self.name}, row {number}, field claims",
+                lambda text: self._date(text, number, "claims"))
         row = BalanceRow(**values)
         return row, check_row(row, number)
 
@@ -279,6 +285,7 @@ class _ParsePlan:
             itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],))
         self.folded = len(set(self.amount_names)) < len(self.amount_names)
         self.dates = [(n, by_field[n][0]) for n in DATE_FIELDS if n in by_field]
+        self.claims = by_field[CLAIMS_FIELD][0] if CLAIMS_FIELD in by_field else None
         self.width = max(columns) + 1
 
 

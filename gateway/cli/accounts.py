@@ -126,6 +126,8 @@ def _human_view(d: dict[str, Any]) -> str:
         p = d[part]
         lines.append(f"  {part.replace('_', ' ')}: synced {p['synced']}, "
                      f"effective {p['effective']}")
+    lines += [f"  claim {c['claim']} {c['service_date'] or '-'} {c['payer_name'] or '-'} "
+              f"{c['balance']}" for c in d["claims"]]
     lines += [f"  edit {e['id']} {e['field']} {e['old_value']} -> {e['new_value']} "
               f"({e['status']})" for e in d["edits"]]
     return "\n".join(lines)
