@@ -15,8 +15,9 @@ included: what other work on a shared machine distorts least) and wall seconds; 
 server CPU is not in the CPU column, so its ratios are also given on wall time.
 
 The unchanged re-sync runs twice: the same file again (answered from the last sync by the
-file's SHA-256), and a re-export of the same accounts with the rows in another order (its
-lines compared by fingerprint in the database: the path a new day's unchanged export takes).
+file's SHA-256), and a re-export of the same accounts with the rows in another order (the path
+a new day's unchanged export takes: its line fingerprints summed into a digest and set beside
+the one the last sync kept, gateway.balances.unchanged).
 
 Targets (issue 12): first sync within 3x of parse + bare insert; an unchanged re-sync within
 2x of the bare parse (it writes nothing); memory flat in the account count.

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from gateway.balances.claims import claims_json
 from gateway.balances.models import VALUE_FIELDS
 from gateway.core.records import BalanceLine, BalanceProblem, BalanceRow, BalanceStream
 
 ZERO = Decimal("0.00")
 MONEY_VALUE_FIELDS = tuple(f for f in VALUE_FIELDS if f not in (
-    "location", "payer_name", "last_statement", "last_payment"))
+    "location", "payer_name", "last_statement", "last_payment", "claims"))
+# what history keeps of each change: the money and the claims detail
+HISTORY_FIELDS = (*MONEY_VALUE_FIELDS, "claims")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,13 @@ class Plan:
         return bool(self.create or self.change)
 
 
+_PLAIN_FIELDS = VALUE_FIELDS[:-1]
+assert VALUE_FIELDS[-1] == "claims"  # the one value stored in another form than the row's
+
+
 def values_of(row: BalanceRow) -> tuple[Any, ...]:
-    return tuple(getattr(row, f) for f in VALUE_FIELDS)
+    """The row's VALUE_FIELDS as stored (the claims as their JSON)."""
+    return (*(getattr(row, f) for f in _PLAIN_FIELDS), claims_json(row.claims))
 
 
 def named(values: tuple[Any, ...]) -> dict[str, Any]:
@@ -78,4 +86,5 @@ def closed_values(now: Current) -> dict[str, Any]:
     """An account the snapshot no longer lists: its money at zero, the rest kept."""
     kept = named(now.values)
     kept.update({f: ZERO for f in MONEY_VALUE_FIELDS})
+    kept["claims"] = []
     return kept

@@ -17,7 +17,8 @@ TEXT_FIELDS = ("account", "location", "payer_name")
 DATE_FIELDS = ("last_statement", "last_payment")
 MONEY_FIELDS = ("total", "patient_portion", "insurance_portion", "insurance_estimate")
 BUCKET_FIELDS = ("bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_91_120", "bucket_120_plus")
-FIELDS = TEXT_FIELDS + DATE_FIELDS + MONEY_FIELDS + BUCKET_FIELDS
+CLAIMS_FIELD = "claims"  # one cell: `claim|date of service|payer|insurance balance;...`
+FIELDS = TEXT_FIELDS + DATE_FIELDS + MONEY_FIELDS + BUCKET_FIELDS + (CLAIMS_FIELD,)
 REQUIRED = ("account", "total")
 
 FIELD_DOCS = {
@@ -35,6 +36,7 @@ FIELD_DOCS = {
     "bucket_120_plus": "aged over 120 days",
     "last_statement": "date of the last statement",
     "last_payment": "date of the last payment",
+    "claims": "open claims: `claim no.|date of service|payer|insurance balance`, `;` between",
 }
 
 

@@ -23,14 +23,14 @@ from gateway.db.types import Money
 VALUE_FIELDS = (
     "location", "payer_name", "total", "patient_portion", "insurance_portion",
     "insurance_estimate", "bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_91_120",
-    "bucket_120_plus", "last_statement", "last_payment",
+    "bucket_120_plus", "last_statement", "last_payment", "claims",
 )
 EDITABLE = ("patient_portion", "insurance_portion")
 
 
 class BalanceAmounts:
     """The money of an account as the PMS reports it (total, portions, estimate, the five
-    buckets): one copy, for the account and for its history."""
+    buckets, the per-claim detail): one copy, for the account and for its history."""
 
     total: Mapped[Decimal] = mapped_column(Money())
     patient_portion: Mapped[Decimal] = mapped_column(Money())
@@ -41,6 +41,9 @@ class BalanceAmounts:
     bucket_61_90: Mapped[Decimal] = mapped_column(Money())
     bucket_91_120: Mapped[Decimal] = mapped_column(Money())
     bucket_120_plus: Mapped[Decimal] = mapped_column(Money())
+    # open claims when the export details them (`gateway.balances.claims`: claim, service
+    # date, payer, balance as a cents-exact decimal string); [] when it does not
+    claims: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class BalanceSync(PracticeScoped, Base):

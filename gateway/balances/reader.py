@@ -33,8 +33,10 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 
 from gateway.aging.reader import parse_date
+from gateway.balances.claims import parse_claims
 from gateway.balances.layout import (
     BUCKET_FIELDS,
+    CLAIMS_FIELD,
     DATE_FIELDS,
     MONEY_FIELDS,
     REQUIRED,
@@ -53,6 +55,7 @@ _PLAIN_AMOUNTS = re.compile(r"(?:\d{1,13}(?:\.\d{0,2})?)?(?:\x1f(?:\d{1,13}(?:\.
 _SCAN = 1 << 20
 BLOCK = 1 << 20  # bytes of lines read at once
 _HIGH_BIT = 1 << 31
+_FIRST_BYTE = itemgetter(0)
 
 
 class CsvBalanceStream:
@@ -95,12 +98,13 @@ class CsvBalanceStream:
         over a block of plain lines whose account (the first column) is never empty."""
         count = high = low = 0
         crc_seed, adler_seed = self._seeds
-        plain_ok = self._plan.account == 0
+        starts = self.layout.delimiter.encode() + b"\r\n \t"
+        plain_ok = self._plan.account == 0 and len(starts) == 5  # a one-byte delimiter
         with self._body() as fh:
             number = self.header_row
             while (block := _next_block(fh)) is not None:
                 raws, quoted = block
-                if quoted or not plain_ok or _may_lack_first_cell(raws, self.layout.delimiter):
+                if quoted or not plain_ok or _may_lack_first_cell(raws, starts):
                     lines = self._lines(raws, quoted, number)
                     number += len(lines)
                     kept = self._blank_or_error(lines)
@@ -211,6 +215,10 @@ class CsvBalanceStream:
             values.update(zip(plan.amount_names, parsed, strict=True))
         for name, at in plan.dates:
             values[name] = self._date(cells[at], number, name)
+        if plan.claims is not None and cells[plan.claims].strip():
+            values["claims"] = parse_claims(
+                cells[plan.claims], f"{self.name}, row {number}, field claims",
+                lambda text: self._date(text, number, "claims"))
         row = BalanceRow(**values)
         return row, check_row(row, number)
 
@@ -254,12 +262,11 @@ def _next_block(fh: BinaryIO) -> tuple[list[bytes], bool] | None:
     return raws, True
 
 
-def _may_lack_first_cell(raws: list[bytes], delimiter: str) -> bool:
+def _may_lack_first_cell(raws: list[bytes], starts: bytes) -> bool:
     """Whether a line of the block may start with an empty first cell (a blank line, or one
-    without an account): only those need the exact, slower look."""
-    text = b"\n" + b"".join(raws)
-    return any(text.find(b"\n" + start) >= 0
-               for start in (delimiter.encode(), b"\r", b"\n", b" ", b"\t"))
+    without an account: its first byte is one of `starts`); only those need the exact look."""
+    firsts = bytes(map(_FIRST_BYTE, raws))
+    return any(start in firsts for start in starts)
 
 
 class _ParsePlan:
@@ -279,6 +286,7 @@ class _ParsePlan:
             itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],))
         self.folded = len(set(self.amount_names)) < len(self.amount_names)
         self.dates = [(n, by_field[n][0]) for n in DATE_FIELDS if n in by_field]
+        self.claims = by_field[CLAIMS_FIELD][0] if CLAIMS_FIELD in by_field else None
         self.width = max(columns) + 1
 
 

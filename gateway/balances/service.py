@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.connectors import load_connector
+from gateway.balances.claims import ClaimView, claim_views
 from gateway.balances.edits import active_edits, effective, get_account
 from gateway.balances.models import (
     AccountBalance,
@@ -103,6 +104,7 @@ class HistoryView(msgspec.Struct, kw_only=True):
     total: Decimal
     patient_portion: Decimal
     insurance_portion: Decimal
+    claims: list[ClaimView]  # the per-claim detail this sync reported
 
 
 class AccountView(AccountHead, kw_only=True):
@@ -112,6 +114,7 @@ class AccountView(AccountHead, kw_only=True):
     insurance_portion: PortionView
     last_statement: dt.date | None
     last_payment: dt.date | None
+    claims: list[ClaimView]  # per-claim detail, when the PMS export has it
     edits: list[EditView]
     history: list[HistoryView]
 
@@ -141,12 +144,14 @@ async def account_view(session: AsyncSession, practice_id: int, account_id: int)
                                       effective=values["insurance_portion"],
                                       edit_id=edit_of.get("insurance_portion")),
         last_statement=a.last_statement, last_payment=a.last_payment,
+        claims=claim_views(a.claims),
         edits=[EditView(id=e.id, field=e.field, synced_value=e.synced_value,
                         old_value=e.old_value, new_value=e.new_value, reason=e.reason,
                         actor=e.actor, status=e.status, created_at=e.created_at,
                         superseded_by_sync_id=e.superseded_by_sync_id) for e in edits],
         history=[HistoryView(sync_id=h.sync_id, synced_at=at, change=h.change, total=h.total,
                              patient_portion=h.patient_portion,
-                             insurance_portion=h.insurance_portion) for h, at in history],
+                             insurance_portion=h.insurance_portion,
+                             claims=claim_views(h.claims)) for h, at in history],
     )
 

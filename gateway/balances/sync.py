@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.balances.compare import current_of, moved_lines, open_accounts, open_count
-from gateway.balances.diff import MONEY_VALUE_FIELDS, Current, closed_values, plan_chunk
+from gateway.balances.diff import HISTORY_FIELDS, Current, closed_values, plan_chunk
 from gateway.balances.edits import supersede_moved_edits
 from gateway.balances.layout import BUCKET_FIELDS
 from gateway.balances.models import VALUE_FIELDS, AccountBalance, AccountBalanceHistory, BalanceSync
@@ -238,7 +238,7 @@ async def _record_totals(run: _Run) -> None:
 
 def _history(account_id: int, sync_id: int, change: str, row: dict[str, Any]) -> dict[str, Any]:
     return {"account_balance_id": account_id, "sync_id": sync_id, "change": change,
-            **{f: row[f] for f in MONEY_VALUE_FIELDS}}
+            **{f: row[f] for f in HISTORY_FIELDS}}
 
 
 __all__ = ["Current", "SyncResult", "apply_snapshot"]

@@ -168,6 +168,16 @@ class AgingExport(msgspec.Struct, kw_only=True):
 # --- balances --------------------------------------------------------------------------------
 
 
+class BalanceClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """One open claim of an account as the PMS's balance export details it (only some
+    exports carry it: the layouts say which)."""
+
+    claim: str
+    service_date: dt.date | None = None
+    payer_name: str | None = None
+    balance: Decimal
+
+
 class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
     """One account's outstanding balance as the practice-management system exports it: the
     responsible party / patient account, its portions and the five canonical aging buckets
@@ -187,6 +197,7 @@ class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
     bucket_120_plus: Decimal = Decimal("0.00")
     last_statement: dt.date | None = None
     last_payment: dt.date | None = None
+    claims: tuple[BalanceClaim, ...] = ()  # per-claim detail, when the export has it
 
 
 class BalanceProblem(msgspec.Struct, frozen=True, kw_only=True):

@@ -39,7 +39,8 @@ async def test_a_new_practice_gets_the_default_jobs_all_disabled(session):
     assert all(j.params == {"upload_after_batching": True} for j in batch)
     kinds = {j.kind for j in jobs}
     assert {"poll_eras", "poll_acknowledgments", "auto_post_eras", "reconcile_receipts",
-            "sync_balances", "import_statement_payments"} <= kinds
+            "import_statement_payments"} <= kinds
+    assert "sync_balances" not in kinds  # each PMS connector's own job, made with it
     assert await add_default_jobs(session, pid) == 0  # again: nothing doubled
     assert len(await list_jobs(session, pid)) == len(DEFAULT_JOBS)
 

@@ -92,3 +92,26 @@ async def test_blank_reason_is_a_message_and_nothing_changes(page: Page, staff: 
     assert r.status_code == 400 and "not an amount" in r.text
     assert await db.scalar(select(BalanceEdit.id).where(
         BalanceEdit.account_balance_id == ids["A1"])) is None
+
+
+async def test_the_claim_detail_of_an_account_shows(page: Page, staff: Staff, db,
+                                                    tmp_path: Path) -> None:
+    folder = tmp_path / "drop-claims"
+    folder.mkdir()
+    (folder / "ar.csv").write_text(
+        "Acct #,Balance,Pat Bal,Ins Bal,Current,Open Claims\n"
+        "A1,100.00,20.00,80.00,100.00,C-1|11/02/2026|VSP|50.00;C-2||EyeMed|30.00\n")
+    cid = await create_connector(db, staff.practice_id, "compulink", "Compulink", {
+        "transport": "local",
+        "balances": {"remote": {"transport": "local"}, "folder": str(folder)}})
+    await sync_connector(db, staff.practice_id, cid)
+    await db.commit()
+    a1 = await db.scalar(select(AccountBalance.id).where(
+        AccountBalance.practice_id == staff.practice_id))
+    await sign_in(page, staff.viewer)
+    await page.goto(f"/accounts/{a1}")
+    rows = page.locator("#claims tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_contain_text("C-1")
+    await expect(rows.nth(0)).to_contain_text("50.00")
+    await expect(rows.nth(1)).to_contain_text("EyeMed")

@@ -147,9 +147,12 @@ BALANCES = BalanceLayout(
         "bucket_120_plus": ("120+", "Over 120"),
         "last_statement": ("Last Stmt", "Last Statement"),
         "last_payment": ("Last Pmt", "Last Payment"),
+        "claims": ("Open Claims", "Claim Detail"),
     },
     notes=(
         "The \"Patient A/R Aging\" report saved as CSV, one row per account.",
         "A zero bucket may be an empty cell.",
+        "With \"Include claim detail\" ticked the report adds an `Open Claims` column: each "
+        "open claim as `claim no.|date of service|payer|insurance balance`, `;` between.",
     ),
 )

@@ -133,9 +133,12 @@ BALANCES = BalanceLayout(
         "bucket_120_plus": (">120", "120+"),
         "last_statement": ("Last Statement",),
         "last_payment": ("Last Payment",),
+        "claims": ("Open Claims",),
     },
     notes=(
         "CSV from the report download (HTTPS, bearer token) or a scheduled export to a folder.",
         "The 91-120 bucket is labelled 90-120.",
+        "The report's claim detail option adds an `Open Claims` column: each open claim as "
+        "`claim no.|date of service|payer|insurance balance`, `;` between.",
     ),
 )
