@@ -153,7 +153,8 @@ async def ready_rows(session: AsyncSession, practice_id: int, route: Route = "el
         Claim.id > after_id)
     if claim_ids is not None:
         q = q.where(Claim.id.in_(list(claim_ids)))
-    return [ClaimRow(*r) for r in (await session.execute(q.limit(limit))).tuples()]
+    rows = (await (await session.connection()).execute(q.limit(limit))).all()  # fetchall
+    return [ClaimRow(*r) for r in rows]
 
 
 class _Inputs:

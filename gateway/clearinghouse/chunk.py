@@ -95,7 +95,7 @@ async def read_rows(session: AsyncSession, row: type[R], model: Any, key: Any,
                                                 *where).order_by(*order_by))
     conn = await session.connection()  # Core: no ORM result machinery for plain columns
     result = await conn.execute(query, {"ids": list(ids)})
-    return [row(*r) for r in result.tuples()]
+    return [row(*r) for r in result.all()]  # one fetchall, not a fetchone a row
 
 
 class Chunk:
