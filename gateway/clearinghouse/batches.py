@@ -13,6 +13,7 @@ print batches (`gateway.paper`). Billing state: built -> `in_batch` (`gateway.le
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -152,7 +153,8 @@ async def ready_rows(session: AsyncSession, practice_id: int, route: Route = "el
         Claim.id > after_id)
     if claim_ids is not None:
         q = q.where(Claim.id.in_(list(claim_ids)))
-    return [ClaimRow(*r) for r in (await session.execute(q.limit(limit))).tuples()]
+    rows = (await (await session.connection()).execute(q.limit(limit))).all()  # fetchall
+    return [ClaimRow(*r) for r in rows]
 
 
 class _Inputs:
@@ -222,7 +224,8 @@ async def claim_inputs(session: AsyncSession, claims: list[ClaimRow]
                        ) -> tuple[list[tuple[ClaimRow, Any]], list[dict[str, Any]]]:
     """Each claim's 837P writer input, read as one chunk; (the ones made, the skipped with
     why)."""
-    made = _Inputs(await Chunk.load(session, claims))
+    chunk = await Chunk.load(session, claims)
+    made = await asyncio.to_thread(_Inputs, chunk)  # bulk work: off the event loop
     return made.made, made.skipped
 
 
@@ -267,16 +270,18 @@ async def _write(session: AsyncSession, practice_id: int, inputs: list[tuple[Cla
 
     numbers = {k: await allocate_control_number(session, practice_id, k)
                for k in ("interchange", "group", "transaction")}
-    try:
-        return w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in inputs), **envelope),
-                            lambda kind: numbers[kind]), inputs
+    def write(chosen: list[tuple[ClaimRow, Any]]) -> Any:
+        return w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in chosen), **envelope),
+                            lambda kind: numbers[kind])
+
+    try:  # bulk work: in a worker thread, never on the server's event loop
+        return await asyncio.to_thread(write, inputs), inputs
     except UserError:
-        inputs, refused = _drop_refused(inputs, envelope)
+        inputs, refused = await asyncio.to_thread(_drop_refused, inputs, envelope)
         skipped.extend(refused)
     if not inputs:
         return None, inputs
-    return w.write_837p(w.ClaimBatchInput(claims=tuple(ci for _, ci in inputs), **envelope),
-                        lambda kind: numbers[kind]), inputs
+    return await asyncio.to_thread(write, inputs), inputs
 
 
 class Built(msgspec.Struct, kw_only=True):

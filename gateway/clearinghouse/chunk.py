@@ -93,8 +93,9 @@ async def read_rows(session: AsyncSession, row: type[R], model: Any, key: Any,
     `row` Struct (the ids bound as one expanding parameter: no per-id SQL expression)."""
     query = (select(*columns(model, row)).where(key.in_(bindparam("ids", expanding=True)),
                                                 *where).order_by(*order_by))
-    result = await session.execute(query, {"ids": list(ids)})
-    return [row(*r) for r in result.tuples()]
+    conn = await session.connection()  # Core: no ORM result machinery for plain columns
+    result = await conn.execute(query, {"ids": list(ids)})
+    return [row(*r) for r in result.all()]  # one fetchall, not a fetchone a row
 
 
 class Chunk:

@@ -107,7 +107,7 @@ class CobChunk:
                          DepositClaim.reversed_by_id.is_(None),
                          DepositClaim.reverses_id.is_(None))
                   .order_by(DepositClaim.id))
-        for row in (await session.execute(posted, {"ids": prior_ids})).tuples():
+        for row in (await session.execute(posted, {"ids": prior_ids})).all():
             dc = PostedRow(*row)
             if dc.claim_id is not None:
                 self.posted[dc.claim_id] = dc  # the latest wins

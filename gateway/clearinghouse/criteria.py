@@ -66,19 +66,22 @@ class Candidate(msgspec.Struct, gc=False):
     provider: str | None
 
 
+# (criterion, the candidate's value it lists, why a claim whose value is not listed is left out)
+_LISTED = (
+    ("payer_ids", "payer_id", "payer not selected"),
+    ("location_ids", "location_id", "location not selected"),
+    ("providers", "provider", "provider not selected"),
+    ("claim_statuses", "status", "claim status not selected"),
+    ("payer_ranks", "payer_rank", "payer rank not selected"),
+    ("billing_methods", "billing", "billing method not selected"),
+)
+
+
 def _why_left_out(c: BatchCriteria, claim: Candidate, now: dt.datetime) -> str | None:
-    if c.payer_ids is not None and claim.payer_id not in c.payer_ids:
-        return "payer not selected"
-    if c.location_ids is not None and claim.location_id not in c.location_ids:
-        return "location not selected"
-    if c.providers is not None and claim.provider not in c.providers:
-        return "provider not selected"
-    if c.claim_statuses is not None and claim.status not in c.claim_statuses:
-        return "claim status not selected"
-    if c.payer_ranks is not None and claim.payer_rank not in c.payer_ranks:
-        return "payer rank not selected"
-    if c.billing_methods is not None and claim.billing not in c.billing_methods:
-        return "billing method not selected"
+    for criterion, value, why in _LISTED:
+        listed = getattr(c, criterion)
+        if listed is not None and getattr(claim, value) not in listed:
+            return why
     if c.service_date_from is not None and claim.service_date_from < c.service_date_from:
         return "date of service before the range"
     if c.service_date_to is not None and claim.service_date_from > c.service_date_to:

@@ -81,21 +81,28 @@ async def _paper(maker: async_sessionmaker[AsyncSession], connector: Connector,
     """The print-batch part of a run (its own transaction, like the 837P part)."""
     from gateway.clearinghouse.batches import edi_settings
     from gateway.paper.forms import provider_from_edi
-    from gateway.paper.service import build_print_batch
+    from gateway.paper.service import MAX_CLAIMS_PER_PRINT_BATCH, build_print_batch
 
     if not claim_ids:
-        return {"id": None, "claims": 0}
+        return {"id": None, "ids": [], "claims": 0}
     try:
         provider = provider_from_edi(edi_settings(connector))
     except UserError as exc:
         left_out.setdefault(str(exc), []).extend(claim_ids)
-        return {"id": None, "claims": 0}
-    async with maker() as session, session.begin():
-        built = await build_print_batch(session, connector.practice_id, provider, claim_ids,
-                                        now=fire_time)
-    for skip in built.skipped:
-        left_out.setdefault(str(skip["why"]), []).append(int(skip["claim_id"]))
-    return {"id": built.batch_id, "claims": built.claims}
+        return {"id": None, "ids": [], "claims": 0}
+    ids, claims = [], 0
+    wanted = sorted(set(claim_ids))
+    for start in range(0, len(wanted), MAX_CLAIMS_PER_PRINT_BATCH):  # one batch each
+        async with maker() as session, session.begin():
+            built = await build_print_batch(
+                session, connector.practice_id, provider,
+                wanted[start:start + MAX_CLAIMS_PER_PRINT_BATCH], now=fire_time)
+        for skip in built.skipped:
+            left_out.setdefault(str(skip["why"]), []).append(int(skip["claim_id"]))
+        if built.batch_id is not None:
+            ids.append(built.batch_id)
+            claims += built.claims
+    return {"id": ids[0] if ids else None, "ids": ids, "claims": claims}
 
 
 JOBS = {

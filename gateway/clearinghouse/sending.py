@@ -18,7 +18,8 @@ from gateway.core.records import ClaimBatch as ClaimBatchRecord
 from gateway.core.records import Connector
 from gateway.ledger.billing import mark_billed
 
-from .batches import MAX_CLAIMS_PER_BATCH, build_claim_batch
+from . import batches
+from .batches import build_claim_batch
 from .models import ClaimBatch, ClaimBatchClaim
 
 __all__ = ["SubmitResult", "submit_claims"]
@@ -38,20 +39,28 @@ class SubmitResult(msgspec.Struct, kw_only=True):
 async def _build_all(sessionmaker: async_sessionmaker[AsyncSession], connector: Connector,
                      claim_ids: list[int] | None, result: SubmitResult) -> None:
     """Build 837P batches until every ready claim (of `claim_ids` among them) is in one or
-    left out with why; each batch in its own transaction, so memory stays flat."""
-    after = 0
+    left out with why; each batch in its own transaction, so memory stays flat. Given ids go
+    a batch's worth at a time (a bound list stays far below the databases' parameter cap)."""
+    wanted = sorted(set(claim_ids)) if claim_ids is not None else None
+    after, start, size = 0, 0, batches.MAX_CLAIMS_PER_BATCH
     while True:
+        part = wanted[start:start + size] if wanted is not None else None
         async with sessionmaker() as session, session.begin():
-            built = await build_claim_batch(session, connector.practice_id, connector,
-                                            claim_ids, after_id=after)
+            built = await build_claim_batch(session, connector.practice_id, connector, part,
+                                            after_id=after)
         result.seen += built.seen
         result.skipped.extend(built.skipped)
         if built.batch is not None:
             result.batches.append({"id": built.batch.id, "name": built.batch.name,
                                    "claims": built.batch.claim_count, "status": "built"})
-        if built.last_id is None or built.seen < MAX_CLAIMS_PER_BATCH:
+        if wanted is not None:
+            start += size
+            if start >= len(wanted):
+                return
+        elif built.last_id is None or built.seen < size:
             return
-        after = built.last_id
+        else:
+            after = built.last_id
 
 
 async def submit_claims(

@@ -8,11 +8,14 @@ from collections.abc import Callable
 
 import click
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.cli._session import in_session
 from gateway.cli._util import database_url, emit, run
 from gateway.core.errors import UserError
-from gateway.db.engine import make_engine, make_sessionmaker, session_scope
+from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.jobs.models import PATTERNS
+from gateway.jobs.service import Schedule
 
 
 @click.group()
@@ -60,18 +63,6 @@ def schedule_options(fn: Callable[..., None]) -> Callable[..., None]:
     return fn
 
 
-class Schedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """When a job fires, as the CLI's pattern options say it."""
-
-    pattern: str = "daily"
-    every: int = 1
-    start_date: dt.date | None = None
-    time_of_day: dt.time = dt.time(2, 0)
-    end_date: dt.date | None = None
-    weekdays: list[int] | None = None
-    month_day: int | None = None
-
-
 SCHEDULE_FIELDS = frozenset(Schedule.__struct_fields__)
 
 
@@ -113,11 +104,8 @@ def jobs_add(ctx: click.Context, practice_id: int, name: str, kind: str,
     data = JobIn(name=name, kind=kind, connector_id=connector_id, params=extra,
                  enabled=not disabled, **msgspec.structs.asdict(when))
 
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            return await define_job(s, practice_id, data)
-
-    emit({"id": run(go)}, as_json, lambda d: f"job {d['id']} defined")
+    emit({"id": in_session(ctx, lambda s: define_job(s, practice_id, data))}, as_json,
+         lambda d: f"job {d['id']} defined")
 
 
 @jobs.command("list")
@@ -128,18 +116,17 @@ def jobs_list(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """Jobs of a practice with their next fire time."""
     from gateway.jobs.service import list_jobs, next_fires
 
-    async def go() -> list[dict]:
-        async with session_scope(database_url(ctx)) as s:
-            out = []
-            for j in await list_jobs(s, practice_id):
-                coming = await next_fires(s, j)
-                nxt = coming[0] if coming else None
-                out.append({"id": j.id, "name": j.name, "kind": j.kind, "pattern": j.pattern,
-                            "every": j.every, "enabled": j.enabled,
-                            "next_fire": nxt.isoformat() if nxt else None})
-            return out
+    async def listed(s: AsyncSession) -> list[dict]:
+        out = []
+        for j in await list_jobs(s, practice_id):
+            coming = await next_fires(s, j)
+            nxt = coming[0] if coming else None
+            out.append({"id": j.id, "name": j.name, "kind": j.kind, "pattern": j.pattern,
+                        "every": j.every, "enabled": j.enabled,
+                        "next_fire": nxt.isoformat() if nxt else None})
+        return out
 
-    emit(run(go), as_json, lambda rows: "\n".join(
+    emit(in_session(ctx, listed), as_json, lambda rows: "\n".join(
         f"{r['id']:>4} {r['name']:<24} {r['kind']:<20} next {r['next_fire']}" for r in rows))
 
 
@@ -195,39 +182,42 @@ def jobs_tick(ctx: click.Context, now_text: str | None, as_json: bool) -> None:
         or "nothing due")
 
 
-@jobs.command("history")
-@click.argument("job_id", type=int)
-@click.option("--practice", "practice_id", required=True, type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+def job_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A command on one job of a practice: `JOB_ID --practice ID [--json]`, then its own
+    options, handed the click context."""
+
+    def wrap(fn: Callable[..., None]) -> click.Command:
+        for option in (click.pass_context, click.option("--json", "as_json", is_flag=True),
+                       click.option("--practice", "practice_id", required=True, type=int),
+                       click.argument("job_id", type=int)):
+            fn = option(fn)
+        return jobs.command(name)(fn)
+
+    return wrap
+
+
+@job_command("history")
 def jobs_history(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
     """The latest runs of a job."""
     from gateway.jobs.service import history
 
-    async def go() -> list[dict]:
-        async with session_scope(database_url(ctx)) as s:
-            return [
-                {"id": r.id, "fire_time": r.fire_time.isoformat(), "trigger": r.trigger,
-                 "node": r.node, "status": r.status, "result": r.result, "error": r.error}
-                for r in await history(s, practice_id, job_id)
-            ]
+    async def runs(s: AsyncSession) -> list[dict]:
+        return [
+            {"id": r.id, "fire_time": r.fire_time.isoformat(), "trigger": r.trigger,
+             "node": r.node, "status": r.status, "result": r.result, "error": r.error}
+            for r in await history(s, practice_id, job_id)
+        ]
 
-    emit(run(go), as_json, lambda rows: "\n".join(
+    emit(in_session(ctx, runs), as_json, lambda rows: "\n".join(
         f"{r['fire_time']} {r['status']:<8} {r['trigger']:<9} {r['node']}" for r in rows))
 
 
-@jobs.command("edit")
-@click.argument("job_id", type=int)
-@click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--set", "changes", required=True,
               help='JSON object of the fields to change, e.g. {"time_of_day": "10:30"}')
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@job_command("edit")
 def jobs_edit(ctx: click.Context, job_id: int, practice_id: int, changes: str,
               as_json: bool) -> None:
     """Change a job's definition (only the fields given)."""
-    import msgspec
-
     from gateway.jobs.service import JobPatch, edit_job
 
     try:
@@ -237,50 +227,38 @@ def jobs_edit(ctx: click.Context, job_id: int, practice_id: int, changes: str,
     except msgspec.DecodeError as exc:
         raise UserError(f"not a JSON object: {exc}", where="--set") from exc
 
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            return (await edit_job(s, practice_id, job_id, patch)).id
+    async def edit(s: AsyncSession) -> int:
+        return (await edit_job(s, practice_id, job_id, patch)).id
 
-    emit({"id": run(go)}, as_json, lambda d: f"job {d['id']} changed")
+    emit({"id": in_session(ctx, edit)}, as_json, lambda d: f"job {d['id']} changed")
 
 
-def _switch(enabled: bool) -> click.Command:
-    @click.argument("job_id", type=int)
-    @click.option("--practice", "practice_id", required=True, type=int)
-    @click.option("--json", "as_json", is_flag=True)
-    @click.pass_context
+def _switch(enabled: bool) -> None:
+    word = "enabled" if enabled else "disabled"
+
+    @job_command("enable" if enabled else "disable")
     def command(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
         from gateway.jobs.service import set_enabled
 
-        async def go() -> int:
-            async with session_scope(database_url(ctx)) as s:
-                return (await set_enabled(s, practice_id, job_id, enabled)).id
+        async def switch(s: AsyncSession) -> int:
+            return (await set_enabled(s, practice_id, job_id, enabled)).id
 
-        word = "enabled" if enabled else "disabled"
-        emit({"id": run(go), "enabled": enabled}, as_json, lambda d: f"job {d['id']} {word}")
+        emit({"id": in_session(ctx, switch), "enabled": enabled}, as_json,
+             lambda d: f"job {d['id']} {word}")
 
-    command.__doc__ = "Enable a job." if enabled else "Disable a job (its history stays)."
-    return click.command("enable" if enabled else "disable")(command)
+    command.help = "Enable a job." if enabled else "Disable a job (its history stays)."
 
 
-jobs.add_command(_switch(True))
-jobs.add_command(_switch(False))
+_switch(True)
+_switch(False)
 
 
-@jobs.command("delete")
-@click.argument("job_id", type=int)
-@click.option("--practice", "practice_id", required=True, type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@job_command("delete")
 def jobs_delete(ctx: click.Context, job_id: int, practice_id: int, as_json: bool) -> None:
     """Delete a job and its run history."""
     from gateway.jobs.service import delete_job
 
-    async def go() -> None:
-        async with session_scope(database_url(ctx)) as s:
-            await delete_job(s, practice_id, job_id)
-
-    run(go)
+    in_session(ctx, lambda s: delete_job(s, practice_id, job_id))
     emit({"id": job_id, "deleted": True}, as_json, lambda d: f"job {d['id']} deleted")
 
 
@@ -290,13 +268,10 @@ def jobs_delete(ctx: click.Context, job_id: int, practice_id: int, as_json: bool
 @click.pass_context
 def jobs_bind(ctx: click.Context, practice_id: int | None, as_json: bool) -> None:
     """Bind and enable the default jobs of connectors made before binding (idempotent)."""
-    from gateway.jobs.binding import Bound, bind_all_connectors
+    from gateway.jobs.binding import bind_all_connectors
 
-    async def go() -> list[Bound]:
-        async with session_scope(database_url(ctx)) as s:
-            return await bind_all_connectors(s, practice_id)
-
-    emit(run(go), as_json, lambda rows: "\n".join(
+    bound = in_session(ctx, lambda s: bind_all_connectors(s, practice_id))
+    emit(bound, as_json, lambda rows: "\n".join(
         f"job {b.job_id} {b.kind} {'enabled' if b.enabled else 'bound'}" for b in rows)
         or "nothing to bind")
 

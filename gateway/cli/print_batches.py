@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.cli._util import database_url, emit, run
-from gateway.db.engine import session_scope
+from gateway.cli._session import in_session
+from gateway.cli._util import emit
 
 
 @click.group("print-batches")
@@ -26,13 +27,12 @@ def pb_list(ctx: click.Context, practice_id: int, status: str | None, as_json: b
     from gateway.paper.schemas import PrintBatchOut, print_batch_out
     from gateway.paper.service import list_print_batches
 
-    async def go() -> list[PrintBatchOut]:
-        async with session_scope(database_url(ctx)) as s:
-            rows, _ = await list_print_batches(s, practice_id, (status,) if status else None,
-                                               limit=1000)
-            return [print_batch_out(b) for b in rows]
+    async def listed(s: AsyncSession) -> list[PrintBatchOut]:
+        rows, _ = await list_print_batches(s, practice_id, (status,) if status else None,
+                                           limit=1000)
+        return [print_batch_out(b) for b in rows]
 
-    emit(run(go), as_json, lambda rows: "\n".join(
+    emit(in_session(ctx, listed), as_json, lambda rows: "\n".join(
         f"{b.id:>5} {b.name:<36} {b.status:<8} {b.claim_count:>5} claims {b.page_count:>5} "
         f"pages" for b in rows) or "no print batches")
 
@@ -49,13 +49,9 @@ def pb_pdf(ctx: click.Context, batch_id: int, practice_id: int, form: str,
     """Write the batch's CMS-1500 forms to a PDF file."""
     from gateway.paper.service import batch_pdf
 
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            _, data = await batch_pdf(s, practice_id, batch_id, form)
-        Path(out_path).write_bytes(data)
-        return len(data)
-
-    size = run(go)
+    _, data = in_session(ctx, lambda s: batch_pdf(s, practice_id, batch_id, form))
+    Path(out_path).write_bytes(data)
+    size = len(data)
     click.echo(f"{out_path}: {size} bytes")
 
 
@@ -70,11 +66,10 @@ def _mark(to: str) -> click.Command:
 
         mark = service.mark_printed if to == "printed" else service.mark_mailed
 
-        async def go() -> PrintBatchOut:
-            async with session_scope(database_url(ctx)) as s:
-                return print_batch_out(await mark(s, practice_id, batch_id, actor="cli"))
+        async def marked(s: AsyncSession) -> PrintBatchOut:
+            return print_batch_out(await mark(s, practice_id, batch_id, actor="cli"))
 
-        emit(run(go), as_json, lambda b: f"print batch {b.id} {b.status}")
+        emit(in_session(ctx, marked), as_json, lambda b: f"print batch {b.id} {b.status}")
 
     command.__doc__ = ("Mark a built batch printed (audited)." if to == "printed" else
                        "Mark a printed batch mailed (audited): its claims are billed.")
@@ -91,13 +86,10 @@ print_batches.add_command(_mark("mailed"))
 @click.pass_context
 def pb_waiting(ctx: click.Context, practice_id: int, as_json: bool) -> None:
     """How many claim batches wait to be sent (electronic), printed or mailed."""
-    from gateway.paper.service import WaitingBatches, waiting_batches
+    from gateway.paper.service import waiting_batches
 
-    async def go() -> WaitingBatches:
-        async with session_scope(database_url(ctx)) as s:
-            return await waiting_batches(s, practice_id)
-
-    emit(run(go), as_json, lambda w: f"{w.total} waiting: {w.to_send} to send, "
+    counts = in_session(ctx, lambda s: waiting_batches(s, practice_id))
+    emit(counts, as_json, lambda w: f"{w.total} waiting: {w.to_send} to send, "
          f"{w.to_print} to print, {w.to_mail} to mail")
 
 

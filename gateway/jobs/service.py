@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 
 
-class JobIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    kind: str
+class Schedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """When a job fires (`gateway.jobs.schedule.Plan` computes the fires)."""
+
     pattern: str = "daily"
     every: int = 1
     start_date: dt.date | None = None
@@ -42,6 +42,11 @@ class JobIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     end_date: dt.date | None = None
     weekdays: list[int] | None = None
     month_day: int | None = None
+
+
+class JobIn(Schedule, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    kind: str
     connector_id: int | None = None
     params: dict[str, Any] = {}
     enabled: bool = True

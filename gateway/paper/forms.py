@@ -8,6 +8,7 @@ A claim that cannot be printed raises `UserError` saying why (the run history gr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -97,11 +98,22 @@ async def claim_forms(session: AsyncSession, claims: list[ClaimRow], provider: P
         pre = await Chunk.load(session, part)
         locations = {loc.id: loc.name for loc in await session.scalars(select(Location).where(
             Location.id.in_({c.location_id for c in part if c.location_id is not None})))}
-        for claim in part:
-            try:
-                forms.append(claim_form(claim, provider, signed, pre, locations))
-            except UserError as exc:
-                skipped.append({"claim_id": claim.id, "why": str(exc)})
+        made, left = await asyncio.to_thread(  # bulk work: off the event loop
+            _fill_forms, pre, provider, signed, locations)
+        forms += made
+        skipped += left
+    return forms, skipped
+
+
+def _fill_forms(pre: Chunk, provider: Provider, signed: dt.date, locations: dict[int, str]
+                ) -> tuple[list[ClaimForm], list[dict[str, Any]]]:
+    forms: list[ClaimForm] = []
+    skipped: list[dict[str, Any]] = []
+    for claim in pre.claims:
+        try:
+            forms.append(claim_form(claim, provider, signed, pre, locations))
+        except UserError as exc:
+            skipped.append({"claim_id": claim.id, "why": str(exc)})
     return forms, skipped
 
 

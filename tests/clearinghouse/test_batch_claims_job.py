@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway.admin.connectors import create_connector
 from gateway.admin.payers import get_or_add_payer
 from gateway.admin.practices import create_location
+from gateway.clearinghouse import batches
 from gateway.clearinghouse.criteria import BatchCriteria
-from gateway.clearinghouse.models import ClaimBatch
+from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
 from gateway.clearinghouse.reference import close_reference_batch, open_reference_batch
 from gateway.core.errors import UserError
 from gateway.db.engine import make_sessionmaker
@@ -163,6 +164,17 @@ async def test_upload_off_leaves_the_batch_for_a_biller(engine, session, practic
     assert list(local_remote.claims.iterdir()) == []
     batch = await session.scalar(select(ClaimBatch))
     assert batch is not None and batch.status == "built"
+
+
+async def test_a_run_larger_than_a_batch_builds_batch_after_batch(
+        engine, session, practice, world, monkeypatch):
+    monkeypatch.setattr(batches, "MAX_CLAIMS_PER_BATCH", 3)
+    result = await _run(engine, session, practice.practice_id, world["connector"],
+                        {"criteria": {"payer_ranks": [1]}})
+    assert [b["claims"] for b in result["batches"]] == [3, 3, 2]
+    assert result["batched"] == 9 and result["print_batch"]["claims"] == 1
+    in_batches = (await session.scalars(select(ClaimBatchClaim.claim_id))).all()
+    assert len(in_batches) == len(set(in_batches)) == 8  # each claim in one batch only
 
 
 async def test_claims_in_an_open_reference_batch_wait_until_it_closes(engine, session,

@@ -141,6 +141,10 @@ def test_the_cli_edits_disables_and_deletes(gateway, practice):
     assert listed[int(job_id)]["enabled"] is False and listed[int(job_id)]["next_fire"] is None
     r = gateway("jobs", "enable", job_id, "--practice", pid, "--json")
     assert r.code == 0, r.err
+    assert gateway("jobs", "run", job_id, "--json").code == 0
+    runs = gateway("jobs", "history", job_id, "--practice", pid, "--json").json()
+    assert [(h["trigger"], h["status"]) for h in runs] == [("manual", "ok")]
+    assert "Disable a job" in gateway("jobs", "disable", "--help").out
     r = gateway("jobs", "delete", job_id, "--practice", pid, "--json")
     assert r.code == 0 and r.json()["deleted"] is True, r.err
     left = {j["id"] for j in gateway("jobs", "list", "--practice", pid, "--json").json()}

@@ -47,20 +47,21 @@ async def pdf(db: DB, principal: Me, batch_id: FromPath[int],
         "Content-Disposition": f'attachment; filename="{batch.name}-{form}.pdf"'})
 
 
-@post("/claims/print-batches/{batch_id:int}/printed", guards=[requires("biller")],
-      status_code=303)
-async def printed(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
-    await service.mark_printed(db, principal.practice_id, batch_id, actor=principal.actor,
-                               user_id=principal.user_id)
-    return Redirect(f"/claims/waiting?done={batch_id}:printed", status_code=303)
+def _mark(to: Literal["printed", "mailed"]) -> Any:
+    """The biller's 'printed' / 'mailed' button of a print batch (the service audits it)."""
+    mark = service.mark_printed if to == "printed" else service.mark_mailed
+
+    @post(f"/claims/print-batches/{{batch_id:int}}/{to}", guards=[requires("biller")],
+          status_code=303, name=f"print_batch_{to}")
+    async def handler(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
+        await mark(db, principal.practice_id, batch_id, actor=principal.actor,
+                   user_id=principal.user_id)
+        return Redirect(f"/claims/waiting?done={batch_id}:{to}", status_code=303)
+
+    return handler
 
 
-@post("/claims/print-batches/{batch_id:int}/mailed", guards=[requires("biller")],
-      status_code=303)
-async def mailed(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
-    await service.mark_mailed(db, principal.practice_id, batch_id, actor=principal.actor,
-                              user_id=principal.user_id)
-    return Redirect(f"/claims/waiting?done={batch_id}:mailed", status_code=303)
+printed, mailed = _mark("printed"), _mark("mailed")
 
 
 ROUTES = [waiting, pdf, printed, mailed]
