@@ -10,8 +10,7 @@ import click
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.cli._session import in_session
-from gateway.cli._util import database_url, emit, run
+from gateway.cli._util import database_url, emit, in_session, run
 from gateway.core.errors import UserError
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.jobs.models import PATTERNS

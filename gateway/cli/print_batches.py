@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.cli._session import in_session
-from gateway.cli._util import emit
+from gateway.cli._util import emit, in_session
 
 
 @click.group("print-batches")
