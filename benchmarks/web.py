@@ -41,6 +41,13 @@ EMAIL, PASSWORD = "bench.biller@bench.test", "bench password 1"
 BIG_DEPOSIT_CLAIMS = 2000
 
 
+def _totals(n_claims: int, open_error: bool) -> dict[str, Any]:
+    """The stored totals of a deposit of `n_claims` claims paying 100.00 each, unposted."""
+    return {"claim_count": n_claims, "posted_claim_count": 0,
+            "payments_total": Decimal("100.00") * n_claims, "exclusions_total": Decimal("0.00"),
+            "adjustments_total": Decimal("0.00"), "open_error_count": int(open_error)}
+
+
 def _fill(path: Path, n_claims: int, n_deposits: int) -> int:
     """Bulk-insert the data set; returns the id of the large deposit."""
     from gateway.db.models import Connector, Location, Patient, Payer, Practice, User
@@ -83,7 +90,9 @@ def _fill(path: Path, n_claims: int, n_deposits: int) -> int:
                 "deposit_date": dos + dt.timedelta(days=i % 300), "check_trace_id": f"T{i}",
                 "payer_id": 1, "amount": Decimal("100.00") * (BIG_DEPOSIT_CLAIMS if i == total
                                                               else 1),
-                "era_payer_name": "ACME HEALTH", "file_name": f"era{i // 1000}.835"}
+                "era_payer_name": "ACME HEALTH", "file_name": f"era{i // 1000}.835",
+                # the totals gateway.posting.deposit_totals keeps (what its claims sum to)
+                **_totals(BIG_DEPOSIT_CLAIMS if i == total else 1, i % 10 == 1 and i < total)}
                 for i in ids])
         rows = [(d, 1, d) for d in range(1, n_deposits + 1)]
         rows += [(total, s, n_deposits + s) for s in range(1, BIG_DEPOSIT_CLAIMS + 1)]

@@ -107,8 +107,10 @@ def _adj_out(a: DepositAdjustment) -> AdjustmentOut:
 
 async def show_deposit(
     session: AsyncSession, practice_id: int, deposit_id: int, *, claim_limit: int = 1000,
-    claim_offset: int = 0,
+    claim_offset: int = 0, with_lines: bool = True,
 ) -> DepositDetail:
+    """A deposit with a page of its claims; `with_lines=False` leaves out the claims'
+    procedures and adjustments (a list of claims that does not show them)."""
     dep = await get_deposit(session, practice_id, deposit_id)
     await session.refresh(dep)
     (summary,) = await deposits_out(session, [dep])
@@ -121,7 +123,7 @@ async def show_deposit(
     procs: dict[int, list[DepositProcedure]] = defaultdict(list)
     adjs_by_proc: dict[int, list[DepositAdjustment]] = defaultdict(list)
     adjs_by_claim: dict[int, list[DepositAdjustment]] = defaultdict(list)
-    if dc_ids:
+    if dc_ids and with_lines:
         for p in (await session.scalars(
             select(DepositProcedure).where(DepositProcedure.deposit_claim_id.in_(dc_ids))
             .order_by(DepositProcedure.sequence).execution_options(populate_existing=True)

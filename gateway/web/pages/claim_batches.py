@@ -9,21 +9,16 @@ from typing import Any, Literal
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.auth import Principal, requires
+from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
 from gateway.paper import service
+from gateway.web import queries
 from gateway.web.counters import Counter
 from gateway.web.render import page
 
-
-async def _waiting(db: AsyncSession, principal: Principal) -> int:
-    return (await service.waiting_batches(db, principal.practice_id)).total
-
-
-COUNTERS = [Counter("batches-to-send", "Batches to send or print", "/claims/waiting", _waiting,
-                    order=50)]
+COUNTERS = [Counter("batches-to-send", "Batches to send or print", "/claims/waiting", order=50,
+                    query=lambda p: queries.waiting_batches_query(p.practice_id))]
 
 
 @get("/claims/waiting", guards=[requires("viewer")])
