@@ -20,10 +20,10 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
 from gateway.db.models import Payer
 from gateway.posting.deposit_filter import DepositFilter, deposit_conditions
-from gateway.posting.engine import get_deposit
 from gateway.posting.models import (
     Deposit,
     DepositAdjustment,
@@ -111,8 +111,11 @@ async def show_deposit(
 ) -> DepositDetail:
     """A deposit with a page of its claims; `with_lines=False` leaves out the claims'
     procedures and adjustments (a list of claims that does not show them)."""
-    dep = await get_deposit(session, practice_id, deposit_id)
-    await session.refresh(dep)
+    dep = await session.scalar(  # as stored now, also when the session holds it already
+        select(Deposit).where(Deposit.id == deposit_id, Deposit.practice_id == practice_id)
+        .execution_options(populate_existing=True))
+    if dep is None:
+        raise NotFound(f"no deposit {deposit_id}")
     (summary,) = await deposits_out(session, [dep])
     dcs = (await session.scalars(
         select(DepositClaim).where(DepositClaim.deposit_id == deposit_id)
