@@ -31,7 +31,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
-from gateway.posting.queue import error_out
+from gateway.posting.queue import CLAIM_REF, error_out
 from gateway.posting.schemas import (
     AdjustmentOut,
     DepositClaimOut,
@@ -96,6 +96,15 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
     return out
 
 
+CLAIM_COLUMNS = (
+    "id", "sequence", "claim_xref", "claim_id", "match_method", "payer_claim_number",
+    "remit_status", "charged", "paid", "allowed", "deductible", "coinsurance", "copay",
+    "adjustments", "denied", "information", "patient_responsibility", "excluded", "state",
+    "credit", "result_level", "result_status", "result_sub_status", "crossover_payer_name",
+)
+"""What `DepositClaimOut` shows of a deposit claim."""
+
+
 def _adj_out(a: DepositAdjustment) -> AdjustmentOut:
     return AdjustmentOut(
         id=a.id, level=a.level, group=a.group_code, reason=a.reason, amount=a.amount,
@@ -117,10 +126,10 @@ async def show_deposit(
     if dep is None:
         raise NotFound(f"no deposit {deposit_id}")
     (summary,) = await deposits_out(session, [dep])
-    dcs = (await session.scalars(
-        select(DepositClaim).where(DepositClaim.deposit_id == deposit_id)
+    dcs = (await session.execute(  # the columns shown, as plain rows (no ORM objects)
+        select(*(DepositClaim.__table__.c[name] for name in CLAIM_COLUMNS))
+        .where(DepositClaim.deposit_id == deposit_id)
         .order_by(DepositClaim.sequence).limit(claim_limit).offset(claim_offset)
-        .execution_options(populate_existing=True)
     )).all()
     dc_ids = [dc.id for dc in dcs]
     procs: dict[int, list[DepositProcedure]] = defaultdict(list)
@@ -146,7 +155,7 @@ async def show_deposit(
         .order_by(DepositAdjustment.id).execution_options(populate_existing=True)
     )).all()
     errs = (await session.execute(
-        select(PostingError, DepositClaim)
+        select(PostingError, CLAIM_REF)
         .outerjoin(DepositClaim, DepositClaim.id == PostingError.deposit_claim_id)
         .where(PostingError.deposit_id == deposit_id).order_by(PostingError.id)
         .execution_options(populate_existing=True)

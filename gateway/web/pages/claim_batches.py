@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.core.errors import NotFound
 from gateway.paper import service
 from gateway.web import queries
 from gateway.web.counters import Counter
@@ -42,20 +43,20 @@ async def pdf(db: DB, principal: Me, batch_id: FromPath[int],
         "Content-Disposition": f'attachment; filename="{batch.name}-{form}.pdf"'})
 
 
-@post("/claims/print-batches/{batch_id:int}/printed", guards=[requires("biller")],
+MARKS = {"printed": service.mark_printed, "mailed": service.mark_mailed}
+"""The marks a biller puts on a print batch, each the paper service's own (audited there)."""
+
+
+@post("/claims/print-batches/{batch_id:int}/{mark:str}", guards=[requires("biller")],
       status_code=303)
-async def printed(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
-    await service.mark_printed(db, principal.practice_id, batch_id, actor=principal.actor,
-                               user_id=principal.user_id)
-    return Redirect(f"/claims/waiting?done={batch_id}:printed", status_code=303)
+async def mark_batch(db: DB, principal: Me, batch_id: FromPath[int],
+                     mark: FromPath[str]) -> Redirect:
+    act = MARKS.get(mark)
+    if act is None:
+        raise NotFound(f"no mark {mark!r} for a print batch")
+    await act(db, principal.practice_id, batch_id, actor=principal.actor,
+              user_id=principal.user_id)
+    return Redirect(f"/claims/waiting?done={batch_id}:{mark}", status_code=303)
 
 
-@post("/claims/print-batches/{batch_id:int}/mailed", guards=[requires("biller")],
-      status_code=303)
-async def mailed(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
-    await service.mark_mailed(db, principal.practice_id, batch_id, actor=principal.actor,
-                              user_id=principal.user_id)
-    return Redirect(f"/claims/waiting?done={batch_id}:mailed", status_code=303)
-
-
-ROUTES = [waiting, pdf, printed, mailed]
+ROUTES = [waiting, pdf, mark_batch]
