@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, cast
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -20,7 +20,7 @@ from gateway.api.params import PAGE_DEPENDENCY
 from gateway.api.problems import EXCEPTION_HANDLERS, RequestIdMiddleware, problem_plugin
 from gateway.core import offload
 from gateway.core.discovery import domain_modules
-from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.engine import REQUEST_SESSION, make_engine, make_sessionmaker
 from gateway.web.render import template_config
 from gateway.web.routes import web_routes
 
@@ -34,9 +34,12 @@ def health() -> dict[str, str]:
 document_errors(health, public=True)
 
 
-async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session and transaction per request: committed when the handler returns."""
-    async with state.sessionmaker() as session:
+async def provide_session(state: State,
+                          request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """One session and transaction per request: committed when the handler returns (the one
+    the page's sign-in check already opened, when there is one)."""
+    shared: AsyncSession | None = cast(dict[str, Any], request.scope).pop(REQUEST_SESSION, None)
+    async with shared or state.sessionmaker() as session:
         try:
             yield session
             await session.commit()

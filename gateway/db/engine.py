@@ -24,6 +24,9 @@ from sqlalchemy.ext.asyncio import (
 from gateway.db import bounds
 
 DEFAULT_URL = "sqlite+aiosqlite:///./gateway.db"
+REQUEST_SESSION = "gateway.request_session"
+"""ASGI scope key of the session a middleware opened for the request (the page's sign-in
+check): the request's `db` dependency takes it over instead of opening a second one."""
 
 # aiosqlite's DEBUG lines repeat every statement with its bound values (patient data): keep
 # that logger at INFO even when an operator turns everything else to debug.

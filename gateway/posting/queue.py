@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from gateway.admin.audit import audit
 from gateway.core.errors import NotFound, UserError
@@ -53,7 +54,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def error_out(e: PostingError, dc: DepositClaim | None = None) -> PostingErrorOut:
+CLAIM_REF: Bundle[Any] = Bundle("dc", DepositClaim.claim_xref, DepositClaim.claim_id)
+
+
+def error_out(e: PostingError, dc: Any = None) -> PostingErrorOut:
+    """The error as the API and the pages show it; `dc` is its deposit claim, or anything
+    with the two columns shown of it (`claim_xref`, `claim_id`: what `errors_query` loads)."""
     return PostingErrorOut(
         id=e.id, deposit_id=e.deposit_id, deposit_claim_id=e.deposit_claim_id,
         deposit_procedure_id=e.deposit_procedure_id,
@@ -85,10 +91,11 @@ async def list_errors(
 def errors_query(
     practice_id: int, *, level: str | None = None, type: str | None = None,  # noqa: A002
     deposit_id: int | None = None, include_resolved: bool = False,
-) -> Select[tuple[PostingError, DepositClaim]]:
-    """The error queue as a query of (error, its deposit claim), oldest first."""
+) -> Select[tuple[PostingError, Any]]:
+    """The error queue as a query of (error, its deposit claim's reference and claim id),
+    oldest first: only the two columns of the claim that a queue row shows."""
     q = (
-        select(PostingError, DepositClaim)
+        select(PostingError, CLAIM_REF)
         .outerjoin(DepositClaim, DepositClaim.id == PostingError.deposit_claim_id)
         .where(PostingError.practice_id == practice_id)
         .order_by(PostingError.id)

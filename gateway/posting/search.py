@@ -20,10 +20,10 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
 from gateway.db.models import Payer
 from gateway.posting.deposit_filter import DepositFilter, deposit_conditions
-from gateway.posting.engine import get_deposit
 from gateway.posting.models import (
     Deposit,
     DepositAdjustment,
@@ -31,7 +31,7 @@ from gateway.posting.models import (
     DepositProcedure,
     PostingError,
 )
-from gateway.posting.queue import error_out
+from gateway.posting.queue import CLAIM_REF, error_out
 from gateway.posting.schemas import (
     AdjustmentOut,
     DepositClaimOut,
@@ -96,6 +96,15 @@ async def deposits_out(session: AsyncSession, deps: Sequence[Deposit]) -> list[D
     return out
 
 
+CLAIM_COLUMNS = (
+    "id", "sequence", "claim_xref", "claim_id", "match_method", "payer_claim_number",
+    "remit_status", "charged", "paid", "allowed", "deductible", "coinsurance", "copay",
+    "adjustments", "denied", "information", "patient_responsibility", "excluded", "state",
+    "credit", "result_level", "result_status", "result_sub_status", "crossover_payer_name",
+)
+"""What `DepositClaimOut` shows of a deposit claim."""
+
+
 def _adj_out(a: DepositAdjustment) -> AdjustmentOut:
     return AdjustmentOut(
         id=a.id, level=a.level, group=a.group_code, reason=a.reason, amount=a.amount,
@@ -107,21 +116,26 @@ def _adj_out(a: DepositAdjustment) -> AdjustmentOut:
 
 async def show_deposit(
     session: AsyncSession, practice_id: int, deposit_id: int, *, claim_limit: int = 1000,
-    claim_offset: int = 0,
+    claim_offset: int = 0, with_lines: bool = True,
 ) -> DepositDetail:
-    dep = await get_deposit(session, practice_id, deposit_id)
-    await session.refresh(dep)
+    """A deposit with a page of its claims; `with_lines=False` leaves out the claims'
+    procedures and adjustments (a list of claims that does not show them)."""
+    dep = await session.scalar(  # as stored now, also when the session holds it already
+        select(Deposit).where(Deposit.id == deposit_id, Deposit.practice_id == practice_id)
+        .execution_options(populate_existing=True))
+    if dep is None:
+        raise NotFound(f"no deposit {deposit_id}")
     (summary,) = await deposits_out(session, [dep])
-    dcs = (await session.scalars(
-        select(DepositClaim).where(DepositClaim.deposit_id == deposit_id)
+    dcs = (await session.execute(  # the columns shown, as plain rows (no ORM objects)
+        select(*(DepositClaim.__table__.c[name] for name in CLAIM_COLUMNS))
+        .where(DepositClaim.deposit_id == deposit_id)
         .order_by(DepositClaim.sequence).limit(claim_limit).offset(claim_offset)
-        .execution_options(populate_existing=True)
     )).all()
     dc_ids = [dc.id for dc in dcs]
     procs: dict[int, list[DepositProcedure]] = defaultdict(list)
     adjs_by_proc: dict[int, list[DepositAdjustment]] = defaultdict(list)
     adjs_by_claim: dict[int, list[DepositAdjustment]] = defaultdict(list)
-    if dc_ids:
+    if dc_ids and with_lines:
         for p in (await session.scalars(
             select(DepositProcedure).where(DepositProcedure.deposit_claim_id.in_(dc_ids))
             .order_by(DepositProcedure.sequence).execution_options(populate_existing=True)
@@ -141,7 +155,7 @@ async def show_deposit(
         .order_by(DepositAdjustment.id).execution_options(populate_existing=True)
     )).all()
     errs = (await session.execute(
-        select(PostingError, DepositClaim)
+        select(PostingError, CLAIM_REF)
         .outerjoin(DepositClaim, DepositClaim.id == PostingError.deposit_claim_id)
         .where(PostingError.deposit_id == deposit_id).order_by(PostingError.id)
         .execution_options(populate_existing=True)

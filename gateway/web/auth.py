@@ -18,8 +18,10 @@ from litestar.middleware import (
     MiddlewareProtocol,
 )
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.auth import Principal
+from gateway.db.engine import REQUEST_SESSION
 from gateway.web.accounts import SignedIn, load_session
 
 SESSION_COOKIE = "gw_session"
@@ -50,7 +52,20 @@ def tokens_match(expected: str, given: str) -> bool:
 
 
 class WebSessionAuth(AbstractAuthenticationMiddleware):
-    """Session cookie -> principal (and the `SignedIn` session as `request.auth`)."""
+    """Session cookie -> principal (and the `SignedIn` session as `request.auth`).
+
+    The database session that looked the cookie up is handed to the request's `db`
+    dependency (scope key `REQUEST_SESSION`), which commits it with the page's work: one
+    session per page request instead of two. One the handler never took is closed here."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            left: AsyncSession | None = cast(dict[str, Any], scope).pop(REQUEST_SESSION, None)
+            if left is not None:
+                await left.commit()  # the sliding expiry, when nothing else took the session
+                await left.close()
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -58,10 +73,9 @@ class WebSessionAuth(AbstractAuthenticationMiddleware):
         token = connection.cookies.get(SESSION_COOKIE)
         if not token:
             raise NotAuthorizedException("sign in first")
-        async with connection.app.state.sessionmaker() as session:
-            signed = await load_session(session, token)
-            if session.dirty or session.deleted:  # the sliding expiry moved (once a minute)
-                await session.commit()
+        session: AsyncSession = connection.app.state.sessionmaker()
+        cast(dict[str, Any], connection.scope)[REQUEST_SESSION] = session
+        signed = await load_session(session, token)
         if signed is None:
             raise NotAuthorizedException("your session ended; sign in again")
         principal = Principal(user_id=signed.user_id, practice_id=signed.practice_id,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.aging.models import AgingSnapshot, AgingSnapshotItem
@@ -47,49 +48,69 @@ class ConnectorTile(msgspec.Struct, kw_only=True):
     files_in_today: int = 0
 
 
-async def count_receipt_errors(session: AsyncSession, practice_id: int) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Receipt).where(
-        Receipt.practice_id == practice_id, Receipt.status == "Error")) or 0)
+def receipt_errors_query(practice_id: int) -> Select[Any]:
+    return select(func.count()).select_from(Receipt).where(
+        Receipt.practice_id == practice_id, Receipt.status == "Error")
 
 
-async def count_unread_notifications(session: AsyncSession, practice_id: int,
-                                     user_id: int) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Notification).where(
+def unread_notifications_query(practice_id: int, user_id: int) -> Select[Any]:
+    return select(func.count()).select_from(Notification).where(
         Notification.practice_id == practice_id, Notification.user_id == user_id,
-        Notification.read_at.is_(None))) or 0)
+        Notification.read_at.is_(None))
+
+
+def open_posting_errors_query(practice_id: int, level: str) -> Select[Any]:
+    """Open posting errors of one level (an index-only count, ix_posting_errors_queue)."""
+    return select(func.count()).select_from(PostingError).where(
+        PostingError.practice_id == practice_id, PostingError.resolved_at.is_(None),
+        PostingError.level == level)
 
 
 async def connector_tiles(session: AsyncSession, practice_id: int) -> list[ConnectorTile]:
     """One tile per connector: its jobs' latest run and next fire, the latest failure, and
-    the files it brought in today (UTC)."""
+    the files it brought in today (UTC). Connectors and their files in one query, every
+    connector's jobs in one more; runs only for connectors that have jobs."""
     now = utcnow()
     today = dt.datetime.combine(now.date(), dt.time.min, tzinfo=dt.UTC)
+    files_today = (select(func.count()).select_from(ImportedFile).where(
+        ImportedFile.connector_id == Connector.id, ImportedFile.created_at >= today)
+        .correlate(Connector).scalar_subquery())
+    rows = (await session.execute(
+        select(Connector.id, Connector.name, Connector.plugin, Connector.enabled, files_today)
+        .where(Connector.practice_id == practice_id).order_by(Connector.name))).all()
+    jobs_of: dict[int, list[JobDefinition]] = {}
+    if rows:
+        for j in (await session.scalars(select(JobDefinition).where(
+                JobDefinition.practice_id == practice_id,
+                JobDefinition.connector_id.in_([r[0] for r in rows])))).all():
+            jobs_of.setdefault(cast(int, j.connector_id), []).append(j)
     tiles = []
-    for c in (await session.scalars(select(Connector).where(
-            Connector.practice_id == practice_id).order_by(Connector.name))).all():
-        tile = ConnectorTile(id=c.id, name=c.name, plugin=c.plugin, enabled=c.enabled)
-        jobs = (await session.scalars(select(JobDefinition).where(
-            JobDefinition.connector_id == c.id, JobDefinition.practice_id == practice_id))).all()
-        job_ids = [j.id for j in jobs]
-        if job_ids:
-            last = (await session.execute(
-                select(JobRun.started_at, JobRun.status).where(JobRun.job_id.in_(job_ids))
-                .order_by(JobRun.started_at.desc()).limit(1))).first()
-            if last:
-                tile.last_run, tile.last_status = last
-            failed = (await session.execute(
-                select(JobRun.started_at, JobRun.error).where(
-                    JobRun.job_id.in_(job_ids), JobRun.status == "failed")
-                .order_by(JobRun.started_at.desc()).limit(1))).first()
-            if failed:
-                tile.last_error_at, tile.last_error = failed
-            fires = [(await plan_of(session, j)).next_fire(now) for j in jobs if j.enabled]
-            tile.next_run = min((f for f in fires if f is not None), default=None)
-        tile.files_in_today = int(await session.scalar(
-            select(func.count()).select_from(ImportedFile).where(
-                ImportedFile.connector_id == c.id, ImportedFile.created_at >= today)) or 0)
+    for cid, name, plugin, enabled, files in rows:
+        tile = ConnectorTile(id=cid, name=name, plugin=plugin, enabled=enabled,
+                             files_in_today=int(files or 0))
+        if cid in jobs_of:
+            await _job_runs(session, tile, jobs_of[cid], now)
         tiles.append(tile)
     return tiles
+
+
+async def _job_runs(session: AsyncSession, tile: ConnectorTile, jobs: list[JobDefinition],
+                    now: dt.datetime) -> None:
+    """The tile's latest run, latest failure and next fire, from its connector's jobs."""
+    job_ids = [j.id for j in jobs]
+    last = (await session.execute(
+        select(JobRun.started_at, JobRun.status).where(JobRun.job_id.in_(job_ids))
+        .order_by(JobRun.started_at.desc()).limit(1))).first()
+    if last:
+        tile.last_run, tile.last_status = last
+    failed = (await session.execute(
+        select(JobRun.started_at, JobRun.error).where(
+            JobRun.job_id.in_(job_ids), JobRun.status == "failed")
+        .order_by(JobRun.started_at.desc()).limit(1))).first()
+    if failed:
+        tile.last_error_at, tile.last_error = failed
+    fires = [(await plan_of(session, j)).next_fire(now) for j in jobs if j.enabled]
+    tile.next_run = min((f for f in fires if f is not None), default=None)
 
 
 class Resolution(msgspec.Struct, kw_only=True):
@@ -195,14 +216,12 @@ async def patient_appointments(session: AsyncSession, practice_id: int, patient_
             [Visit(id=i, starts_at=s, status=st, location=loc) for i, s, st, loc in future])
 
 
-async def count_rejected_claims(session: AsyncSession, practice_id: int) -> int:
+def rejected_claims_query(practice_id: int) -> Select[Any]:
     from gateway.clearinghouse.models import ClaimBatch, ClaimBatchClaim
 
-    return int(await session.scalar(
-        select(func.count()).select_from(ClaimBatchClaim)
-        .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
-        .where(ClaimBatch.practice_id == practice_id, ClaimBatchClaim.status == "rejected"))
-        or 0)
+    return (select(func.count()).select_from(ClaimBatchClaim)
+            .join(ClaimBatch, ClaimBatch.id == ClaimBatchClaim.batch_id)
+            .where(ClaimBatch.practice_id == practice_id, ClaimBatchClaim.status == "rejected"))
 
 
 class RejectedRow(msgspec.Struct, kw_only=True):
@@ -258,3 +277,16 @@ async def claim_line_choices(session: AsyncSession, practice_id: int,
         label = "-".join([code, *(mods or [])])
         out.setdefault(cid, []).append((lid, f"{number}: {label} {money(charge)}"))
     return out
+
+
+def waiting_batches_query(practice_id: int) -> Select[Any]:
+    """`gateway.paper.service.waiting_batches(...).total` as one SELECT (its statuses)."""
+    from gateway.clearinghouse.models import ClaimBatch
+    from gateway.paper.models import PrintBatch
+    from gateway.paper.service import WAITING_TO_PRINT, WAITING_TO_SEND
+
+    to_send = select(func.count()).select_from(ClaimBatch).where(
+        ClaimBatch.practice_id == practice_id, ClaimBatch.status.in_(WAITING_TO_SEND))
+    to_print = select(func.count()).select_from(PrintBatch).where(
+        PrintBatch.practice_id == practice_id, PrintBatch.status.in_(WAITING_TO_PRINT))
+    return select(to_send.scalar_subquery() + to_print.scalar_subquery())

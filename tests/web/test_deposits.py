@@ -25,12 +25,15 @@ async def test_find_balance_and_post_a_deposit(page: Page, staff: Staff, db, sho
     await page.click("#balancing summary")
     await expect(page.locator("#bal-difference")).to_have_text("0.00")
     await expect(page.locator("#bal-payments")).to_have_text("100.00")
+    await expect(page.locator("#bal-plb")).to_have_text("0.00")
     await shot("deposit-balancing")
     async with page.expect_navigation():
         await page.click("#action-post")
     await expect(page.locator("#done-flash")).to_contain_text("1 claim(s) posted, 0 with errors")
     await expect(page.locator("#deposit-status")).to_have_text("Sent to Posting")
     await expect(page.locator("#deposit-claims tbody tr").first).to_contain_text("posted")
+    # the stored totals moved with the post: the CO-45 is a write-off now (its rule's type)
+    await expect(page.locator("#bal-adjustments")).to_have_text("50.00")
     await shot("deposit-posted")
     async with page.expect_navigation():
         await page.click("#deposit-claims tbody tr a")

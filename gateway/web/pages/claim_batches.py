@@ -9,21 +9,17 @@ from typing import Any, Literal
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.auth import Principal, requires
+from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
+from gateway.core.errors import NotFound
 from gateway.paper import service
+from gateway.web import queries
 from gateway.web.counters import Counter
 from gateway.web.render import page
 
-
-async def _waiting(db: AsyncSession, principal: Principal) -> int:
-    return (await service.waiting_batches(db, principal.practice_id)).total
-
-
-COUNTERS = [Counter("batches-to-send", "Batches to send or print", "/claims/waiting", _waiting,
-                    order=50)]
+COUNTERS = [Counter("batches-to-send", "Batches to send or print", "/claims/waiting", order=50,
+                    query=lambda p: queries.waiting_batches_query(p.practice_id))]
 
 
 @get("/claims/waiting", guards=[requires("viewer")])
@@ -47,21 +43,20 @@ async def pdf(db: DB, principal: Me, batch_id: FromPath[int],
         "Content-Disposition": f'attachment; filename="{batch.name}-{form}.pdf"'})
 
 
-def _mark(to: Literal["printed", "mailed"]) -> Any:
-    """The biller's 'printed' / 'mailed' button of a print batch (the service audits it)."""
-    mark = service.mark_printed if to == "printed" else service.mark_mailed
-
-    @post(f"/claims/print-batches/{{batch_id:int}}/{to}", guards=[requires("biller")],
-          status_code=303, name=f"print_batch_{to}")
-    async def handler(db: DB, principal: Me, batch_id: FromPath[int]) -> Redirect:
-        await mark(db, principal.practice_id, batch_id, actor=principal.actor,
-                   user_id=principal.user_id)
-        return Redirect(f"/claims/waiting?done={batch_id}:{to}", status_code=303)
-
-    return handler
+MARKS = {"printed": service.mark_printed, "mailed": service.mark_mailed}
+"""The marks a biller puts on a print batch, each the paper service's own (audited there)."""
 
 
-printed, mailed = _mark("printed"), _mark("mailed")
+@post("/claims/print-batches/{batch_id:int}/{mark:str}", guards=[requires("biller")],
+      status_code=303)
+async def mark_batch(db: DB, principal: Me, batch_id: FromPath[int],
+                     mark: FromPath[str]) -> Redirect:
+    act = MARKS.get(mark)
+    if act is None:
+        raise NotFound(f"no mark {mark!r} for a print batch")
+    await act(db, principal.practice_id, batch_id, actor=principal.actor,
+              user_id=principal.user_id)
+    return Redirect(f"/claims/waiting?done={batch_id}:{mark}", status_code=303)
 
 
-ROUTES = [waiting, pdf, printed, mailed]
+ROUTES = [waiting, pdf, mark_batch]

@@ -1,6 +1,7 @@
 """The dashboard: what needs billing staff now, each counter a link to its queue, and one tile
-per connector. The posting queues are counted here in one query; every other counter comes
-from its page module's `COUNTERS` (gateway.web.counters)."""
+per connector. Every counter comes from a page module's `COUNTERS` (gateway.web.counters);
+those that are one SELECT each (the posting queues and the ones below among them) are asked
+in one statement."""
 
 from __future__ import annotations
 
@@ -8,47 +9,40 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.auth import Principal, requires
 from gateway.api.deps import DB, Me
-from gateway.posting import queue
 from gateway.web import queries
-from gateway.web.counters import Counter, all_counters
+from gateway.web.counters import Counter, all_counters, count_all
 from gateway.web.render import page
 
-QUEUES = (("deposit", "Deposit errors"), ("claim", "Claim errors"),
-          ("procedure", "Procedure errors"))
+
+def _queue(level: str, label: str, order: int) -> Counter:
+    return Counter(f"{level}-errors", label, f"/queues/{level}", order=order,
+                   query=lambda p: queries.open_posting_errors_query(p.practice_id, level))
 
 
-async def _receipt_errors(db: AsyncSession, principal: Principal) -> int:
-    return await queries.count_receipt_errors(db, principal.practice_id)
-
-
-async def _rejected(db: AsyncSession, principal: Principal) -> int:
-    return await queries.count_rejected_claims(db, principal.practice_id)
-
-
-async def _notifications(db: AsyncSession, principal: Principal) -> int:
-    return await queries.count_unread_notifications(db, principal.practice_id,
-                                                    principal.user_id)
+def _notifications(p: Principal) -> Any:
+    return queries.unread_notifications_query(p.practice_id, p.user_id)
 
 
 COUNTERS = [
-    Counter("receipt-errors", "Receipt errors", "/receipts", _receipt_errors, order=20),
-    Counter("rejected-claims", "Rejected claims", "/claims/rejected", _rejected, order=40),
-    Counter("notifications", "New notifications", "/notifications", _notifications,
-            order=90),
+    _queue("deposit", "Deposit errors", 1), _queue("claim", "Claim errors", 2),
+    _queue("procedure", "Procedure errors", 3),
+    Counter("receipt-errors", "Receipt errors", "/receipts", order=20,
+            query=lambda p: queries.receipt_errors_query(p.practice_id)),
+    Counter("rejected-claims", "Rejected claims", "/claims/rejected", order=40,
+            query=lambda p: queries.rejected_claims_query(p.practice_id)),
+    Counter("notifications", "New notifications", "/notifications", order=90,
+            query=_notifications),
 ]
 
 
 @get("/", guards=[requires("viewer")], name="dashboard")
 async def dashboard(request: Request[Any, Any, Any], db: DB, principal: Me) -> Template:
-    counts = await queue.queue_counts(db, principal.practice_id)
-    counters = [(f"{level}-errors", label, sum(counts.get(level, {}).values()),
-                 f"/queues/{level}") for level, label in QUEUES]
-    for c in all_counters():
-        counters.append((c.key, c.label, await c.count(db, principal), c.href))
+    shown = all_counters()
+    numbers = await count_all(db, principal, shown)
+    counters = [(c.key, c.label, numbers[c.key], c.href) for c in shown]
     tiles = await queries.connector_tiles(db, principal.practice_id)
     return page(request, "dashboard.html", counters=counters, tiles=tiles)
 

@@ -82,7 +82,7 @@ async def deposit_detail(request: Request[Any, Any, Any], db: DB, principal: Me,
                          deposit_id: FromPath[int], page_no: FromQuery[int] = 1) -> Template:
     n, limit, offset = window(page_no, CLAIMS_PER_PAGE)
     detail = await search.show_deposit(db, principal.practice_id, deposit_id,
-                                       claim_limit=limit, claim_offset=offset)
+                                       claim_limit=limit, claim_offset=offset, with_lines=False)
     claims = make_page(detail.claims, n, CLAIMS_PER_PAGE)
     open_errors = [e for e in detail.errors if e.resolved_at is None]
     return page(request, "deposit.html", d=detail.deposit, claims=claims,
