@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -215,6 +216,7 @@ class ImportedFile(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(400))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer, default=0)
+    remote_mtime: Mapped[int | None] = mapped_column(BigInteger)  # fetched files: see 0360
     status: Mapped[str] = mapped_column(String(30), default="imported")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
