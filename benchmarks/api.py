@@ -8,7 +8,8 @@ A fresh migrated database is filled with plain sqlite3 (benchmarks/receipts.py's
 deposits); a real server (uvicorn, its own process) serves it. For each list endpoint the
 first page and a deep page (100 rows each) are requested at concurrency 1 and 16, with
 /health measured the same way in the same run as the baseline; then /health is timed while a
-workbook of `--import-rows` receipts is uploaded and imported. The server's peak RSS (VmHWM)
+workbook of `--import-rows` receipts is uploaded and imported, and while 100k receipts are
+exported (both run in the worker process, gateway.core.offload). The server's peak RSS (VmHWM)
 is printed after each phase, so a run at two sizes shows whether memory stays flat.
 """
 
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,7 +41,8 @@ from tests.hardening.workbooks import many_rows_workbook  # noqa: E402
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LISTS = {"claims": "/api/claims", "deposits": "/api/deposits",
          "errors": "/api/posting-errors?include_resolved=true",
-         "receipts": "/api/receipts?status=all"}
+         "receipts": "/api/receipts?status=all", "accounts": "/api/accounts",
+         "statement payments": "/api/statement-payments?date_from=2000-01-01"}
 
 
 def add_deposits(path: str, n: int) -> None:
@@ -129,33 +132,52 @@ async def pages(base: str, key: str, requests: int) -> None:
                           f"{pct(got, 0.99) / h99:12.1f}")
 
 
-def health_during_import(base: str, key: str, workbook: Path) -> None:
+def health_during(base: str, label: str, call: Callable[[], httpx.Response]) -> None:
+    """/health timed in a loop while `call` (an upload or an export) runs in a thread."""
     status: dict[str, object] = {}
 
-    def upload() -> None:
-        with open(workbook, "rb") as fh:
-            r = httpx.post(f"{base}/api/receipts/import", timeout=3600,
-                           headers={"Authorization": f"Bearer {key}"},
-                           files={"file": ("big.xlsx", fh, XLSX)})
+    def run() -> None:
+        r = call()
         status["code"] = r.status_code
-        status["body"] = r.text[:200]
+        status["body"] = r.text[:200] if r.status_code != 200 else ""
 
     latencies: list[float] = []
-    thread = threading.Thread(target=upload)
+    thread = threading.Thread(target=run)
     started = time.perf_counter()
     with httpx.Client(base_url=base, timeout=60) as c:
         c.get("/health")
+        idle = []
+        for _ in range(100):
+            t = time.perf_counter()
+            c.get("/health")
+            idle.append(time.perf_counter() - t)
         thread.start()
         while thread.is_alive():
             t = time.perf_counter()
             c.get("/health")
             latencies.append(time.perf_counter() - t)
     took = time.perf_counter() - started
-    print(f"import: HTTP {status.get('code')} in {took:.1f} s; /health during it: "
-          f"n={len(latencies)} p50={pct(latencies, 0.5):.1f} ms p99={pct(latencies, 0.99):.1f} "
-          f"ms max={max(latencies) * 1000:.1f} ms")
+    print(f"{label}: HTTP {status.get('code')} in {took:.1f} s; /health idle p99="
+          f"{pct(idle, 0.99):.1f} ms; during it: n={len(latencies)} p50="
+          f"{pct(latencies, 0.5):.1f} ms p99={pct(latencies, 0.99):.1f} ms "
+          f"max={max(latencies) * 1000:.1f} ms")
     if status.get("code") != 200:
-        print("  import answer:", status.get("body"))
+        print("  answer:", status.get("body"))
+
+
+def health_during_import(base: str, key: str, workbook: Path, rows: int) -> None:
+    def upload() -> httpx.Response:
+        with open(workbook, "rb") as fh:
+            return httpx.post(f"{base}/api/receipts/import", timeout=3600,
+                              headers={"Authorization": f"Bearer {key}"},
+                              files={"file": ("big.xlsx", fh, XLSX)})
+
+    def export() -> httpx.Response:
+        return httpx.get(f"{base}/api/receipts/export.xlsx?status=all&limit=100000",
+                         timeout=3600, headers={"Authorization": f"Bearer {key}"})
+
+    health_during(base, f"import of {rows} rows", upload)
+    health_during(base, "export of 100000 rows", export)
 
 
 def main() -> None:
@@ -183,7 +205,7 @@ def main() -> None:
         try:
             asyncio.run(pages(base, key, args.requests))
             print(f"server peak RSS after the pages: {peak_rss_mb(proc.pid):.0f} MB")
-            health_during_import(base, key, workbook)
+            health_during_import(base, key, workbook, args.import_rows)
             print(f"server peak RSS after the import: {peak_rss_mb(proc.pid):.0f} MB; "
                   f"load average {os.getloadavg()[0]:.2f}")
         finally:

@@ -136,3 +136,10 @@ def filter_operation(struct: type[msgspec.Struct]) -> type[Operation]:
             self.parameters = [*extra, *(self.parameters or [])]
 
     return FilteredOperation
+
+
+def filtered(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """The `@get(...)` arguments of a list filtered by `struct`: the operation documenting
+    its query parameters and the `filters` dependency reading them."""
+    return {"operation_class": filter_operation(struct),
+            "dependencies": {"filters": filter_dependency(struct)}}

@@ -1,5 +1,5 @@
 """The OpenAPI document: the bearer security scheme and, on every operation, the problem
-responses it can give (400, 401, 403, 404, 409 for writes, and 413/422 for uploads)."""
+responses it can give (400, 401, 403, 404, 422, 409 for writes, and 413 for uploads)."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ class Problem(msgspec.Struct, kw_only=True):
 
 
 ERRORS = {
-    400: "The request does not meet the contract or the input is wrong (see `where`).",
+    400: "The request cannot be read (malformed JSON or form, a body nested too deeply).",
     401: "No valid bearer API key.",
     403: "The key's role may not do this.",
     404: "No such object in the key's practice (another practice's answers the same).",
+    422: "A value is refused (a bad id, limit, amount, date, file content, or an upload over a "
+    "row, column or cell limit); `where` names the parameter, field, file or row.",
 }
 WRITE_ERRORS = {
     409: "The change conflicts with the data as it is (a record with the same key exists, or a "
@@ -38,7 +40,6 @@ WRITE_ERRORS = {
 }
 UPLOAD_ERRORS = {
     413: "The upload is larger than allowed.",
-    422: "The upload is over a row, column, cell or size limit (named in `detail`).",
 }
 
 

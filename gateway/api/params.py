@@ -70,6 +70,12 @@ class Page:
         rows = (await session.scalars(query.limit(self.limit).offset(self.offset))).all()
         return list(rows), await self.total(session, query, seen=len(rows))
 
+    async def of_practice(self, session: AsyncSession, model: Any,
+                          practice_id: int) -> tuple[list[Any], int]:
+        """This page of `model`'s rows of one practice, by id, and the count of all."""
+        return await self.run(session, select(model).where(model.practice_id == practice_id)
+                              .order_by(model.id))
+
     async def run_rows(self, session: AsyncSession,
                        query: Select[Any]) -> tuple[list[Any], int]:
         """This page of `query`'s rows (tuples) and the count of all of them."""

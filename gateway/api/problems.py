@@ -1,7 +1,11 @@
 """Errors as RFC 9457 problem details, one shape on every route.
 
 Every error response is `application/problem+json` with `status`, `title`, `detail`, the
-request id and, when we know it, `where` (the field, parameter, file or row at fault). An
+request id and, when we know it, `where` (the field, parameter, file or row at fault). A
+caller's value that we refuse (a bad id, limit, amount, date, file content) is a 422 with the
+located `where`; 400 is kept for a request we cannot read at all (malformed JSON or form, a
+body nested too deeply); 404 for a missing or foreign object, 413 for a body or file over a
+byte limit. An
 unexpected exception is logged with its type and the request id only (never its message or
 values, which may carry patient data) and answers a 500 problem naming the request id, so a
 caller can quote it and an operator can find the log line.
@@ -31,6 +35,8 @@ from gateway.core.money import MoneyError
 log = logging.getLogger("gateway.api")
 
 REQUEST_ID_HEADER = "x-request-id"
+VALUE_REFUSED = 422
+"""A caller's value refused (RFC 9110 Unprocessable Content); 400 only for malformed input."""
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -98,8 +104,10 @@ def _validation_detail(exc: ValidationException) -> str:
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
-        return problem(request, exc.status_code, _validation_detail(exc),
-                       where=_validation_where(exc))
+        where = _validation_where(exc)
+        # a located value is the caller's value refused (422); unlocated, a malformed request
+        return problem(request, VALUE_REFUSED if where else exc.status_code,
+                       _validation_detail(exc), where=where)
     status = exc.status_code if 400 <= exc.status_code < 600 else 500
     if status >= 500:
         return _unexpected(request, exc)
@@ -107,7 +115,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 
 def _user_error(request: Request[Any, Any, Any], exc: UserError) -> Response[Any]:
-    status = 404 if isinstance(exc, NotFound) else 400
+    status = 404 if isinstance(exc, NotFound) else VALUE_REFUSED
     if isinstance(exc, LimitExceeded):
         status = 413 if exc.size else 422
     return problem(request, status, str(exc), where=exc.where)
@@ -115,7 +123,7 @@ def _user_error(request: Request[Any, Any, Any], exc: UserError) -> Response[Any
 
 def _bad_amount(request: Request[Any, Any, Any], exc: MoneyError) -> Response[Any]:
     """An amount no handler checked before it reached `cents`: still the caller's mistake."""
-    return problem(request, 400, str(exc), where="amount")
+    return problem(request, VALUE_REFUSED, str(exc), where="amount")
 
 
 def _failure(request: Request[Any, Any, Any], exc: Failure) -> Response[Any]:
@@ -142,8 +150,8 @@ def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[
 def _too_large(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
     """A body integer past 64 bits reached the SQLite driver, which refuses to bind it."""
     if _raised_in(exc, "sqlite"):
-        return problem(request, 400, "a number in the request is too large (over 2^63-1)",
-                       where="body")
+        return problem(request, VALUE_REFUSED,
+                       "a number in the request is too large (over 2^63-1)", where="body")
     return _unexpected(request, exc)
 
 
@@ -157,12 +165,12 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """PostgreSQL's class 22 (data exception: a NUL byte, a value too long or out of range)
-    is the caller's value, a 400; its text (statement and values) is never shown or logged."""
+    is the caller's value, a 422; its text (statement and values) is never shown or logged."""
     if _sqlstate(exc).startswith("22"):
         log.info("refused a value the database cannot store (SQLSTATE %s, request %s)",
                  _sqlstate(exc), request_id(request))
-        return problem(request, 400, "a value cannot be stored: too long, out of range, or "
-                       "holding a NUL character", where="body")
+        return problem(request, VALUE_REFUSED, "a value cannot be stored: too long, out of "
+                       "range, or holding a NUL character", where="body")
     return _unexpected(request, exc)
 
 

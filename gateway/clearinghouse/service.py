@@ -35,9 +35,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.admin.connectors import load_connector
-from gateway.core.errors import Failure, UserError, raised_at
+from gateway.core.errors import UserError
 from gateway.core.hooks import get_hooks
-from gateway.core.hookspecs import FetchOutcome
 from gateway.core.money import format_money
 from gateway.core.plugins import plugin_info
 from gateway.core.records import Connector, RemoteFile
@@ -68,18 +67,6 @@ class IngestResult(msgspec.Struct, kw_only=True):
     posting: Any = None
 
 
-class RunResult(msgspec.Struct, kw_only=True):
-    """`gateway connectors run --json` for the fetch actions. new = imported + failed."""
-
-    seen: int = 0
-    new: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    failed: list[dict[str, str]] = []
-    warnings: list[dict[str, str]] = []
-    files: list[dict[str, Any]] = []
-
-
 # -- reading files ------------------------------------------------------------------------------
 
 
@@ -93,17 +80,18 @@ def _hash_file(path: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-async def _describe(
-    source: RemoteFile | str | os.PathLike, name: str | None
-) -> tuple[str, str, str, int]:
-    """(local path, name, sha256, size) of what to ingest."""
+async def _describe(kind: str, source: RemoteFile | str | os.PathLike, name: str | None,
+                    connector_id: int | None) -> FileRef:
+    """What to ingest: its local path, name, sha256, size (and remote mtime when fetched)."""
     if isinstance(source, RemoteFile):
-        return source.local_path, name or source.name, source.sha256, source.size
+        mtime = int(source.modified_at.timestamp()) if source.modified_at else None
+        return FileRef(kind, source.local_path, name or source.name, source.sha256,
+                       source.size, connector_id, mtime)
     path = os.fspath(source)
     if not os.path.isfile(path):
         raise UserError(f"no such file: {path}")
     digest, size = await asyncio.to_thread(_hash_file, path)
-    return path, name or os.path.basename(path), digest, size
+    return FileRef(kind, path, name or os.path.basename(path), digest, size, connector_id)
 
 
 def era_summary(path: str, name: str) -> dict[str, Any]:
@@ -179,6 +167,8 @@ class FileRef:
     digest: str
     size: int
     connector_id: int | None = None
+    mtime: int | None = None  # the remote file's, whole seconds: a refused one is not fetched
+    # again while its name, size and mtime stay the same (`refused_before`)
 
 
 async def _record(session: AsyncSession, practice_id: int, ref: FileRef, status: str,
@@ -196,6 +186,7 @@ async def _record(session: AsyncSession, practice_id: int, ref: FileRef, status:
             "name": ref.name[:400],
             "sha256": ref.digest,
             "size": ref.size,
+            "remote_mtime": ref.mtime,
             "status": status,
             "summary": summary,
         },
@@ -308,11 +299,10 @@ async def ingest_era_file(
 ) -> IngestResult:
     """Record one ERA file by content hash with its parse summary, store its bytes, and (when
     new and readable) create its deposits in the same transaction. Never commits."""
-    path, name, digest, size = await _describe(remote_file_or_path, name)
+    ref = await _describe("era", remote_file_or_path, name, connector_id)
+    path, name = ref.path, ref.name
     result, _ = await _parse_and_record(
-        session, practice_id, FileRef("era", path, name, digest, size, connector_id),
-        lambda: era_summary(path, name), lambda summary: summary,
-    )
+        session, practice_id, ref, lambda: era_summary(path, name), lambda summary: summary)
     if result.status != "imported" or result.imported_file_id is None:
         return result
     new_id = result.imported_file_id
@@ -360,11 +350,11 @@ async def ingest_ack_file(
     control numbers; rejected claims are flagged on the claim. Never commits."""
     from gateway.clearinghouse.acks import apply_acknowledgment, read_acknowledgment
 
-    path, name, digest, size = await _describe(remote_file_or_path, name)
+    ref = await _describe("ack", remote_file_or_path, name, connector_id)
+    path, name = ref.path, ref.name
     result, parsed = await _parse_and_record(
-        session, practice_id, FileRef("ack", path, name, digest, size, connector_id),
-        lambda: read_acknowledgment(path, name), lambda parsed: parsed.summary(),
-    )
+        session, practice_id, ref, lambda: read_acknowledgment(path, name),
+        lambda parsed: parsed.summary())
     new_id = result.imported_file_id
     if result.status != "imported" or new_id is None:
         return result
@@ -395,83 +385,6 @@ def _capable(connector: Connector, capability: str, what: str) -> None:
         raise UserError(f"connector {connector.name!r} ({connector.plugin}) cannot {what}")
 
 
-async def fetch_and_ingest(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    connector: Connector,
-    kind: Literal["era", "ack"],
-    *,
-    create_deposits: bool = True,
-) -> RunResult:
-    """Fetch ERAs or acknowledgments through the connector's plugin and ingest each file in
-    its own transaction; after each commit, apply the after-download action."""
-    hooks = get_hooks()
-    if kind == "era":
-        _capable(connector, "fetch_eras", "fetch ERAs")
-        files = await hooks.fetch_eras(connector)
-    else:
-        _capable(connector, "fetch_acknowledgments", "fetch acknowledgments")
-        files = await hooks.fetch_acknowledgments(connector)
-    if files is None:
-        raise Failure(f"no plugin answered for connector {connector.name!r} ({connector.plugin})")
-    result = RunResult(seen=len(files))
-    try:
-        for f in files:
-            outcome = await _ingest_one(sessionmaker, connector, kind, f, result, create_deposits)
-            try:
-                await hooks.finish_fetch(connector, f, outcome)
-            except Exception as exc:  # one odd file never fails the run
-                result.warnings.append({"name": f.name, "why": f"after-download action: {exc}"})
-    finally:
-        for f in files:
-            try:
-                os.unlink(f.local_path)
-            except FileNotFoundError:
-                pass
-    result.new = result.imported + len(result.failed)
-    log.info("connector %s %s: seen %d new %d imported %d duplicates %d failed %d",
-             connector.id, kind, result.seen, result.new, result.imported, result.duplicates,
-             len(result.failed))
-    return result
-
-
-async def _ingest_one(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    connector: Connector,
-    kind: str,
-    f: RemoteFile,
-    result: RunResult,
-    create_deposits: bool,
-) -> FetchOutcome:
-    try:
-        async with sessionmaker() as session:
-            async with session.begin():
-                if kind == "era":
-                    r = await ingest_era_file(session, connector.practice_id, f, f.name,
-                                              connector.id, create_deposits=create_deposits)
-                else:
-                    r = await ingest_ack_file(session, connector.practice_id, f, f.name,
-                                              connector.id)
-    except (UserError, Failure) as exc:
-        result.failed.append({"name": f.name, "why": str(exc)})
-        return "failed"
-    except Exception as exc:  # a database error: this file fails, the others go on
-        # its type and where only: a database error's text carries the statement and values
-        log.error("ingest of %s failed: %s at %s", f.name, type(exc).__name__, raised_at(exc))
-        result.failed.append({"name": f.name, "why": f"{type(exc).__name__} (see the log)"})
-        return "failed"
-    result.files.append(
-        {"name": f.name, "status": r.status, "imported_file_id": r.imported_file_id}
-    )
-    if r.status == "imported":
-        result.imported += 1
-        return "imported"
-    if r.status == "duplicate":
-        result.duplicates += 1
-        return "duplicate"
-    result.failed.append({"name": f.name, "why": r.why or "rejected"})
-    return "failed"
-
-
 async def run_connector_action(
     sessionmaker: async_sessionmaker[AsyncSession],
     practice_id: int | None,
@@ -486,6 +399,8 @@ async def run_connector_action(
         from gateway.clearinghouse.sending import submit_claims
 
         return msgspec.to_builtins(await submit_claims(sessionmaker, connector))
+    from gateway.clearinghouse.fetching import fetch_and_ingest
+
     kind: Literal["era", "ack"] = "era" if action == "fetch-eras" else "ack"
     return msgspec.to_builtins(await fetch_and_ingest(sessionmaker, connector, kind))
 

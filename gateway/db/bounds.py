@@ -10,17 +10,21 @@ and the transaction rolls back, so nothing of the write is kept. The message nev
 the value itself (it may be patient data).
 
 Lengths and ranges are checked for the columns an INSERT or UPDATE writes (a longer search
-text in a WHERE clause is no error on either database); NUL characters in every statement.
+text in a WHERE clause is no error on either database); NUL characters in every statement,
+raw SQL (`text()`, `exec_driver_sql`) included. Rows written by COPY (gateway.db.bulk) pass
+`check_rows`: the same checks per column, the error naming the row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import sqltypes
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from gateway.core.errors import UserError
@@ -80,8 +84,10 @@ def _refuse(name: str, why: str) -> UserError:
     return UserError(f"the value {why}", where=name)
 
 
-def _check_value(check: Check, value: Any) -> None:
+def _check_value(check: Check, value: Any, row: int | None = None) -> None:
     _, name, kind, bound = check
+    if row is not None:
+        name = f"{name}, row {row}"
     if kind == "str":
         if not isinstance(value, str):
             return
@@ -114,11 +120,41 @@ def check_parameters(context: Any) -> None:
     context._gateway_checked = True  # insertmanyvalues runs one context in several batches
 
 
+def check_rows(table: Any, cols: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows about to be COPYed into `table` (a Core Table), bounded exactly as an INSERT of
+    them would be; UserError naming the table, column and row (counted from 1)."""
+    checks = [c for c in (_column_check(col, f"{table.name}.{col}", table.c[col].type, True)
+                          for col in cols) if c is not None]
+    if not checks:
+        return
+    for number, row in enumerate(rows, 1):
+        for check in checks:
+            value = row.get(check[0])
+            if value is not None:
+                _check_value(check, value, number)
+
+
+def _nul_free(values: Any) -> None:
+    """Raw SQL's parameters (a tuple, a dict, or a list of them): no NUL in any text."""
+    if isinstance(values, str):
+        if "\x00" in values:
+            raise _refuse("statement", "holds a NUL character")
+    elif isinstance(values, Mapping):
+        for v in values.values():
+            _nul_free(v)
+    elif isinstance(values, (list, tuple)):
+        for v in values:
+            _nul_free(v)
+
+
 def install(engine: Engine) -> None:
     """Check values on every statement `engine` runs (make_engine calls this)."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _bounded(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                  executemany: bool) -> None:
-        if context is not None:
+        if context is not None and getattr(context, "compiled", None) is not None:
             check_parameters(context)
+        if context is None or isinstance(getattr(context.compiled, "statement", None),
+                                         TextClause) or context.compiled is None:
+            _nul_free(parameters)  # raw SQL: no column types to check against, only NUL

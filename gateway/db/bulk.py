@@ -23,6 +23,8 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db import bounds
+
 __all__ = ["COPY_MIN", "copy_insert_if_absent", "copy_rows", "copy_update_by_id", "is_postgres"]
 
 COPY_MIN = 50  # rows: below this an executemany is as fast as a COPY
@@ -35,7 +37,9 @@ def is_postgres(session: AsyncSession) -> bool:
 
 def _records(session: AsyncSession, table: Table, cols: Sequence[str],
              rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The rows as tuples of stored values (each column's bind processor applied)."""
+    """The rows as tuples of stored values (each column's bind processor applied), bounded
+    first as the ORM path bounds them (hook: gateway.db.bounds.check_rows)."""
+    bounds.check_rows(table, cols, rows)
     dialect = session.bind.dialect
     procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
     out = []

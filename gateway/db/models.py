@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
@@ -186,6 +197,7 @@ class ImportedFile(PracticeScoped, Base):
     name: Mapped[str] = mapped_column(String(400))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer, default=0)
+    remote_mtime: Mapped[int | None] = mapped_column(BigInteger)  # fetched files: see 0360
     status: Mapped[str] = mapped_column(String(30), default="imported")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

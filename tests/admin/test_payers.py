@@ -127,7 +127,7 @@ async def test_payer_alias_and_merge_api(client: AsyncTestClient, session: Async
     assert sorted((x["kind"], x["alias"]) for x in r.json()) == [
         ("era_name", "eyemed"), ("era_payer_id", "E1")]
     r = await client.post(f"{url}/aliases", json={}, headers=practice.headers("biller"))
-    assert r.status_code == 400 and "era_name" in r.text
+    assert r.status_code == 422 and "era_name" in r.text
     r = await client.get(f"{url}/aliases", headers=other_practice.headers("viewer"))
     assert r.status_code == 404
     r = await client.post(f"{url}/merge", json={"duplicate_id": b_id},

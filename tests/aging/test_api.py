@@ -104,7 +104,7 @@ async def test_bad_files_are_400_and_write_nothing(client: AsyncTestClient,
     ]
     for files, data, message in cases:
         r = await client.post(url, files=files, data=data, headers=practice.headers("biller"))
-        assert r.status_code == 400, r.text
+        assert r.status_code == 422, r.text
         assert message in r.json()["detail"]
         assert await counts(session) == before
 
@@ -125,6 +125,6 @@ async def test_remove_a_snapshot_through_the_api(client: AsyncTestClient, sessio
     assert r.status_code == 200, r.text
     assert len(r.json()["claims_marked_removed"]) == 5 and r.json()["kept"] == []
     r = await client.delete(f"{url}/{snapshot_id}", headers=practice.headers("biller"))
-    assert r.status_code == 400 and "already removed" in r.text
+    assert r.status_code == 422 and "already removed" in r.text
     listed = (await client.get(url, headers=practice.headers("viewer"))).json()
     assert listed[0]["removed_at"] is not None

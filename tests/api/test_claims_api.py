@@ -46,7 +46,7 @@ async def test_claims_are_scoped(client: AsyncTestClient, practice: PracticeKeys
 async def test_bad_claim_is_a_located_400(client: AsyncTestClient, practice: PracticeKeys):
     bad = {**CLAIM, "lines": [{"procedure_code": "92014", "charge": "1.234"}]}
     r = await client.post("/api/claims", json=bad, headers=practice.headers("biller"))
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "lines[0].charge" in r.text
 
 
@@ -65,7 +65,7 @@ async def test_new_claim_is_unbilled_unless_the_pms_billed_it(client: AsyncTestC
     r = await client.get("/api/claims?billing_state=billed", headers=practice.headers("viewer"))
     assert [c["source_claim_id"] for c in r.json()["items"]] == ["T-77"]
     r = await client.get("/api/claims?billing_state=sent", headers=practice.headers("viewer"))
-    assert r.status_code == 400 and "billing_state" in r.text
+    assert r.status_code == 422 and "billing_state" in r.text
 
 
 async def test_patch_changes_workflow_fields_audited(client: AsyncTestClient,
@@ -95,7 +95,7 @@ async def test_patch_changes_workflow_fields_audited(client: AsyncTestClient,
                        ({}, "body"), ({"billing_state": "unbilled"}, "billing_state")):
         r = await client.patch(f"/api/claims/{claim_id}", json=bad,
                                headers=practice.headers("biller"))
-        assert r.status_code == 400 and where in r.text, (bad, r.text)
+        assert r.status_code == 422 and where in r.text, (bad, r.text)
     r = await client.patch(f"/api/claims/{claim_id}", json={"status": "X"},
                            headers=practice.headers("viewer"))
     assert r.status_code == 403
@@ -108,7 +108,7 @@ async def test_release_only_a_rejected_claim(client: AsyncTestClient, practice: 
     claim_id = (await client.post("/api/claims", json=CLAIM,
                                   headers=practice.headers("biller"))).json()["id"]
     r = await client.post(f"/api/claims/{claim_id}/release", headers=practice.headers("biller"))
-    assert r.status_code == 400 and "not rejected" in r.text
+    assert r.status_code == 422 and "not rejected" in r.text
     await mark_in_batch(session, [claim_id])
     await mark_rejected(session, claim_id, "277CA rejected the claim: A7:562")
     await session.commit()

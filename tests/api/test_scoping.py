@@ -131,11 +131,11 @@ async def test_connector_config_is_validated(client, practice):
     h = practice.headers("admin")
     r = await client.post("/api/connectors", headers=h, json={
         "plugin": "clearinghouse_sftp", "name": "bad", "config": {**SFTP, "port": "twenty"}})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "port" in r.text
     r = await client.post("/api/connectors", headers=h, json={
         "plugin": "clearinghouse_sftp", "name": "bad", "config": {**SFTP, "hots": "typo"}})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "hots" in r.text
     r = await client.post("/api/connectors", headers=h, json={
         "plugin": "nope", "name": "bad", "config": {}})
@@ -150,4 +150,4 @@ async def test_practice_settings_update(client, practice):
     assert r.json()["settings"]["copay_hold_days"] == 5
     r = await client.patch(f"/api/practices/{practice.practice_id}", headers=h,
                            json={"settings": {"copay_hold_days": "five"}})
-    assert r.status_code == 400
+    assert r.status_code == 422

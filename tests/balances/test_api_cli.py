@@ -37,7 +37,7 @@ async def test_list_filters_sorts_and_pages(client, session, practice, make_conn
     r = await client.get("/api/accounts", headers=h, params={"limit": 1, "offset": 1})
     assert r.json()["total"] == 3 and [a["account"] for a in r.json()["items"]] == ["A2"]
     r = await client.get("/api/accounts", headers=h, params={"bucket": "7"})
-    assert r.status_code == 400
+    assert r.status_code == 422
 
 
 async def test_patch_edits_a_portion_and_detail_shows_both_values(
@@ -57,7 +57,7 @@ async def test_patch_edits_a_portion_and_detail_shows_both_values(
     r = await client.get(url, headers=other_practice.headers("admin"))
     assert r.status_code == 404
     r = await client.patch(url, headers=practice.headers("biller"), json={"reason": "x"})
-    assert r.status_code == 400
+    assert r.status_code == 422
     actor = await session.scalar(select(AuditLog.actor).where(AuditLog.action == "account.edit"))
     assert actor is not None and actor.startswith("user:")
 

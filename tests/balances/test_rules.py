@@ -20,10 +20,10 @@ async def test_rules_through_the_api(client, session, practice, other_practice, 
     assert (rule["name"], rule["criteria"]["min_patient_portion"]) == ("remind", "10")
     again = await client.post("/api/collection-rules", headers=h, json={
         "name": "remind", "action": "reminder"})
-    assert again.status_code == 400 and "exists already" in again.text
+    assert again.status_code == 422 and "exists already" in again.text
     bad = await client.post("/api/collection-rules", headers=h, json={
         "name": "x", "action": "reminder", "criteria": {"oldest_bucket_at_least": "7"}})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     viewer = await client.post("/api/collection-rules", headers=practice.headers("viewer"),
                                json={"name": "v", "action": "reminder"})
     assert viewer.status_code == 403

@@ -230,14 +230,14 @@ async def test_the_api_lists_downloads_and_marks(engine: AsyncEngine, session: A
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert len(_grid(r.content)) == 4
     bad = await client.get(f"/api/print-batches/{batch_id}/pdf?form=red", headers=viewer)
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     foreign = await client.get(f"/api/print-batches/{batch_id}",
                                headers=other_practice.headers("admin"))
     assert foreign.status_code == 404
     assert (await client.post(f"/api/print-batches/{batch_id}/printed",
                               headers=viewer)).status_code == 403
     early = await client.post(f"/api/print-batches/{batch_id}/mailed", headers=biller)
-    assert early.status_code == 400 and "only a printed batch" in early.text
+    assert early.status_code == 422 and "only a printed batch" in early.text
     printed = await client.post(f"/api/print-batches/{batch_id}/printed", headers=biller)
     assert printed.status_code == 200 and printed.json()["status"] == "printed"
     mailed = await client.post(f"/api/print-batches/{batch_id}/mailed", headers=biller)

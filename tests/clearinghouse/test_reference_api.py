@@ -19,14 +19,14 @@ async def test_open_list_close(client, session, practice, other_practice):
     assert ref["status"] == "open" and ref["claim_ids"] == sorted([ids["base"], ids["payer"]])
     r = await client.post("/api/reference-batches", headers=other_practice.headers("biller"),
                           json={"name": "theirs", "claim_ids": [ids["base"]]})
-    assert r.status_code == 400 and "claim_ids" in r.text
+    assert r.status_code == 422 and "claim_ids" in r.text
     r = await client.post(f"/api/reference-batches/{ref['id']}/close",
                           headers=practice.headers("viewer"))
     assert r.status_code == 403
     r = await client.post(f"/api/reference-batches/{ref['id']}/close", headers=h)
     assert r.status_code == 200 and r.json()["status"] == "closed", r.text
     r = await client.post(f"/api/reference-batches/{ref['id']}/close", headers=h)
-    assert r.status_code == 400 and "already closed" in r.text
+    assert r.status_code == 422 and "already closed" in r.text
     r = await client.get("/api/reference-batches", headers=practice.headers("viewer"))
     assert [b["id"] for b in r.json()] == [ref["id"]]
     actions = (await session.scalars(select(AuditLog.action).where(

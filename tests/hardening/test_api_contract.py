@@ -36,7 +36,7 @@ def _is_problem(r, status: int) -> dict:  # type: ignore[type-arg]
 async def test_ids_beyond_63_bits_are_4xx(client: AsyncTestClient, practice: PracticeKeys,
                                           method: str, url: str, bad: str) -> None:
     r = await client.request(method, url.format(bad), headers=practice.headers("admin"))
-    body = _is_problem(r, 400)
+    body = _is_problem(r, 422)
     assert body["where"]
 
 
@@ -47,7 +47,7 @@ async def test_ids_beyond_63_bits_are_4xx(client: AsyncTestClient, practice: Pra
 async def test_bad_query_values_are_4xx(client: AsyncTestClient, practice: PracticeKeys,
                                         query: str) -> None:
     r = await client.get(f"/api/deposits?{query}", headers=practice.headers("viewer"))
-    body = _is_problem(r, 400)
+    body = _is_problem(r, 422)
     assert body["where"] in query
 
 
@@ -55,7 +55,7 @@ async def test_bad_query_values_are_4xx(client: AsyncTestClient, practice: Pract
 async def test_limit_cap_holds(client: AsyncTestClient, practice: PracticeKeys, url: str) -> None:
     sep = "&" if "?" in url else "?"
     r = await client.get(f"{url}{sep}limit=-1", headers=practice.headers("viewer"))
-    _is_problem(r, 400)
+    _is_problem(r, 422)
 
 
 @pytest.mark.parametrize("url", ["/api/claims", "/api/payers", "/api/receipts",
@@ -65,7 +65,7 @@ async def test_deeply_nested_json_is_4xx(client: AsyncTestClient, practice: Prac
     body = b"[" * 200_000 + b"]" * 200_000
     r = await client.post(url, content=body, headers={**practice.headers("admin"),
                                                       "content-type": "application/json"})
-    _is_problem(r, 400)
+    _is_problem(r, 400)  # malformed: it cannot be read
 
 
 async def test_auth_and_unknown_routes_are_problems(client: AsyncTestClient,
@@ -79,7 +79,7 @@ async def test_auth_and_unknown_routes_are_problems(client: AsyncTestClient,
 
 async def test_user_error_carries_where(client: AsyncTestClient, practice: PracticeKeys) -> None:
     r = await client.get("/api/receipts?amount=abc", headers=practice.headers("viewer"))
-    body = _is_problem(r, 400)
+    body = _is_problem(r, 422)
     assert body["where"] == "amount"
 
 
@@ -92,7 +92,7 @@ async def test_body_amounts_must_be_finite_cents(client: AsyncTestClient, practi
                                                  charge: str) -> None:
     body = {**CLAIM, "lines": [{"procedure_code": "92004", "charge": charge}]}
     r = await client.post("/api/claims", json=body, headers=practice.headers("biller"))
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
 
 
@@ -101,7 +101,7 @@ async def test_receipt_amounts_must_be_finite_cents(client: AsyncTestClient,
                                                     practice: PracticeKeys, amount: str) -> None:
     r = await client.post("/api/receipts", headers=practice.headers("biller"), json={
         "amount": amount, "date": "2026-11-02", "type": "Patient Payment"})
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
 
 
 async def test_lists_page_with_totals(client: AsyncTestClient, practice: PracticeKeys) -> None:
@@ -114,7 +114,7 @@ async def test_lists_page_with_totals(client: AsyncTestClient, practice: Practic
     body = r.json()
     assert body["total"] == 3 and body["limit"] == 2 and body["offset"] == 1
     assert [p["name"] for p in body["items"]] == ["Plan 1", "Plan 2"]
-    _is_problem(await client.get("/api/payers?limit=1001", headers=h), 400)
+    _is_problem(await client.get("/api/payers?limit=1001", headers=h), 422)
 
 
 async def test_unexpected_error_is_logged_by_type_with_request_id(
@@ -144,4 +144,4 @@ async def test_body_ids_beyond_63_bits_are_4xx(client: AsyncTestClient,
                                                practice: PracticeKeys) -> None:
     r = await client.post("/api/receipts/ignore", json={"ids": [2**64]},
                           headers=practice.headers("biller"))
-    assert _is_problem(r, 400)["where"] == "body"
+    assert _is_problem(r, 422)["where"] == "body"

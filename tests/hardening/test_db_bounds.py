@@ -106,6 +106,45 @@ async def test_integer_past_its_column_is_refused(both_engine: AsyncEngine) -> N
         assert caught.value.where == f"{AuditLog.__tablename__}.object_id"
 
 
+@pytest.mark.parametrize(("value", "why"), [("x" * 81, "81 characters long, over the 80"),
+                                            (f"{SECRET_NAME}\x00", "NUL character")])
+async def test_copy_rows_are_bounded_like_the_orm(both_engine: AsyncEngine, value: str,
+                                                  why: str) -> None:
+    """gateway.db.bulk's COPY path (PostgreSQL, >= COPY_MIN rows; executemany on SQLite):
+    the same refusal, naming table, column and row, and nothing written."""
+    from gateway.db.bulk import COPY_MIN, copy_rows
+
+    async with make_sessionmaker(both_engine)() as session:
+        pid = await _practice(session)
+        rows = [{"practice_id": pid, "account": f"A{i}"} for i in range(COPY_MIN + 10)]
+        rows[41]["account"] = value
+        with pytest.raises(UserError) as caught:
+            await copy_rows(session, Patient.__table__, rows)  # type: ignore[arg-type]
+        await session.rollback()
+        assert caught.value.where in ("patients.account, row 42", "patients.account")
+        assert why in str(caught.value) and SECRET_NAME not in str(caught.value)
+        assert await _patients(session) == 0
+
+
+async def test_raw_sql_is_refused_a_nul_alike(both_engine: AsyncEngine) -> None:
+    from sqlalchemy import text
+
+    async with make_sessionmaker(both_engine)() as session:
+        pid = await _practice(session)
+        with pytest.raises(UserError, match="NUL"):
+            await session.execute(text("INSERT INTO patients (practice_id, account) "
+                                       "VALUES (:p, :a)"), {"p": pid, "a": "a\x00b"})
+        await session.rollback()
+        conn = await session.connection()
+        with pytest.raises(UserError, match="NUL"):
+            await conn.exec_driver_sql(
+                "INSERT INTO patients (practice_id, account) VALUES "
+                + ("($1, $2)" if both_engine.dialect.name == "postgresql" else "(?, ?)"),
+                (pid, "a\x00b"))
+        await session.rollback()
+        assert await _patients(session) == 0
+
+
 async def test_the_api_answers_a_located_4xx(client: AsyncTestClient,
                                              practice: PracticeKeys) -> None:
     claim = {"patient": {"account": "A100", "first_name": f"{SECRET_NAME}\x00",

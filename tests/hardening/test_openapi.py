@@ -25,7 +25,7 @@ async def test_every_operation_is_described_secured_and_lists_its_errors(
                 undescribed.append(f"{method} {path}")
             if path == "/health":
                 continue
-            for code in ("400", "401", "403", "404"):
+            for code in ("400", "401", "403", "404", "422"):
                 response = op["responses"].get(code)
                 if response is None or "application/problem+json" not in response["content"]:
                     missing.append(f"{method} {path} {code}")

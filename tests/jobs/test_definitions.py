@@ -102,7 +102,7 @@ async def test_the_api_lists_edits_switches_and_deletes(client, practice, other_
     fires = [dt.datetime.fromisoformat(f) for f in r.json()["next_fires"]]
     assert len(fires) == 4 and all(f.astimezone(dt.UTC).weekday() in (0, 3) for f in fires)
     r = await client.patch(f"/api/jobs/{job_id}", headers=h, json={"every": 0})
-    assert r.status_code == 400 and "every" in r.text
+    assert r.status_code == 422 and "every" in r.text
     r = await client.patch(f"/api/jobs/{job_id}", headers=h, json={"pattern": "yearly",
                                                                   "weekdays": None})
     assert r.status_code == 200 and r.json()["pattern"] == "yearly", r.text

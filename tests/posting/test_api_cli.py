@@ -81,7 +81,7 @@ async def test_api_import_post_queue_resolve_report(client: AsyncTestClient, ses
     assert (cells["J5"], cells["K5"], cells["N5"], cells["O5"]) == ("130", "100", "30", "0")
     # a posted deposit cannot be removed (its history stays) ...
     r = await client.delete(f"/api/deposits/{dep['id']}", headers=biller)
-    assert r.status_code == 400 and "ledger history" in r.text
+    assert r.status_code == 422 and "ledger history" in r.text
     # ... reset restores the claim's balance; then it can be ignored and removed (issue 16)
     r = await client.post(f"/api/deposits/{dep['id']}/reset", headers=biller)
     assert r.status_code == 200 and r.json()["claims_reset"] == 1
@@ -111,16 +111,16 @@ async def test_api_eob_allowed_and_co45(client: AsyncTestClient, session, practi
     assert [(a["group"], a["reason"], a["amount"]) for a in adjs] == [
         ("SL", "2", "20.00"), ("CO", "45", "40.00")]
     r = await client.post("/api/deposits/eob", json=eob, headers=practice.headers("biller"))
-    assert r.status_code == 400 and "already exists" in r.text
+    assert r.status_code == 422 and "already exists" in r.text
     neg = {**eob, "check_trace_id": "CHK2", "claims": [{"claim_id": cid, "lines": [
         {"claim_line_id": line_id, "paid": "-5.00"}]}]}
     r = await client.post("/api/deposits/eob", json=neg, headers=practice.headers("biller"))
-    assert r.status_code == 400 and "take a payment back" in r.text
+    assert r.status_code == 422 and "take a payment back" in r.text
     # the one money rule on the API too: a sub-cent amount is refused, located
     for bad in ("10.005", "92233720368547758.08"):
         odd = {**eob, "check_trace_id": "CHK3", "amount": bad}
         r = await client.post("/api/deposits/eob", json=odd, headers=practice.headers("biller"))
-        assert r.status_code == 400 and "amount" in r.text, r.text
+        assert r.status_code == 422 and "amount" in r.text, r.text
     dep_id = body["deposit"]["id"]
     r = await client.post(f"/api/deposits/{dep_id}/post", headers=practice.headers("biller"))
     assert r.json()["posted_status"] == "Disbursed"
@@ -146,7 +146,7 @@ async def test_api_rules_admin_only_and_applied(client: AsyncTestClient, session
     assert r2.json()["id"] == r.json()["id"] and r2.json()["payment_type"] == "adjustment"
     r = await client.post("/api/posting-rules", json={**rule, "payment_type": "nope"},
                           headers=practice.headers("admin"))
-    assert r.status_code == 400
+    assert r.status_code == 422
     r = await client.delete(f"/api/posting-rules/{r2.json()['id']}",
                             headers=practice.headers("admin"))
     assert r.status_code == 204

@@ -23,7 +23,7 @@ async def test_patients_create_update_list_and_scoping(client, practice, other_p
     assert r.status_code == 200 and r.json()["last_name"] == "Rivera-Cruz"
     r = await client.put(f"/api/patients/{created['id']}",
                          json={**PATIENT, "pms_patient_id": "P9"}, headers=h)
-    assert r.status_code == 400 and "has PMS id 'P1'" in r.json()["detail"]
+    assert r.status_code == 422 and "has PMS id 'P1'" in r.json()["detail"]
     r = await client.get("/api/patients", headers=practice.headers("viewer"))
     assert [p["id"] for p in r.json()] == [created["id"]]
 
@@ -34,7 +34,7 @@ async def test_patients_create_update_list_and_scoping(client, practice, other_p
     r = await client.post("/api/patients", json=PATIENT, headers=practice.headers("viewer"))
     assert r.status_code == 403
     r = await client.post("/api/patients", json={**PATIENT, "sex": "Q"}, headers=h)
-    assert r.status_code == 400
+    assert r.status_code == 422
 
 
 async def test_coverages_appointments_and_a_pms_claim(client, practice, other_practice):
@@ -49,12 +49,12 @@ async def test_coverages_appointments_and_a_pms_claim(client, practice, other_pr
                          headers=h)
     assert r.json()["member_id"] == "M-2"
     r = await client.put(f"/api/coverages/{coverage['id']}", json={**cov, "rank": 2}, headers=h)
-    assert r.status_code == 400
+    assert r.status_code == 422
     r = await client.put(f"/api/coverages/{coverage['id']}", json=cov,
                          headers=other_practice.headers("admin"))
     assert r.status_code == 404
     r = await client.post("/api/coverages", json={**cov, "pms_patient_id": "NOPE"}, headers=h)
-    assert r.status_code == 400 and "no patient with PMS id 'NOPE'" in r.json()["detail"]
+    assert r.status_code == 422 and "no patient with PMS id 'NOPE'" in r.json()["detail"]
 
     appt = {"pms_appointment_id": "AP1", "pms_patient_id": "P1",
             "starts_at": "2026-12-01T09:30:00Z", "location": "Main", "pms_claim_id": "C1"}

@@ -93,14 +93,14 @@ async def test_error_queue_status_hold_reconcile_apply_reverse(client: AsyncTest
     r = await client.post("/api/receipts/reconcile", headers=hb, json={"all": True})
     assert r.status_code == 200 and r.json()["considered"] == 0
     r = await client.post("/api/receipts/reconcile", headers=hb, json={})
-    assert r.status_code == 400
+    assert r.status_code == 422
     r = await client.post(f"/api/receipts/{pre}/apply", headers=hb, json={
         "applications": [{"claim_line_id": l1, "amount": "4.00"}]})
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["unapplied"]) == ("Completed", "0.00")
     r = await client.post(f"/api/receipts/{pre}/apply", headers=hb, json={
         "applications": [{"claim_line_id": l1, "amount": "1.00"}]})
-    assert r.status_code == 400 and "Completed" in r.text
+    assert r.status_code == 422 and "Completed" in r.text
     r = await client.post(f"/api/receipts/{pre}/reverse", headers=hb)
     assert r.status_code == 200
     out = r.json()
@@ -115,7 +115,7 @@ async def test_error_queue_status_hold_reconcile_apply_reverse(client: AsyncTest
                          headers=practice.headers("viewer"))
     assert sorted(x["status"] for x in r.json()["items"]) == ["Ignore", "Reversed", "Reversed"]
     r = await client.get("/api/receipts?amount=abc", headers=practice.headers("viewer"))
-    assert r.status_code == 400 and "amount" in r.text
+    assert r.status_code == 422 and "amount" in r.text
 
 
 async def test_import_and_export_over_http(client: AsyncTestClient, session,
@@ -139,7 +139,7 @@ async def test_import_and_export_over_http(client: AsyncTestClient, session,
     assert r.json()["duplicates"] == [2]
     r = await client.post("/api/receipts/import", headers=practice.headers("biller"),
                           files={"file": ("x.xlsx", b"garbage", "application/octet-stream")})
-    assert r.status_code == 400 and "x.xlsx: not a readable .xlsx workbook" in r.text
+    assert r.status_code == 422 and "x.xlsx: not a readable .xlsx workbook" in r.text
     r = await client.get("/api/receipts/export.xlsx?status=all",
                          headers=practice.headers("viewer"))
     assert r.status_code == 200
@@ -164,17 +164,17 @@ async def test_sub_cent_and_odd_amounts_are_refused_with_where(client: AsyncTest
     for amount in ("10.005", "Infinity", "NaN", "1e20"):
         body = {"received_on": DOS.isoformat(), "amount": amount, "patient_account": "A1"}
         r = await client.post("/api/receipts", json=body, headers=hb)
-        assert r.status_code == 400, (amount, r.text)
+        assert r.status_code == 422, (amount, r.text)
         assert "amount" in r.text
     body = {"received_on": DOS.isoformat(), "amount": 10.005, "patient_account": "A1"}
     r = await client.post("/api/receipts", json=body, headers=hb)  # a JSON number, too
-    assert r.status_code == 400 and "part of a cent" in r.text
+    assert r.status_code == 422 and "part of a cent" in r.text
     r = await client.get("/api/receipts?amount=10.005", headers=practice.headers("viewer"))
-    assert r.status_code == 400 and "part of a cent" in r.text
+    assert r.status_code == 422 and "part of a cent" in r.text
     r = await client.get("/api/receipts?status=all", headers=practice.headers("viewer"))
     assert r.json()["items"] == []
     r = await client.get("/api/receipts?date_from=yesterday", headers=practice.headers("viewer"))
-    assert r.status_code == 400 and "date_from" in r.text
+    assert r.status_code == 422 and "date_from" in r.text
     r = await client.get("/schema/openapi.json")
     params = {p["name"] for p in r.json()["paths"]["/api/receipts"]["get"]["parameters"]}
     assert {"status", "date_from", "amount", "chart_number", "limit", "offset"} <= params

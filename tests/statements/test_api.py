@@ -53,4 +53,4 @@ async def test_view_count_review_and_export(client, session, practice, other_pra
     assert sorted(row[1] for row in rows[1:]) == ["P1", "P2"]
     r = await client.get("/api/statement-payments", params={"became": "bogus",
                          "date_from": h.DAY.isoformat()}, headers=viewer)
-    assert r.status_code == 400 and "unknown state" in r.text
+    assert r.status_code == 422 and "unknown state" in r.text

@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.filters import filtered
 from gateway.api.params import Paging
 from gateway.balances.collections import worklist
 from gateway.balances.edits import set_portion
@@ -50,8 +50,7 @@ class AccountController(Controller):
     tags = ["accounts"]
     guards = [requires("viewer")]
 
-    @get("/", operation_class=filter_operation(AccountQuery),
-         dependencies={"filters": filter_dependency(AccountQuery)})
+    @get("/", **filtered(AccountQuery))
     async def list_accounts(self, db: DB, principal: Me, page: Paging,
                             filters: NamedDependency[AccountQuery]
                             ) -> OffsetPagination[AccountSummary]:

@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.filters import filtered
 from gateway.api.params import Paging, PathId
 from gateway.ledger import billing, service
 from gateway.ledger.claim_page import claims_page
@@ -37,8 +37,7 @@ class ClaimController(Controller):
         (claim_id,) = await service.create_claims(db, principal.practice_id, [data])
         return await service.show_claim(db, principal.practice_id, claim_id)
 
-    @get("/", guards=[requires("viewer")], operation_class=filter_operation(ClaimFilter),
-         dependencies={"filters": filter_dependency(ClaimFilter)})
+    @get("/", guards=[requires("viewer")], **filtered(ClaimFilter))
     async def list_claims(self, db: DB, principal: Me, page: Paging,
                           filters: NamedDependency[ClaimFilter]) -> OffsetPagination[ClaimOut]:
         """The practice's claims by id, filtered by status, billing state or patient account,

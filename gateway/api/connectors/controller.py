@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody
-from sqlalchemy import select
 
 from gateway.admin import connectors as svc
 from gateway.admin.audit import audit
@@ -52,8 +51,7 @@ class ConnectorController(Controller):
     async def list_connectors(self, db: DB, principal: Me,
                               page: Paging) -> OffsetPagination[ConnectorOut]:
         """The practice's connectors (secrets named, never shown)."""
-        rows, total = await page.run(db, select(Connector).where(
-            Connector.practice_id == principal.practice_id).order_by(Connector.id))
+        rows, total = await page.of_practice(db, Connector, principal.practice_id)
         return page.of([await _out(db, c) for c in rows], total)
 
     @post("/", guards=[requires("admin")])

@@ -15,7 +15,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.filters import filtered
 from gateway.api.params import Offset, Paging, PathId, QueryId, QueryText
 from gateway.core.errors import UserError
 from gateway.posting import engine, report, reset, search
@@ -42,8 +42,7 @@ class DepositController(Controller):
     path = "/api/deposits"
     tags = ["deposits"]
 
-    @get("/", guards=[requires("viewer")], operation_class=filter_operation(DepositFilter),
-         dependencies={"filters": filter_dependency(DepositFilter)})
+    @get("/", guards=[requires("viewer")], **filtered(DepositFilter))
     async def search_deposits(self, db: DB, principal: Me, page: Paging,
                               filters: NamedDependency[DepositFilter],
                               ) -> OffsetPagination[DepositOut]:

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.filters import filtered
 from gateway.api.params import Paging, PathId
 from gateway.posting import queue
 from gateway.posting.schemas import PostingErrorOut, ResolveIn, ResolveOut
@@ -31,8 +31,7 @@ class PostingErrorController(Controller):
     path = "/api/posting-errors"
     tags = ["posting"]
 
-    @get("/", guards=[requires("viewer")], operation_class=filter_operation(ErrorFilter),
-         dependencies={"filters": filter_dependency(ErrorFilter)})
+    @get("/", guards=[requires("viewer")], **filtered(ErrorFilter))
     async def list_errors(self, db: DB, principal: Me, page: Paging,
                           filters: NamedDependency[ErrorFilter],
                           ) -> OffsetPagination[PostingErrorOut]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Controller, get, patch, post
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody
-from sqlalchemy import select
 
 from gateway.admin import practices as svc
 from gateway.admin.audit import audit
@@ -75,8 +74,7 @@ class LocationController(Controller):
     async def list_locations(self, db: DB, principal: Me,
                              page: Paging) -> OffsetPagination[LocationOut]:
         """The practice's locations."""
-        rows, total = await page.run(db, select(Location).where(
-            Location.practice_id == principal.practice_id).order_by(Location.id))
+        rows, total = await page.of_practice(db, Location, principal.practice_id)
         return page.of([LocationOut(id=r.id, name=r.name, code=r.code) for r in rows], total)
 
     @post("/", guards=[requires("admin")])
@@ -103,8 +101,7 @@ class UserController(Controller):
     @get("/")
     async def list_users(self, db: DB, principal: Me, page: Paging) -> OffsetPagination[UserOut]:
         """The practice's users."""
-        rows, total = await page.run(db, select(User).where(
-            User.practice_id == principal.practice_id).order_by(User.id))
+        rows, total = await page.of_practice(db, User, principal.practice_id)
         return page.of([_user_out(u) for u in rows], total)
 
     @post("/")

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.api.auth import requires
 from gateway.api.deps import DB, Me
-from gateway.api.filters import filter_dependency, filter_operation
+from gateway.api.filters import filtered
 from gateway.api.params import Paging
 from gateway.core.errors import UserError
 from gateway.statements import review
@@ -62,8 +62,7 @@ class StatementPaymentController(Controller):
     path = "/api/statement-payments"
     tags = ["statement payments"]
 
-    @get("/", guards=[requires("viewer")], operation_class=filter_operation(PaymentQuery),
-         dependencies={"filters": filter_dependency(PaymentQuery)})
+    @get("/", guards=[requires("viewer")], **filtered(PaymentQuery))
     async def search(self, db: DB, principal: Me, page: Paging,
                      filters: NamedDependency[PaymentQuery]) -> OffsetPagination[PaymentOut]:
         """No dates: the unprocessed payments not yet reviewed; dates: every payment; a page

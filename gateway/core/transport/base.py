@@ -18,6 +18,7 @@ import os
 import posixpath
 import tempfile
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -196,12 +197,23 @@ def spool(
         raise
 
 
+REFUSED_BEFORE: ContextVar[frozenset[tuple[str, int, int]]] = ContextVar(
+    "refused_before", default=frozenset())
+"""(name, size, mtime) of files the core refused before (set by the caller of a fetch hook;
+worker threads inherit it): `fetch_folder` does not download them again until one changes."""
+
+
 def fetch_folder(transport: Transport, folder: str, pattern: str, kind: str) -> list[RemoteFile]:
-    """Download every wanted file of `folder`. A `TransportError` midway removes what was
-    already spooled and propagates: a run that lost its connection imports nothing."""
+    """Download every wanted file of `folder`, except those refused before (unchanged name,
+    size and mtime). A `TransportError` midway removes what was already spooled and
+    propagates: a run that lost its connection imports nothing."""
     files: list[RemoteFile] = []
+    refused = REFUSED_BEFORE.get()
     try:
         for entry in transport.list(folder, pattern):
+            if entry.mtime is not None and (entry.name, entry.size, entry.mtime) in refused:
+                log.info("not downloading %s again: refused before, unchanged", entry.name)
+                continue
             try:
                 files.append(transport.download(entry, kind))
             except FileSkipped as exc:

@@ -259,6 +259,12 @@ class SftpTransport:
         why = str(exc) or type(exc).__name__
         return ConnectionLost(f"connection to {self.where} lost while {doing}: {why}")
 
+    def _failed(self, exc: BaseException, what: str, doing: str) -> TransportError:
+        """A refused write (permission denied: `what` names it) or a lost connection."""
+        if isinstance(exc, PermissionError):
+            return TransportError(f"cannot {what} on {self.where}: permission denied")
+        return self._lost(exc, doing)
+
     def _alive(self) -> bool:
         return self.transport is not None and self.transport.is_active()
 
@@ -332,12 +338,9 @@ class SftpTransport:
                 self._rename(file.remote_path, target)
         except FileNotFoundError:
             log.info("%s already gone from %s", file.name, self.where)
-        except PermissionError as exc:
-            raise TransportError(
-                f"cannot {action} {file.name} on {self.where}: permission denied"
-            ) from exc
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(exc, f"applying '{action}' to {file.name}") from exc
+            raise self._failed(exc, f"{action} {file.name}",
+                               f"applying '{action}' to {file.name}") from exc
 
     def _exists(self, path: str) -> bool:
         try:
@@ -403,12 +406,8 @@ class SftpTransport:
                     )
         except (TransportError, UserError):
             raise
-        except PermissionError as exc:
-            raise TransportError(
-                f"cannot write {name} into {folder!r} on {self.where}: permission denied"
-            ) from exc
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._lost(exc, f"uploading {name}") from exc
+            raise self._failed(exc, f"write {name} into {folder!r}", f"uploading {name}") from exc
         return SubmissionReceipt(
             remote_name=final,
             size=len(content),
