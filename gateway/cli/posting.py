@@ -113,6 +113,18 @@ def deposits() -> None:
     """Insurance deposits: ERAs, manual EOBs, imports."""
 
 
+def _deposit_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A `deposits` command on one deposit: DEPOSIT_ID, --practice, --json, the context."""
+    def wrap(fn: Callable[..., None]) -> click.Command:
+        fn = click.pass_context(fn)
+        fn = click.option("--json", "as_json", is_flag=True)(fn)
+        fn = click.option("--practice", "practice_id", type=int)(fn)
+        fn = click.argument("deposit_id", type=int)(fn)
+        return deposits.command(name)(fn)
+
+    return wrap
+
+
 @deposits.command("list")
 @click.option("--practice", "practice_id", required=True, type=int)
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]))
@@ -145,11 +157,7 @@ def deposits_list(ctx: click.Context, practice_id: int, limit: int, as_json: boo
     emit(items, as_json, _human_deposits)
 
 
-@deposits.command("show")
-@click.argument("deposit_id", type=int)
-@click.option("--practice", "practice_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@_deposit_command("show")
 def deposits_show(ctx: click.Context, deposit_id: int, practice_id: int | None,
                   as_json: bool) -> None:
     """A deposit with its claims, lines, adjustments and errors."""
@@ -176,11 +184,7 @@ def deposits_show(ctx: click.Context, deposit_id: int, practice_id: int | None,
     emit(detail, as_json, human)
 
 
-@deposits.command("post")
-@click.argument("deposit_id", type=int)
-@click.option("--practice", "practice_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@_deposit_command("post")
 def deposits_post(ctx: click.Context, deposit_id: int, practice_id: int | None,
                   as_json: bool) -> None:
     """Send a deposit to posting."""
@@ -201,11 +205,7 @@ def deposits_post(ctx: click.Context, deposit_id: int, practice_id: int | None,
         f"errors; {r.posted_status}"))
 
 
-@deposits.command("reset")
-@click.argument("deposit_id", type=int)
-@click.option("--practice", "practice_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@_deposit_command("reset")
 def deposits_reset(ctx: click.Context, deposit_id: int, practice_id: int | None,
                    as_json: bool) -> None:
     """Undo a posted deposit with compensating ledger rows."""
@@ -219,11 +219,7 @@ def deposits_reset(ctx: click.Context, deposit_id: int, practice_id: int | None,
         "compensated"))
 
 
-@deposits.command("remove")
-@click.argument("deposit_id", type=int)
-@click.option("--practice", "practice_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@_deposit_command("remove")
 def deposits_remove(ctx: click.Context, deposit_id: int, practice_id: int | None,
                     as_json: bool) -> None:
     """Delete a deposit that never posted."""

@@ -10,13 +10,17 @@ table then one `UPDATE ... FROM` for many updates by id (`copy_update_by_id`). S
 SQLite and any other backend: the same functions run executemany (prepared statements).
 
 Values go through each column's own bind processor first (Money -> integer cents, JSON ->
-text), so what is stored is exactly what a Core INSERT would store.
+text; None stays SQL NULL), column by column and once per distinct value (`bound_tuples`, which
+the SQLite executemany path of `gateway.posting.bulk` shares).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, update
@@ -25,7 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import bounds
 
-__all__ = ["COPY_MIN", "copy_insert_if_absent", "copy_rows", "copy_update_by_id", "is_postgres"]
+__all__ = [
+    "COPY_MIN", "bound_tuples", "copy_insert_if_absent", "copy_rows", "copy_update_by_id",
+    "is_postgres",
+]
 
 COPY_MIN = 50  # rows: below this an executemany is as fast as a COPY
 _names = itertools.count(1)
@@ -35,18 +42,62 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-def _records(session: AsyncSession, table: Table, cols: Sequence[str],
-             rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The rows as tuples of stored values (each column's bind processor applied), bounded
-    first as the ORM path bounds them (hook: gateway.db.bounds.check_rows)."""
-    bounds.check_rows(table, cols, rows)
+def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[Any]:
     dialect = session.bind.dialect
-    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
-    out = []
-    for r in rows:
-        out.append(tuple(v if p is None or v is None else p(v)
-                         for v, p in zip((r[c] for c in cols), procs, strict=True)))
-    return out
+    return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
+
+
+_SCALARS = frozenset({Decimal, int, str, dt.date, dt.datetime, bool})
+
+
+def _column(values: list[Any], proc: Any) -> list[Any]:
+    """One column's values through its bind processor (None stays None: SQL NULL). An ERA
+    repeats the same amounts, dates and timestamps many times, so a column of hashable scalars
+    of one type is processed once per distinct value; anything else value by value."""
+    if proc is None:
+        return values
+    try:
+        distinct = set(values)
+    except TypeError:  # lists / dicts (JSON): most are empty
+        empty: dict[type, Any] = {}
+        out = []
+        for v in values:
+            t = type(v)
+            if (t is list or t is dict) and not v:
+                if t not in empty:
+                    empty[t] = proc(v)
+                out.append(empty[t])
+            else:
+                out.append(None if v is None else proc(v))
+        return out
+    kinds = {type(v) for v in distinct if v is not None}
+    if len(kinds) > 1 or not kinds <= _SCALARS:
+        return [None if v is None else proc(v) for v in values]
+    done = {v: None if v is None else proc(v) for v in distinct}
+    return list(map(done.__getitem__, values))
+
+
+def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
+    get = itemgetter(*cols)
+    if len(cols) == 1:
+        plain: list[tuple[Any, ...]] = [(v,) for v in map(get, rows)]
+    else:
+        plain = list(map(get, rows))
+    if not any(p is not None for p in procs):
+        return plain
+    columns = [_column(list(vals), p) if p is not None else vals
+               for vals, p in zip(zip(*plain, strict=True), procs, strict=True)]
+    return list(zip(*columns, strict=True))
+
+
+def bound_tuples(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],
+                 cols: Sequence[str], *plain: str) -> list[tuple[Any, ...]]:
+    """The rows as tuples of stored values: `cols` through each column's bind processor
+    (column by column, once per distinct value), then the `plain` keys as they are. The
+    values are bounded first as the ORM path bounds them (hook: gateway.db.bounds.check_rows)."""
+    bounds.check_rows(table, cols, rows)
+    procs = [*_processors(session, table, list(cols)), *(None for _ in plain)]
+    return _tuples(list(rows), [*cols, *plain], procs)
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -67,7 +118,7 @@ async def _copy_into_temp(session: AsyncSession, table: Table, cols: list[str],
     names = ", ".join(f'"{c}"' for c in cols)
     await apg.execute(f'CREATE TEMPORARY TABLE "{temp}" ON COMMIT DROP AS '
                       f'SELECT {names} FROM "{table.name}" WITH NO DATA')
-    await apg.copy_records_to_table(temp, records=_records(session, table, cols, rows),
+    await apg.copy_records_to_table(temp, records=bound_tuples(session, table, rows, cols),
                                     columns=cols)
     return apg, temp
 
@@ -81,7 +132,7 @@ async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str
         return
     cols = list(rows[0])
     apg = await _driver(session)
-    await apg.copy_records_to_table(table.name, records=_records(session, table, cols, rows),
+    await apg.copy_records_to_table(table.name, records=bound_tuples(session, table, rows, cols),
                                     columns=cols)
 
 

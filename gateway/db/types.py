@@ -24,7 +24,6 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         super().__init__()
         self.scale = scale
         self._factor = Decimal(10) ** scale
-        self._quantum = Decimal(1).scaleb(-scale)
 
     def process_bind_param(self, value: Any, dialect: Any) -> int | None:
         if value is None:

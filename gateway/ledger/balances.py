@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from sqlalchemy import func, select
@@ -76,19 +77,24 @@ _FIELD_OF_KIND = {
 }
 
 
+async def _add_sums(session: AsyncSession, claim_ids: list[int], key: Any,
+                    out: dict[int, Balances]) -> None:
+    """The ledger of the claims summed by `key` (a LedgerEntry column) and kind into `out`."""
+    for chunk_start in range(0, len(claim_ids), 500):
+        chunk = claim_ids[chunk_start : chunk_start + 500]
+        rows = await session.execute(
+            select(key, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.claim_id.in_(chunk))
+            .group_by(key, LedgerEntry.kind)
+        )
+        for key_id, kind, total in rows:
+            out[key_id].add(kind, total or ZERO)
+
+
 async def line_balances(session: AsyncSession, claim_ids: Iterable[int]) -> dict[int, Balances]:
     """Balances per claim line of the given claims (lines without entries are absent)."""
-    ids = list(claim_ids)
     out: dict[int, Balances] = defaultdict(Balances)
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        rows = await session.execute(
-            select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-            .where(LedgerEntry.claim_id.in_(chunk))
-            .group_by(LedgerEntry.claim_line_id, LedgerEntry.kind)
-        )
-        for line_id, kind, total in rows:
-            out[line_id].add(kind, total or ZERO)
+    await _add_sums(session, list(claim_ids), LedgerEntry.claim_line_id, out)
     return dict(out)
 
 
@@ -96,13 +102,5 @@ async def claim_balances(session: AsyncSession, claim_ids: Iterable[int]) -> dic
     """Balances per claim."""
     ids = list(claim_ids)
     out: dict[int, Balances] = {i: Balances() for i in ids}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        rows = await session.execute(
-            select(LedgerEntry.claim_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-            .where(LedgerEntry.claim_id.in_(chunk))
-            .group_by(LedgerEntry.claim_id, LedgerEntry.kind)
-        )
-        for claim_id, kind, total in rows:
-            out[claim_id].add(kind, total or ZERO)
+    await _add_sums(session, ids, LedgerEntry.claim_id, out)
     return out

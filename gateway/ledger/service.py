@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,6 +85,20 @@ async def _validate(session: AsyncSession, practice_id: int, c: ClaimIn, where: 
             )
 
 
+# the fields a claim takes as they are from what creates it, and shows as they are
+_COPIED = ("location_id", "payer_id", "payer_rank", "patient_control_number",
+           "service_date_from", "service_date_to", "invoice_date", "billing", "level", "status",
+           "source_claim_id")
+
+
+def _copied(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in _COPIED}
+
+
+def _shown_balances(b: Balances) -> dict[str, Any]:
+    return {k: v for k, v in b.as_dict().items() if k != "patient_adjustments"}
+
+
 def _billing_fields(c: ClaimIn, origin: ClaimOrigin) -> dict[str, object]:
     """A new claim is unbilled (ready to batch) unless the PMS says it billed it already."""
     if c.billed_by_pms:
@@ -105,20 +120,10 @@ async def create_claims(
         patient_id = await get_or_create_patient(session, practice_id, c.patient)
         claim = Claim(
             practice_id=practice_id,
-            location_id=c.location_id,
             patient_id=patient_id,
             appointment_id=c.appointment_id,
-            payer_id=c.payer_id,
-            payer_rank=c.payer_rank,
-            patient_control_number=c.patient_control_number,
-            service_date_from=c.service_date_from,
-            service_date_to=c.service_date_to,
-            invoice_date=c.invoice_date,
-            billing=c.billing,
-            level=c.level,
-            status=c.status,
             diagnosis_codes=list(c.diagnosis_codes),
-            source_claim_id=c.source_claim_id,
+            **_copied(c),
             **_billing_fields(c, origin),
         )
         session.add(claim)
@@ -199,28 +204,18 @@ async def claims_out(
         out.append(
             ClaimOut(
                 id=c.id,
-                patient_control_number=c.patient_control_number,
                 patient_id=c.patient_id,
                 patient_account=accounts.get(c.patient_id, ""),
-                location_id=c.location_id,
-                payer_id=c.payer_id,
-                payer_rank=c.payer_rank,
-                service_date_from=c.service_date_from,
-                service_date_to=c.service_date_to,
-                billing=c.billing,
-                level=c.level,
-                status=c.status,
                 sub_status=c.sub_status,
-                invoice_date=c.invoice_date,
                 diagnosis_codes=list(c.diagnosis_codes),
-                source_claim_id=c.source_claim_id,
+                **_copied(c),
                 billing_state=c.billing_state,
                 billed_by=c.billed_by,
                 billed_at=c.billed_at,
                 rejection_reason=c.rejection_reason,
                 origin=c.origin,
                 lines=lines,
-                **{k: v for k, v in b.as_dict().items() if k != "patient_adjustments"},
+                **_shown_balances(b),
             )
         )
     return out

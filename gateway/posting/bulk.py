@@ -13,69 +13,30 @@ pending ORM changes are visible exactly as with `session.execute`.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from itertools import starmap
 from keyword import iskeyword
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.bulk import copy_insert_if_absent, copy_rows, copy_update_by_id
+from gateway.db.bulk import bound_tuples, copy_insert_if_absent, copy_rows, copy_update_by_id
 
 
 def is_sqlite(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "sqlite"
 
 
-def _processors(session: AsyncSession, table: Table, cols: list[str]) -> list[Any]:
-    dialect = session.bind.dialect
-    return [table.c[k].type._cached_bind_processor(dialect) for k in cols]
-
-
-_SCALARS = frozenset({Decimal, int, str, dt.date, dt.datetime, bool})
-
-
-def _column(values: list[Any], proc: Any) -> list[Any]:
-    """One column's values through its bind processor. An ERA repeats the same amounts, dates
-    and timestamps many times, so a column of hashable scalars of one type is processed once
-    per distinct value; anything else value by value."""
-    if proc is None:
-        return values
-    try:
-        distinct = set(values)
-    except TypeError:  # lists / dicts (JSON): most are empty
-        empty: dict[type, Any] = {}
-        out = []
-        for v in values:
-            t = type(v)
-            if (t is list or t is dict) and not v:
-                if t not in empty:
-                    empty[t] = proc(v)
-                out.append(empty[t])
-            else:
-                out.append(proc(v))
-        return out
-    kinds = {type(v) for v in distinct if v is not None}
-    if len(kinds) > 1 or not kinds <= _SCALARS:
-        return [proc(v) for v in values]
-    done = {v: proc(v) for v in distinct}
-    return list(map(done.__getitem__, values))
-
-
-def _tuples(rows: list[dict[str, Any]], cols: list[str], procs: list[Any]) -> list[tuple[Any, ...]]:
-    get = itemgetter(*cols)
-    if len(cols) == 1:
-        plain: list[tuple[Any, ...]] = [(v,) for v in map(get, rows)]
-    else:
-        plain = list(map(get, rows))
-    if not any(p is not None for p in procs):
-        return plain
-    columns = [_column(list(vals), p) if p is not None else vals
-               for vals, p in zip(zip(*plain, strict=True), procs, strict=True)]
-    return list(zip(*columns, strict=True))
+async def _sqlite_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]],
+                         tail: str = "") -> int:
+    """SQLite: one executemany of `INSERT ... VALUES (?, ...) <tail>`; the rows inserted."""
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){tail}'
+    params = bound_tuples(session, table, rows, cols)
+    conn = await session.connection()
+    return int((await conn.exec_driver_sql(sql, params)).rowcount)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -85,13 +46,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
     if not is_sqlite(session):
         await copy_rows(session, table, rows)  # COPY on PostgreSQL (gateway.db.bulk)
         return
-    cols = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in cols)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-    params = _tuples(rows, cols, _processors(session, table, cols))
-    conn = await session.connection()
-    await conn.exec_driver_sql(sql, params)
+    await _sqlite_insert(session, table, rows)
 
 
 async def insert_absent_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]],
@@ -102,16 +57,8 @@ async def insert_absent_rows(session: AsyncSession, table: Table, rows: list[dic
         return 0
     if not is_sqlite(session):
         return await copy_insert_if_absent(session, table, rows, conflict)
-    cols = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in cols)
     keys = ", ".join(f'"{c}"' for c in conflict)
-    sql = (f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
-           f"ON CONFLICT ({keys}) DO NOTHING")
-    params = _tuples(rows, cols, _processors(session, table, cols))
-    conn = await session.connection()
-    res = await conn.exec_driver_sql(sql, params)
-    return int(res.rowcount)
+    return await _sqlite_insert(session, table, rows, f" ON CONFLICT ({keys}) DO NOTHING")
 
 
 async def update_by_id(session: AsyncSession, table: Table, rows: list[dict[str, Any]],
@@ -125,8 +72,7 @@ async def update_by_id(session: AsyncSession, table: Table, rows: list[dict[str,
         return
     sets = ", ".join(f'"{c}" = ?' for c in cols)
     sql = f'UPDATE "{table.name}" SET {sets} WHERE id = ?'
-    procs = _processors(session, table, cols)
-    params = _tuples(rows, [*cols, key], [*procs, None])
+    params = bound_tuples(session, table, rows, cols, key)
     conn = await session.connection()
     await conn.exec_driver_sql(sql, params)
 

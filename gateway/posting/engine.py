@@ -27,9 +27,10 @@ import msgspec
 from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.errors import NotFound, UserError
+from gateway.core.errors import UserError
 from gateway.core.progress import OnProgress, report
 from gateway.db.base import utcnow
+from gateway.db.scoped import get_scoped
 from gateway.ledger.balances import Balances
 from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
 from gateway.posting.building import build
@@ -76,10 +77,7 @@ def _table(model: Any) -> Table:
 
 
 async def get_deposit(session: AsyncSession, practice_id: int, deposit_id: int) -> Deposit:
-    dep = await session.get(Deposit, deposit_id)
-    if dep is None or dep.practice_id != practice_id:
-        raise NotFound(f"no deposit {deposit_id}")
-    return dep
+    return await get_scoped(session, Deposit, practice_id, deposit_id, what="deposit")
 
 
 async def open_deposit_errors(session: AsyncSession, deposit_id: int) -> list[str]:

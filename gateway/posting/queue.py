@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
 
 from gateway.admin.audit import audit
-from gateway.core.errors import NotFound, UserError
+from gateway.core.errors import UserError
 from gateway.core.money import cents, format_money
 from gateway.db.base import utcnow
 from gateway.db.models import Payer
+from gateway.db.scoped import get_scoped
 from gateway.db.upsert import insert_if_absent
 from gateway.ledger.models import Claim, ClaimLine
 from gateway.posting.deposit_totals import refresh_deposit_totals
@@ -126,10 +127,7 @@ async def queue_counts(session: AsyncSession, practice_id: int) -> dict[str, dic
 
 
 async def _get_error(session: AsyncSession, practice_id: int, error_id: int) -> PostingError:
-    e = await session.get(PostingError, error_id)
-    if e is None or e.practice_id != practice_id:
-        raise NotFound(f"no posting error {error_id}")
-    return e
+    return await get_scoped(session, PostingError, practice_id, error_id, what="posting error")
 
 
 @dataclass

@@ -127,3 +127,26 @@ async def test_the_same_adjudication_twice_in_one_deposit_posts_once(session, pr
     r = await post_deposit(session, pid, d.id)
     assert (r.posted_claims, r.error_claims) == (1, 1)
     assert await _rows(session, cid) == [("insurance_adjustment", "CO-45", D("100.00"))]
+
+
+PAID = Clp("PCN1", "1", "150.00", "100.00", [
+    Svc("92014", "150.00", "100.00", [("CO", "45", "50.00")])], icn="ICN1")
+TAKE_BACK = Clp("PCN1", "22", "-150.00", "-100.00", [
+    Svc("92014", "-150.00", "-100.00", [("CO", "45", "-50.00")])], icn="ICN1")
+
+
+async def test_a_reversed_posting_gives_its_adjudication_to_the_next_posting(
+        session, practice, tmp_path):
+    """The take-back ends the first posting, so the same adjudication sent again after it
+    posts, and takes over the first one's fingerprint (not a false Duplicate Claim Payment)."""
+    pid = practice.practice_id
+    cid = await _setup(session, pid, "150.00")
+    _, dep1 = await _post_file(session, pid, tmp_path, PAID, "T1")
+    text = build_835([Pay("T2", "0.00", [TAKE_BACK, PAID])], control=2)
+    (d2,) = (await h.import_text(session, pid, text, tmp_path, "T2.835")).deposits
+    r = await post_deposit(session, pid, d2.id)
+    assert (r.posted_claims, r.error_claims) == (2, 0)
+    assert await _fingerprint_holders(session) == [d2.id]
+    assert await _rows(session, cid) == [("insurance_adjustment", "CO-45", D("50.00")),
+                                         ("insurance_payment", None, D("100.00"))]
+    assert dep1 != d2.id
