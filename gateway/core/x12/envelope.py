@@ -118,10 +118,7 @@ class Envelope:
             self.problem(f"transaction set {self.st[2]} not closed (no SE) before GE",
                          number, tag)
             self.st = None
-        ge01 = el[1] if len(el) > 1 else ""
-        if ge01 != str(self.set_count) and not (ge01.isdigit() and int(ge01) == self.set_count):
-            self.problem(f"GE01 says {ge01!r} transaction sets but the group has "
-                         f"{self.set_count}", number, tag, 1)
+        self._check_count(number, tag, el, self.set_count, "transaction sets", "the group")
         ge02 = el[2] if len(el) > 2 else ""
         if ge02 != self.gs[6] and not (ge02.isdigit() and self.gs[6].isdigit()
                                        and int(ge02) == int(self.gs[6])):
@@ -136,15 +133,22 @@ class Envelope:
         if self.gs is not None:
             self.problem(f"group {self.gs[6]} not closed (no GE) before IEA", number, tag)
             self.gs = None
-        iea01 = el[1] if len(el) > 1 else ""
-        if not (iea01.isdigit() and int(iea01) == self.group_count):
-            self.problem(f"IEA01 says {iea01!r} functional groups but the interchange has "
-                         f"{self.group_count}", number, tag, 1)
+        self._check_count(number, tag, el, self.group_count, "functional groups",
+                          "the interchange")
         iea02 = el[2] if len(el) > 2 else ""
         if iea02 != self.isa[13]:
             self.problem(f"IEA02 {iea02!r} does not match ISA13 {self.isa[13]!r}",
                          number, tag, 2)
         self.isa = None
+
+    def _check_count(self, number: int, tag: str, el: list[str], counted: int, things: str,
+                     container: str) -> None:
+        """A trailer's element 01 (GE01, IEA01) must say how many `things` its `container`
+        held."""
+        said = el[1] if len(el) > 1 else ""
+        if not (said.isdigit() and int(said) == counted):
+            self.problem(f"{tag}01 says {said!r} {things} but {container} has {counted}",
+                         number, tag, 1)
 
     def in_transaction(self) -> bool:
         return self.st is not None
