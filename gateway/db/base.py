@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -60,3 +60,11 @@ class BatchClaim(Keyed):
         return (UniqueConstraint("batch_id", "claim_id"),)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+
+
+class ProcedureCoded:
+    """The procedure of a service line, as billed (a claim line) or as adjudicated (an 835
+    SVC): its code and modifiers."""
+
+    procedure_code: Mapped[str] = mapped_column(String(20))
+    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)

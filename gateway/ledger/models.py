@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, ProcedureCoded, Timestamped
 from gateway.db.types import Money, Quantity
 from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin, sql_in
 
@@ -97,14 +97,12 @@ class Claim(PracticeScoped, Base):
     )
 
 
-class ClaimLine(Keyed, Base):
+class ClaimLine(ProcedureCoded, Keyed, Base):
     __tablename__ = "claim_lines"
     __table_args__ = (UniqueConstraint("claim_id", "line_number"),)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     line_number: Mapped[int] = mapped_column(Integer)
-    procedure_code: Mapped[str] = mapped_column(String(20))
-    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
     units: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"))
     charge: Mapped[Decimal] = mapped_column(Money())
     diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON, default=list)
