@@ -381,10 +381,20 @@ PracticeKind = Literal["patients", "coverages", "appointments", "claims"]
 PRACTICE_KINDS: tuple[PracticeKind, ...] = ("patients", "coverages", "appointments", "claims")
 
 
-class PatientRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A patient as the PMS knows it. `pms_patient_id` is the PMS's own id (the key);
-    `account_number` the chart / account number staff and aging reports show (defaults to
-    the PMS id). `row` is the source row, for messages."""
+class PostalAddress(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's postal address as a PMS exports it (every part optional)."""
+
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+
+
+class PatientRecord(PostalAddress, frozen=True, kw_only=True):
+    """A patient as the PMS knows it, with the address. `pms_patient_id` is the PMS's own id
+    (the key); `account_number` the chart / account number staff and aging reports show
+    (defaults to the PMS id). `row` is the source row, for messages."""
 
     pms_patient_id: str
     account_number: str | None = None
@@ -392,11 +402,6 @@ class PatientRecord(msgspec.Struct, frozen=True, kw_only=True):
     first_name: str | None = None
     dob: dt.date | None = None
     sex: Literal["M", "F", "U"] | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
     row: int | None = None
 
 
