@@ -168,10 +168,20 @@ class AgingExport(msgspec.Struct, kw_only=True):
 # --- balances --------------------------------------------------------------------------------
 
 
-class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
+class AgingBuckets(msgspec.Struct, frozen=True, kw_only=True):
+    """The five canonical aging buckets of an amount owed (finer vendor buckets are folded in
+    by the plugin)."""
+
+    bucket_0_30: Decimal = Decimal("0.00")
+    bucket_31_60: Decimal = Decimal("0.00")
+    bucket_61_90: Decimal = Decimal("0.00")
+    bucket_91_120: Decimal = Decimal("0.00")
+    bucket_120_plus: Decimal = Decimal("0.00")
+
+
+class BalanceRow(AgingBuckets, frozen=True, kw_only=True):
     """One account's outstanding balance as the practice-management system exports it: the
-    responsible party / patient account, its portions and the five canonical aging buckets
-    (finer vendor buckets are folded in by the plugin)."""
+    responsible party / patient account, its portions and its aging buckets."""
 
     account: str
     location: str | None = None
@@ -180,11 +190,6 @@ class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
     patient_portion: Decimal = Decimal("0.00")
     insurance_portion: Decimal = Decimal("0.00")
     insurance_estimate: Decimal = Decimal("0.00")
-    bucket_0_30: Decimal = Decimal("0.00")
-    bucket_31_60: Decimal = Decimal("0.00")
-    bucket_61_90: Decimal = Decimal("0.00")
-    bucket_91_120: Decimal = Decimal("0.00")
-    bucket_120_plus: Decimal = Decimal("0.00")
     last_statement: dt.date | None = None
     last_payment: dt.date | None = None
 
@@ -284,30 +289,6 @@ class ConnectorCheck(msgspec.Struct, frozen=True, kw_only=True):
     latency_ms: int | None = None
     folders: dict[str, int] = {}
     problems: list[str] = []
-
-
-class EdiAddress(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A street address as the 837P writes it (N3/N4)."""
-
-    line1: str
-    line2: str = ""
-    city: str
-    state: str
-    zip: str
-
-
-class EdiBillingProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Loop 2010AA of the 837P: who bills (the practice), as the clearinghouse enrolled it; a
-    clearinghouse connector's config holds it (`edi.billing_provider`), the writer writes it.
-    `organization` True for a group practice (NM102 = 2)."""
-
-    name: str  # organization name, or last name of a person
-    first_name: str = ""
-    organization: bool = True
-    npi: str
-    tin: str  # employer identification number (REF*EI), 9 digits
-    address: EdiAddress
-    taxonomy: str = ""  # PRV*BI*PXC, e.g. 152W00000X optometrist
 
 
 # --- statements ------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from decimal import Decimal
 
 import msgspec
 
+from gateway.core.edi_records import EdiAddress, EdiBillingProvider
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
-from gateway.core.records import EdiAddress, EdiBillingProvider
 
 IMPLEMENTATION = "005010X222A1"
 _FORBIDDEN = str.maketrans({c: " " for c in "*~:^|>\r\n"})
