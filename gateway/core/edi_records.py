@@ -1,6 +1,6 @@
-"""The EDI party records that cross the plugin boundary: a clearinghouse connector's config
-holds the billing provider (`edi.billing_provider`) and the 837P writer writes it; kept apart
-from `gateway.core.records` only so that module stays small."""
+"""The EDI party records of the core: a clearinghouse connector's config holds the billing
+provider (`edi.billing_provider`), and the 837P writer writes it and the rendering provider;
+kept apart from `gateway.core.records` only so that module stays small."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ class EdiBillingProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     tin: str  # employer identification number (REF*EI), 9 digits
     address: EdiAddress
     taxonomy: str = ""  # PRV*BI*PXC, e.g. 152W00000X optometrist
+
+
+class EdiRenderingProvider(msgspec.Struct, frozen=True, kw_only=True):
+    """Loop 2310B of the 837P: who saw the patient, when not the billing provider."""
+
+    last_name: str
+    first_name: str = ""
+    npi: str
+    taxonomy: str = ""
