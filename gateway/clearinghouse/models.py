@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Keyed, PracticeScoped
+from gateway.db.base import Base, BatchClaim, Keyed, PracticeScoped
 
 # ClaimBatch.status
 BATCH_STATUSES = ("built", "submitted", "accepted", "partially accepted", "rejected", "failed")
@@ -74,12 +74,10 @@ class ClaimBatch(PracticeScoped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ClaimBatchClaim(Keyed, Base):
+class ClaimBatchClaim(BatchClaim, Base):
     __tablename__ = "claim_batch_claims"
-    __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("claim_batches.id"), index=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     patient_control_number: Mapped[str] = mapped_column(String(38), index=True)
     status: Mapped[str] = mapped_column(String(20), default="submitted")  # CLAIM_STATUSES
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -109,9 +107,7 @@ class ReferenceBatch(PracticeScoped, Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ReferenceBatchClaim(Keyed, Base):
+class ReferenceBatchClaim(BatchClaim, Base):
     __tablename__ = "reference_batch_claims"
-    __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("reference_batches.id"), index=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)

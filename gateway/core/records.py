@@ -178,10 +178,20 @@ class BalanceClaim(msgspec.Struct, frozen=True, kw_only=True):
     balance: Decimal
 
 
-class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
+class AgingBuckets(msgspec.Struct, frozen=True, kw_only=True):
+    """The five canonical aging buckets of an amount owed (finer vendor buckets are folded in
+    by the plugin)."""
+
+    bucket_0_30: Decimal = Decimal("0.00")
+    bucket_31_60: Decimal = Decimal("0.00")
+    bucket_61_90: Decimal = Decimal("0.00")
+    bucket_91_120: Decimal = Decimal("0.00")
+    bucket_120_plus: Decimal = Decimal("0.00")
+
+
+class BalanceRow(AgingBuckets, frozen=True, kw_only=True):
     """One account's outstanding balance as the practice-management system exports it: the
-    responsible party / patient account, its portions and the five canonical aging buckets
-    (finer vendor buckets are folded in by the plugin)."""
+    responsible party / patient account, its portions and its aging buckets."""
 
     account: str
     location: str | None = None
@@ -190,11 +200,6 @@ class BalanceRow(msgspec.Struct, frozen=True, kw_only=True):
     patient_portion: Decimal = Decimal("0.00")
     insurance_portion: Decimal = Decimal("0.00")
     insurance_estimate: Decimal = Decimal("0.00")
-    bucket_0_30: Decimal = Decimal("0.00")
-    bucket_31_60: Decimal = Decimal("0.00")
-    bucket_61_90: Decimal = Decimal("0.00")
-    bucket_91_120: Decimal = Decimal("0.00")
-    bucket_120_plus: Decimal = Decimal("0.00")
     last_statement: dt.date | None = None
     last_payment: dt.date | None = None
     claims: tuple[BalanceClaim, ...] = ()  # per-claim detail, when the export has it
@@ -297,30 +302,6 @@ class ConnectorCheck(msgspec.Struct, frozen=True, kw_only=True):
     problems: list[str] = []
 
 
-class EdiAddress(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A street address as the 837P writes it (N3/N4)."""
-
-    line1: str
-    line2: str = ""
-    city: str
-    state: str
-    zip: str
-
-
-class EdiBillingProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Loop 2010AA of the 837P: who bills (the practice), as the clearinghouse enrolled it; a
-    clearinghouse connector's config holds it (`edi.billing_provider`), the writer writes it.
-    `organization` True for a group practice (NM102 = 2)."""
-
-    name: str  # organization name, or last name of a person
-    first_name: str = ""
-    organization: bool = True
-    npi: str
-    tin: str  # employer identification number (REF*EI), 9 digits
-    address: EdiAddress
-    taxonomy: str = ""  # PRV*BI*PXC, e.g. 152W00000X optometrist
-
-
 # --- statements ------------------------------------------------------------------------------
 
 
@@ -392,10 +373,20 @@ PracticeKind = Literal["patients", "coverages", "appointments", "claims"]
 PRACTICE_KINDS: tuple[PracticeKind, ...] = ("patients", "coverages", "appointments", "claims")
 
 
-class PatientRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A patient as the PMS knows it. `pms_patient_id` is the PMS's own id (the key);
-    `account_number` the chart / account number staff and aging reports show (defaults to
-    the PMS id). `row` is the source row, for messages."""
+class PostalAddress(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's postal address as a PMS exports it (every part optional)."""
+
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+
+
+class PatientRecord(PostalAddress, frozen=True, kw_only=True):
+    """A patient as the PMS knows it, with the address. `pms_patient_id` is the PMS's own id
+    (the key); `account_number` the chart / account number staff and aging reports show
+    (defaults to the PMS id). `row` is the source row, for messages."""
 
     pms_patient_id: str
     account_number: str | None = None
@@ -403,11 +394,6 @@ class PatientRecord(msgspec.Struct, frozen=True, kw_only=True):
     first_name: str | None = None
     dob: dt.date | None = None
     sex: Literal["M", "F", "U"] | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
     row: int | None = None
 
 

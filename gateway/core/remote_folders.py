@@ -6,10 +6,10 @@ The plugins answer for their own connectors and call these (copy `gateway_finish
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from gateway.core.hookspecs import FetchOutcome
+from gateway.core.hookspecs import FetchOutcome, hookimpl
 from gateway.core.records import Capability, Connector, ConnectorCheck, PluginInfo, RemoteFile
 from gateway.core.transport import RemoteConfig, check_remote, open_transport
 from gateway.core.version import GATEWAY_VERSION
@@ -43,6 +43,19 @@ def finish_fetch(connector: Connector, file: RemoteFile, outcome: FetchOutcome) 
     with open_transport(connector.id, cfg) as t:
         t.finish(file, cfg.after_download, cfg.archive_dir)
     return True
+
+
+def finish_fetch_hook(plugin: str) -> Callable[[Connector, RemoteFile, FetchOutcome], bool | None]:
+    """The `gateway_finish_fetch` hookimpl of the folder plugin named `plugin` (answers for its
+    connectors only): `gateway_finish_fetch = finish_fetch_hook(NAME)` in its module."""
+
+    @hookimpl
+    def gateway_finish_fetch(
+        connector: Connector, file: RemoteFile, outcome: FetchOutcome
+    ) -> bool | None:
+        return finish_fetch(connector, file, outcome) if connector.plugin == plugin else None
+
+    return gateway_finish_fetch
 
 
 def check_folders(connector: Connector, folders: Mapping[str, str]) -> ConnectorCheck:

@@ -4,9 +4,10 @@ SQLite and PostgreSQL (batch migrations on SQLite need named constraints)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,3 +49,22 @@ class PracticeScoped(Keyed, Timestamped):
     practice_id: Mapped[int] = mapped_column(
         ForeignKey("practices.id"), index=True, sort_order=-1
     )
+
+
+class BatchClaim(Keyed):
+    """A claim's place in a batch (claim, reference or print batch): each claim once per batch.
+    The class adds `batch_id`, the foreign key to its batch table (indexed)."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (UniqueConstraint("batch_id", "claim_id"),)
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+
+
+class ProcedureCoded:
+    """The procedure of a service line, as billed (a claim line) or as adjudicated (an 835
+    SVC): its code and modifiers."""
+
+    procedure_code: Mapped[str] = mapped_column(String(20))
+    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)

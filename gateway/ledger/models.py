@@ -11,10 +11,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, ProcedureCoded, Timestamped
 from gateway.db.types import Money, Quantity
 from gateway.ledger.states import BilledBy, BillingState, ClaimOrigin, sql_in
 
@@ -64,7 +64,7 @@ class Claim(PracticeScoped, Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
     payer_id: Mapped[int | None] = mapped_column(ForeignKey("payers.id"))
-    payer_rank: Mapped[int] = mapped_column(Integer, default=1)
+    payer_rank: Mapped[int] = mapped_column(default=1)
     patient_control_number: Mapped[str | None] = mapped_column(String(38))
     payer_claim_number: Mapped[str | None] = mapped_column(String(50), index=True)
     service_date_from: Mapped[dt.date] = mapped_column()
@@ -97,14 +97,12 @@ class Claim(PracticeScoped, Base):
     )
 
 
-class ClaimLine(Keyed, Base):
+class ClaimLine(ProcedureCoded, Keyed, Base):
     __tablename__ = "claim_lines"
     __table_args__ = (UniqueConstraint("claim_id", "line_number"),)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    line_number: Mapped[int] = mapped_column(Integer)
-    procedure_code: Mapped[str] = mapped_column(String(20))
-    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    line_number: Mapped[int] = mapped_column()
     units: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"))
     charge: Mapped[Decimal] = mapped_column(Money())
     diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON, default=list)
@@ -130,14 +128,14 @@ class LedgerEntry(Keyed, Timestamped, Base):
 
     # no foreign keys on practice_id and claim_id: the line's key implies both (migration
     # 0251_ledger_implied_fks); that they are the line's is checked by the posting invariant
-    practice_id: Mapped[int] = mapped_column(Integer)
-    claim_id: Mapped[int] = mapped_column(Integer)
+    practice_id: Mapped[int] = mapped_column()
+    claim_id: Mapped[int] = mapped_column()
     claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # LEDGER_KINDS
     amount: Mapped[Decimal] = mapped_column(Money())
     payer_id: Mapped[int | None] = mapped_column(ForeignKey("payers.id"))
     source_type: Mapped[str] = mapped_column(String(40))
-    source_id: Mapped[int | None] = mapped_column(Integer)
+    source_id: Mapped[int | None] = mapped_column()
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     reason: Mapped[str | None] = mapped_column(String(40))  # e.g. "CO-45", "PR-2"
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Keyed, PracticeScoped
+from gateway.db.base import Base, BatchClaim, PracticeScoped
 from gateway.db.types import Money
 
 PRINT_STATUSES = ("built", "printed", "mailed")
@@ -32,10 +32,8 @@ class PrintBatch(PracticeScoped, Base):
     mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class PrintBatchClaim(Keyed, Base):
+class PrintBatchClaim(BatchClaim, Base):
     __tablename__ = "print_batch_claims"
-    __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("print_batches.id"), index=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     form: Mapped[dict[str, Any]] = mapped_column(JSON)  # gateway.paper.cms1500.ClaimForm

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, Keyed, PracticeScoped, Timestamped
+from gateway.db.base import Base, Keyed, PracticeScoped, ProcedureCoded, Timestamped
 from gateway.db.types import Money, Quantity
 from gateway.posting.vocabulary import RESOLUTIONS, ErrorLevel, ErrorType
 
@@ -146,7 +146,7 @@ class DepositClaim(Keyed, Base):
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DepositProcedure(Keyed, Base):
+class DepositProcedure(ProcedureCoded, Keyed, Base):
     """One SVC: a service line as adjudicated, and the claim line it posts to."""
 
     __tablename__ = "deposit_procedures"
@@ -154,8 +154,6 @@ class DepositProcedure(Keyed, Base):
 
     deposit_claim_id: Mapped[int] = mapped_column(ForeignKey("deposit_claims.id"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
-    procedure_code: Mapped[str] = mapped_column(String(20))
-    modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
     original_code: Mapped[str | None] = mapped_column(String(20))  # SVC06 (restated)
     original_modifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
     units: Mapped[Decimal | None] = mapped_column(Quantity())

@@ -94,57 +94,67 @@ class Envelope:
 
     def _on_se(self, number: int, el: list[str]) -> None:
         tag = "SE"
-        if self.st is None:
-            self.problem("SE without a matching ST", number, tag)
+        st = self._opened(number, tag, self.st, "ST")
+        if st is None:
             return
         count = number - self.st_segment + 1
         se01 = el[1] if len(el) > 1 else ""
         if not se01.isdigit():
             self.problem(f"SE01 segment count must be a number, found {se01!r}", number, tag, 1)
         elif int(se01) != count:
-            self.problem(f"SE01 says {se01} segments but transaction set {self.st[2]} "
+            self.problem(f"SE01 says {se01} segments but transaction set {st[2]} "
                          f"has {count}", number, tag, 1)
         se02 = el[2] if len(el) > 2 else ""
-        if se02 != self.st[2]:
-            self.problem(f"SE02 {se02!r} does not match ST02 {self.st[2]!r}", number, tag, 2)
+        if se02 != st[2]:
+            self.problem(f"SE02 {se02!r} does not match ST02 {st[2]!r}", number, tag, 2)
         self.st = None
 
     def _on_ge(self, number: int, el: list[str]) -> None:
         tag = "GE"
-        if self.gs is None:
-            self.problem("GE without a matching GS", number, tag)
+        gs = self._opened(number, tag, self.gs, "GS")
+        if gs is None:
             return
         if self.st is not None:
             self.problem(f"transaction set {self.st[2]} not closed (no SE) before GE",
                          number, tag)
             self.st = None
-        ge01 = el[1] if len(el) > 1 else ""
-        if ge01 != str(self.set_count) and not (ge01.isdigit() and int(ge01) == self.set_count):
-            self.problem(f"GE01 says {ge01!r} transaction sets but the group has "
-                         f"{self.set_count}", number, tag, 1)
+        self._check_count(number, tag, el, self.set_count, "transaction sets", "the group")
         ge02 = el[2] if len(el) > 2 else ""
-        if ge02 != self.gs[6] and not (ge02.isdigit() and self.gs[6].isdigit()
-                                       and int(ge02) == int(self.gs[6])):
-            self.problem(f"GE02 {ge02!r} does not match GS06 {self.gs[6]!r}", number, tag, 2)
+        if ge02 != gs[6] and not (ge02.isdigit() and gs[6].isdigit() and int(ge02) == int(gs[6])):
+            self.problem(f"GE02 {ge02!r} does not match GS06 {gs[6]!r}", number, tag, 2)
         self.gs = None
 
     def _on_iea(self, number: int, el: list[str]) -> None:
         tag = "IEA"
-        if self.isa is None:
-            self.problem("IEA without a matching ISA", number, tag)
+        isa = self._opened(number, tag, self.isa, "ISA")
+        if isa is None:
             return
         if self.gs is not None:
             self.problem(f"group {self.gs[6]} not closed (no GE) before IEA", number, tag)
             self.gs = None
-        iea01 = el[1] if len(el) > 1 else ""
-        if not (iea01.isdigit() and int(iea01) == self.group_count):
-            self.problem(f"IEA01 says {iea01!r} functional groups but the interchange has "
-                         f"{self.group_count}", number, tag, 1)
+        self._check_count(number, tag, el, self.group_count, "functional groups",
+                          "the interchange")
         iea02 = el[2] if len(el) > 2 else ""
-        if iea02 != self.isa[13]:
-            self.problem(f"IEA02 {iea02!r} does not match ISA13 {self.isa[13]!r}",
+        if iea02 != isa[13]:
+            self.problem(f"IEA02 {iea02!r} does not match ISA13 {isa[13]!r}",
                          number, tag, 2)
         self.isa = None
+
+    def _opened(self, number: int, tag: str, header: list[str] | None,
+                header_id: str) -> list[str] | None:
+        """The header this trailer closes, or None (and a problem) when none is open."""
+        if header is None:
+            self.problem(f"{tag} without a matching {header_id}", number, tag)
+        return header
+
+    def _check_count(self, number: int, tag: str, el: list[str], counted: int, things: str,
+                     container: str) -> None:
+        """A trailer's element 01 (GE01, IEA01) must say how many `things` its `container`
+        held."""
+        said = el[1] if len(el) > 1 else ""
+        if not (said.isdigit() and int(said) == counted):
+            self.problem(f"{tag}01 says {said!r} {things} but {container} has {counted}",
+                         number, tag, 1)
 
     def in_transaction(self) -> bool:
         return self.st is not None

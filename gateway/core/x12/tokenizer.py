@@ -86,16 +86,11 @@ class Tokenizer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def error(
-        self,
-        why: str,
-        segment: int | None = None,
-        segment_id: str | None = None,
-        element: int | None = None,
-    ) -> X12Error:
-        return X12Error(
-            why, segment=segment, segment_id=segment_id, element=element, file=self.name
-        )
+    def error(self, why: str, segment: int | None = None, segment_id: str | None = None,
+              element: int | None = None) -> X12Error:
+        """An `X12Error` located in this file."""
+        return X12Error(why, segment=segment, segment_id=segment_id, element=element,
+                        file=self.name)
 
     def _first_text(self) -> str:
         """The first chunk, with BOM and leading whitespace removed, checked to be X12."""

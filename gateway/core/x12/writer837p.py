@@ -23,9 +23,9 @@ from decimal import Decimal
 
 import msgspec
 
+from gateway.core.edi_records import EdiAddress, EdiBillingProvider, EdiRenderingProvider
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
-from gateway.core.records import EdiAddress, EdiBillingProvider
 
 IMPLEMENTATION = "005010X222A1"
 _FORBIDDEN = str.maketrans({c: " " for c in "*~:^|>\r\n"})
@@ -34,6 +34,7 @@ _FORBIDDEN = str.maketrans({c: " " for c in "*~:^|>\r\n"})
 # the EDI party records are the core's (a connector's config holds the billing provider)
 Address = EdiAddress
 BillingProvider = EdiBillingProvider
+RenderingProvider = EdiRenderingProvider
 
 
 class Submitter(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,13 +67,6 @@ class Payer(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     payer_id: str  # NM109 (PI)
     address: Address | None = None
-
-
-class RenderingProvider(msgspec.Struct, frozen=True, kw_only=True):
-    last_name: str
-    first_name: str = ""
-    npi: str
-    taxonomy: str = ""
 
 
 class AdjustmentInput(msgspec.Struct, frozen=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gateway.core.hookspecs import FetchOutcome, hookimpl
+from gateway.core.hookspecs import hookimpl
 from gateway.core.records import (
     ClaimBatch,
     Connector,
@@ -17,7 +17,7 @@ from gateway.core.records import (
     RemoteFile,
     SubmissionReceipt,
 )
-from gateway.core.remote_folders import check_folders, finish_fetch, folder_plugin_info
+from gateway.core.remote_folders import check_folders, finish_fetch_hook, folder_plugin_info
 from gateway.core.transport import fetch_folder, open_transport
 
 from .config import ClearinghouseConfig
@@ -66,11 +66,7 @@ def gateway_fetch_acknowledgments(connector: Connector) -> list[RemoteFile] | No
     return _fetch(connector, "acknowledgment")
 
 
-@hookimpl
-def gateway_finish_fetch(
-    connector: Connector, file: RemoteFile, outcome: FetchOutcome
-) -> bool | None:
-    return finish_fetch(connector, file, outcome) if connector.plugin == NAME else None
+gateway_finish_fetch = finish_fetch_hook(NAME)
 
 
 @hookimpl

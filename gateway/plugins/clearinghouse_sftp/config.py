@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from gateway.core.records import EdiBillingProvider
+from gateway.core.edi_records import EdiBillingProvider
 from gateway.core.transport.config import RemoteConfig
 
 
