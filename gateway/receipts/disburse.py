@@ -362,6 +362,8 @@ def _most_recent(claims: list[ClaimView], rules: Rules) -> ClaimView | None:
 def commit(decision: Decision, claims: list[ClaimView]) -> None:
     """Make `decision` part of the in-memory state, so the next receipt of the same patient in
     a batch sees the balances this one left."""
+    if not decision.applications and not decision.claim_status:
+        return
     lines = {x.id: x for c in claims for x in c.lines}
     for a in decision.applications:
         lines[a.claim_line_id].patient_balance -= a.amount
