@@ -124,6 +124,11 @@ class Decision:
 
 
 def money(d: Decimal) -> str:
+    """For messages: the engine's amounts are whole cents (stored cents and their sums), so
+    two decimals print them exactly; anything else goes through `format_money`."""
+    text = str(d)
+    if text[-3:-2] == "." and "E" not in text and text != "-0.00":
+        return "$" + text
     return "$" + format_money(d)
 
 

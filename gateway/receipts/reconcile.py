@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, literal, or_, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import practice_settings
@@ -24,13 +24,18 @@ from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
 from gateway.core.practice_settings import PracticeSettings
 from gateway.db.models import Appointment
-from gateway.ledger.models import Claim
 from gateway.posting.bulk import fetch, update_by_id
 from gateway.receipts import disburse
-from gateway.receipts.applications import applied_amounts, load_claims, write_applications
+from gateway.receipts.applications import (
+    CLAIMS,
+    applied_amounts,
+    load_claims,
+    write_applications,
+)
 from gateway.receipts.common import (
     CHUNK,
     MESSAGES,
+    RECEIPTS,
     Decoded,
     cents_decoder,
     chunks,
@@ -45,8 +50,6 @@ from gateway.receipts.schemas import ReconcileResult
 
 log = logging.getLogger("gateway.receipts")
 
-RECEIPTS = cast(Table, Receipt.__table__)
-CLAIMS = cast(Table, Claim.__table__)
 COUNTERS = {ReceiptStatus.COMPLETED: "completed", ReceiptStatus.HOLD: "hold",
             ReceiptStatus.ERROR: "error"}
 
@@ -169,16 +172,14 @@ async def _reconcile_chunk(session: AsyncSession, run: _Pass, rows: list[Any]) -
     writes = _Writes()
     day, amount, behaviour, status = (date_decoder(), cents_decoder(), Decoded(Behaviour),
                                       Decoded(ReceiptStatus))
-    for r in rows:
-        view = disburse.ReceiptView(
-            id=r.id, behaviour=behaviour[r.behaviour], received_on=day[r.received_on],
-            unapplied=amount[r.amount] - applied.get(r.id, ZERO),
-            patient_known=r.patient_id is not None, appointment_id=r.appointment_id,
-            visit_date=visit_dates.get(r.appointment_id or -1),
-        )
-        claims = claims_of.get(r.patient_id, []) if r.patient_id is not None else []
-        _decide(run, _Seen(r.id, status[r.status], r.status_reason, day[r.hold_until]), view,
-                claims, writes)
+    view = disburse.ReceiptView
+    no_claims: list[disburse.ClaimView] = []  # a receipt whose patient is not known
+    for rid, pid, kind, received, stored_amount, appt, now_status, reason, hold in rows:
+        seen = _Seen(rid, status[now_status], reason, day[hold])
+        _decide(run, seen, view(rid, behaviour[kind], day[received],
+                                amount[stored_amount] - applied.get(rid, ZERO), pid is not None,
+                                appt, visit_dates.get(appt) if appt is not None else None),
+                claims_of.get(pid, no_claims) if pid is not None else no_claims, writes)
     await _write(session, run, writes)
 
 
