@@ -1,10 +1,13 @@
 """Reconciliation: run the engine (`gateway.receipts.disburse`) on receipts, selected or all
-workable ones (the nightly run), in chunks.
+workable ones (the nightly run, read a chunk at a time by keyset: no list of the night's ids),
+in chunks.
 
-For each chunk of receipts it loads the patients' claims, lines and patient balances in three
-queries, decides every receipt in memory (receipts of one patient in a chunk see each other's
-applications), and writes applications, ledger rows, messages and status changes with bulk
-statements. On PostgreSQL the chunk's receipts are locked FOR UPDATE SKIP LOCKED and the
+For each chunk of receipts it reads the receipts, what they applied before, and the patients'
+claims with their lines and patient balances (one joined read; money, dates and vocabularies
+taken as stored and decoded once per distinct value), decides every receipt in memory
+(receipts of one patient in a chunk see each other's applications), and writes applications
+(their ledger rows and the receipts' history lines by INSERT ... SELECT) and status changes
+with bulk statements. On PostgreSQL the chunk's receipts are locked FOR UPDATE SKIP LOCKED and the
 patients' claims FOR UPDATE, so two nodes never apply a receipt or pay a balance twice.
 """
 
