@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import multiprocessing
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import sys
@@ -41,10 +39,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import receipt_data as data  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from gateway.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
 from gateway.receipts.models import Receipt, ReceiptApplication  # noqa: E402
 from gateway.receipts.service import reconcile_practice  # noqa: E402
 
@@ -58,55 +56,26 @@ BEHAVIOURS = [("Co-Pay", "copay", 40), ("Patient Coinsurance", "coinsurance", 10
 def fill(path: str, n_receipts: int, n_claims: int, seed: int = 7) -> None:
     """Write the data set with plain sqlite3 executemany (fast, and not what is measured)."""
     rnd = random.Random(seed)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
-    cur = con.cursor()
-    cur.execute("INSERT INTO practices (id, name, settings) VALUES (1, 'Bench Eye', '{}')")
+    con = data.database(path)
     n_patients = n_receipts
-    cur.executemany("INSERT INTO patients (id, practice_id, account) VALUES (?, 1, ?)",
-                    ((i, f"P{i:07d}") for i in range(1, n_patients + 1)))
+    data.add_patients(con, n_patients)
     per_patient = max(1, n_claims // n_patients)
-    claims: list[Any] = []
-    lines: list[Any] = []
-    ledger: list[Any] = []
+    claims = data.Claims(con)
     visit_of: dict[int, dt.date] = {}
-    claim_id = line_id = ledger_id = 0
     for p in range(1, n_patients + 1):
         for k in range(per_patient):
-            claim_id += 1
             dos = BASE + dt.timedelta(days=rnd.randrange(0, 270))
             statement = k == 0
             if k == per_patient - 1:
                 visit_of[p] = dos
-            claims.append((claim_id, p, dos.isoformat(),
-                           "Statement" if statement else "Primary",
-                           "Statement" if statement else "Open", f"G{claim_id:08d}"))
+            claims.claim(p, dos, "Statement" if statement else "Primary",
+                         "Statement" if statement else "Open", f"G{claims.claim_id + 1:08d}")
             for n in (1, 2):
-                line_id += 1
                 charge = rnd.randrange(5000, 30000)
-                balance = rnd.randrange(0, 6000)
-                lines.append((line_id, claim_id, n, "92014" if n == 1 else "92015", charge,
-                              1 if n == 2 else 0, dos.isoformat()))
-                ledger_id += 1
-                ledger.append((ledger_id, claim_id, line_id, "charge", charge, "claim", claim_id))
-                if balance:
-                    ledger_id += 1
-                    ledger.append((ledger_id, claim_id, line_id, "transfer_to_patient",
-                                   balance, "bench", None))
-        if len(ledger) > 200_000 or p == n_patients:
-            cur.executemany(
-                "INSERT INTO claims (id, practice_id, patient_id, payer_rank, service_date_from,"
-                " billing, level, status, diagnosis_codes, patient_control_number)"
-                " VALUES (?, 1, ?, 1, ?, 'electronic', ?, ?, '[]', ?)", claims)
-            cur.executemany(
-                "INSERT INTO claim_lines (id, claim_id, line_number, procedure_code, modifiers,"
-                " units, charge, diagnosis_pointers, copay, service_date)"
-                " VALUES (?, ?, ?, ?, '[]', 1000, ?, '[]', ?, ?)", lines)
-            cur.executemany(
-                "INSERT INTO ledger_entries (id, practice_id, claim_id, claim_line_id, kind,"
-                " amount, source_type, source_id) VALUES (?, 1, ?, ?, ?, ?, ?, ?)", ledger)
-            claims, lines, ledger = [], [], []
+                claims.line(n, "92014" if n == 1 else "92015", charge, rnd.randrange(0, 6000),
+                            copay=n == 2, dos=dos)
+        claims.maybe_flush()
+    claims.flush()
     weights = [w for _, _, w in BEHAVIOURS]
     receipts = []
     for i in range(1, n_receipts + 1):
@@ -115,23 +84,11 @@ def fill(path: str, n_receipts: int, n_claims: int, seed: int = 7) -> None:
             BASE + dt.timedelta(days=rnd.randrange(200, 280)))
         receipts.append((i, i, f"P{i:07d}", on.isoformat(), name, behaviour,
                          rnd.randrange(500, 15000)))
-    cur.executemany(
+    con.executemany(
         "INSERT INTO receipts (id, practice_id, patient_id, patient_account, received_on,"
         " type_name, behaviour, method, source, amount, status, created_by)"
         " VALUES (?, 1, ?, ?, ?, ?, ?, 'card', 'import', ?, 'New', 'bench')", receipts)
-    con.commit()
-    con.execute("ANALYZE")
-    con.close()
-
-
-def peak_rss_mb() -> float:
-    """This process's own high-water mark (VmHWM): `ru_maxrss` would include the parent's
-    peak, carried across fork and exec into a spawned child."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    data.finish(con)
 
 
 READS = (
@@ -204,30 +161,25 @@ async def _nightly(url: str, chunk: int) -> tuple[int, str]:
 def _phase(name: str, path: str, chunk: int, made_from: str, out: Any) -> None:
     """One measured phase in its own process, so each peak RSS is that phase's alone."""
     apps, ledger = made_rows(made_from) if name == "floor" else ([], [])
-    with sqlite3.connect(path) as con:  # warm the page cache the same way
-        con.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    data.warm(path)
     start, cpu = time.perf_counter(), time.process_time()
     if name == "floor":
         n, note = _floor(path, apps, ledger)
     else:
         n, note = asyncio.run(_nightly(f"sqlite+aiosqlite:///{path}", chunk))
-    out.put((n, time.perf_counter() - start, time.process_time() - cpu, peak_rss_mb(), note))
+    out.put((n, time.perf_counter() - start, time.process_time() - cpu, data.peak_rss_mb(), note))
 
 
 def measure(path: str, chunk: int) -> list[tuple[str, int, float, float, float]]:
     """The nightly on one copy, then its floor on another (with the nightly's rows)."""
-    ctx = multiprocessing.get_context("spawn")
     copies = {name: f"{path}.{name}" for name in ("nightly", "floor")}
     for copy in copies.values():
         shutil.copy(path, copy)
     rows = []
     for name, title in (("nightly", "nightly reconcile_practice (one transaction)"),
                         ("floor", "floor: bare read + bare insert of applications")):
-        q = ctx.Queue()
-        p = ctx.Process(target=_phase, args=(name, copies[name], chunk, copies["nightly"], q))
-        p.start()
-        n, secs, cpu, rss, note = q.get()
-        p.join()
+        n, secs, cpu, rss, note = data.in_process(_phase, name, copies[name], chunk,
+                                                  copies["nightly"])
         if note:
             print(note)
         rows.append((title, n, secs, cpu, rss))
@@ -243,15 +195,8 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     path = args.db or str(Path(tmp.name) / "bench.db")
-    url = f"sqlite+aiosqlite:///{path}"
     t = time.perf_counter()
-    upgrade(url)
-    child = multiprocessing.get_context("spawn").Process(
-        target=fill, args=(path, args.receipts, args.claims))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise SystemExit("filling the database failed")
+    data.seed(path, fill, args.receipts, args.claims)
     print(f"setup: {args.receipts} receipts, {args.claims} claims, {2 * args.claims} lines in "
           f"{time.perf_counter() - t:.1f} s (not measured); chunk {args.chunk}")
     rows = measure(path, args.chunk)

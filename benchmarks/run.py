@@ -20,7 +20,6 @@ reconciliation on SQLite). PostgreSQL and the API under load have their own scri
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -146,17 +145,11 @@ def aging_rows(size: dict[str, int], tmp: Path, repeat: int) -> list[Row]:
 
 
 def receipts_rows(size: dict[str, int], tmp: Path, repeat: int) -> list[Row]:
+    import receipt_data
     import receipts
 
-    from gateway.db.migrate import upgrade
-
     path = str(tmp / "receipts.db")
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    child = multiprocessing.get_context("spawn").Process(
-        target=receipts.fill, args=(path, size["receipts"], size["receipt_claims"]))
-    child.start()
-    child.join()
+    receipt_data.seed(path, receipts.fill, size["receipts"], size["receipt_claims"])
     (_, _, base_s, _, _), (_, n, nightly_s, _, nightly_peak) = receipts.measure(path, 1000)
     return [Row("receipts", f"receipts nightly, {n:,} receipts (wall)", nightly_s,
                 "bare read + bare insert of the applications", base_s, 3.0, nightly_peak)]

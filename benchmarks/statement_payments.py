@@ -3,16 +3,18 @@ peak RSS, beside posting the same receipts directly through the receipt engine i
 
     .venv/bin/python benchmarks/statement_payments.py               # 50k payments, 100k claims
     .venv/bin/python benchmarks/statement_payments.py --scale 0.2   # 10k payments, 20k claims
+    .venv/bin/python benchmarks/statement_payments.py --scale 2     # 100k payments, 200k claims
     .venv/bin/python benchmarks/statement_payments.py --per-receipt # also create_receipt x N
 
-A migrated database is filled (in a child process, plain sqlite3: not measured) with one
-practice, a patient per payment with a statement, two statement-level claims per patient of
-two lines each, every line owing a patient balance. It is copied, and each phase runs in its
+A migrated database is filled (in a child process, plain sqlite3: not measured; the setup
+`receipt_data` shares with `receipts.py`) with one practice, a patient per payment with a
+statement, two statement-level claims per patient of two lines each, every line owing a
+patient balance. It is copied, and each phase runs in its
 own process on its own copy (its peak RSS is that process's own high-water mark, VmHWM; the
 interpreter with the gateway imported is about 80 MB of it):
 
 * baseline: the same receipts posted directly through the receipt service's bulk path,
-  `record_many` (1000 at a time, as the import does) then `reconcile` on all of them, one
+  `record_many` then `reconcile` on them, 1000 at a time as the import does, one
   transaction: the floor the import's own work (file, payments, history, deposit) adds to;
 * per receipt (`--per-receipt`): `create_receipt(reconcile_now=False)` once per payment, then
   `reconcile`: what one receipt costs through the single-receipt path (slow: a query per
@@ -22,8 +24,9 @@ interpreter with the gateway imported is about 80 MB of it):
   history, the receipts, the engine, the Statement deposit), one transaction.
 
 Target: the import within 1.5x of the baseline's time, and memory flat (the file is streamed
-a chunk at a time, the rows are written and let go every 1000 payments; what stays is one
-receipt id per payment for the engine's run at the end).
+a chunk at a time, and every 1000 payments the rows are written, the chunk's receipts run
+through the engine and let go: nothing is kept per payment, so the peak RSS is the same at
+10k, 50k and 100k payments).
 """
 
 from __future__ import annotations
@@ -32,12 +35,9 @@ import argparse
 import asyncio
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
 import random
-import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -47,11 +47,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import receipt_data as data  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from gateway.core.records import RemoteFile  # noqa: E402
 from gateway.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
 from gateway.receipts import service as receipts  # noqa: E402
 from gateway.receipts.enums import Behaviour, Source  # noqa: E402
 from gateway.receipts.models import Receipt, ReceiptApplication  # noqa: E402
@@ -64,48 +64,22 @@ BASE = dt.date(2026, 1, 5)
 def fill(path: str, n_payments: int, n_claims: int, seed: int = 11) -> None:
     """The practice, patients, statements, claims, lines and patient balances."""
     rnd = random.Random(seed)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
-    cur = con.cursor()
-    cur.execute("INSERT INTO practices (id, name, settings) VALUES (1, 'Bench Eye', '{}')")
-    cur.executemany("INSERT INTO patients (id, practice_id, account) VALUES (?, 1, ?)",
-                    ((i, f"P{i:07d}") for i in range(1, n_payments + 1)))
-    cur.executemany("INSERT INTO patient_statements (practice_id, statement_id, patient_id)"
+    con = data.database(path)
+    data.add_patients(con, n_payments)
+    con.executemany("INSERT INTO patient_statements (practice_id, statement_id, patient_id)"
                     " VALUES (1, ?, ?)", ((f"S{i:07d}", i) for i in range(1, n_payments + 1)))
     per_patient = max(1, n_claims // n_payments)
-    claims: list[tuple[int, int, str]] = []
-    lines: list[tuple[int, int, int, int, str]] = []
-    ledger: list[tuple[int, int, str, int, str, int | None]] = []
-    claim_id = line_id = 0
+    claims = data.Claims(con)
     for p in range(1, n_payments + 1):
         for _ in range(per_patient):
-            claim_id += 1
             dos = BASE + dt.timedelta(days=rnd.randrange(0, 270))
-            claims.append((claim_id, p, dos.isoformat()))
+            claims.claim(p, dos, "Statement", "Statement")
             for n in (1, 2):
-                line_id += 1
                 charge = rnd.randrange(5000, 30000)
-                lines.append((line_id, claim_id, n, charge, dos.isoformat()))
-                ledger.append((claim_id, line_id, "charge", charge, "claim", claim_id))
-                ledger.append((claim_id, line_id, "transfer_to_patient",
-                               rnd.randrange(1000, 6000), "bench", None))
-        if len(ledger) > 200_000 or p == n_payments:
-            cur.executemany(
-                "INSERT INTO claims (id, practice_id, patient_id, payer_rank, service_date_from,"
-                " billing, level, status, diagnosis_codes) VALUES (?, 1, ?, 1, ?, 'electronic',"
-                " 'Statement', 'Statement', '[]')", claims)
-            cur.executemany(
-                "INSERT INTO claim_lines (id, claim_id, line_number, procedure_code, modifiers,"
-                " units, charge, diagnosis_pointers, copay, service_date)"
-                " VALUES (?, ?, ?, '92014', '[]', 1000, ?, '[]', 0, ?)", lines)
-            cur.executemany(
-                "INSERT INTO ledger_entries (practice_id, claim_id, claim_line_id, kind,"
-                " amount, source_type, source_id) VALUES (1, ?, ?, ?, ?, ?, ?)", ledger)
-            claims, lines, ledger = [], [], []
-    con.commit()
-    con.execute("ANALYZE")
-    con.close()
+                claims.line(n, "92014", charge, rnd.randrange(1000, 6000), copay=False, dos=dos)
+        claims.maybe_flush()
+    claims.flush()
+    data.finish(con)
 
 
 def payments(n: int, seed: int = 5) -> list[tuple[str, str, Decimal]]:
@@ -128,16 +102,6 @@ def write_payment_file(path: Path, n: int) -> None:
     path.write_text(write_file("BENCH", DAY, rows))
 
 
-def peak_rss_mb() -> float:
-    """This process's own high-water mark (VmHWM): `ru_maxrss` would include the parent's
-    peak, carried across fork and exec into a spawned child."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def _bulk(url: str, n: int) -> str:
     from gateway.statements.importer import ensure_receipt_type
 
@@ -146,7 +110,6 @@ async def _bulk(url: str, n: int) -> str:
         async with make_sessionmaker(engine)() as s:
             await ensure_receipt_type(s, 1, "bench")
             patient_of = dict((await s.execute(select_patients())).tuples().all())
-            ids: list[int] = []
             every = payments(n)
             for start in range(0, n, 1000):
                 made = await receipts.record_many(s, 1, "Statement Payment",
@@ -157,10 +120,8 @@ async def _bulk(url: str, n: int) -> str:
                                         statement_id="S" + account[1:])
                     for tx, account, amount in every[start:start + 1000]], actor="bench",
                     today=DAY)
-                ids.extend(made.values())
-                await s.flush()
+                await receipts.reconcile(s, 1, made.values(), today=DAY, keep_results=False)
                 s.expunge_all()
-            await receipts.reconcile(s, 1, ids, today=DAY, keep_results=False)
             await s.commit()
         return await _outcome(engine)
     finally:
@@ -227,13 +188,12 @@ async def _outcome(engine: Any) -> str:
 
 
 def _phase(name: str, url: str, n: int, file_path: str, out: Any) -> None:
-    with sqlite3.connect(url.split("///", 1)[1]) as con:  # warm the page cache the same way
-        con.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    data.warm(url.split("///", 1)[1])
     start, cpu = time.perf_counter(), time.process_time()
     work = {"bulk": lambda: _bulk(url, n), "direct": lambda: _direct(url, n),
             "import": lambda: _import(url, file_path)}[name]
     note = asyncio.run(work())
-    out.put((time.perf_counter() - start, time.process_time() - cpu, peak_rss_mb(), note))
+    out.put((time.perf_counter() - start, time.process_time() - cpu, data.peak_rss_mb(), note))
 
 
 def main() -> None:
@@ -249,13 +209,7 @@ def main() -> None:
     base = Path(tmp.name)
     seed_db = base / "seed.db"
     t = time.perf_counter()
-    upgrade(f"sqlite+aiosqlite:///{seed_db}")
-    ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(target=fill, args=(str(seed_db), n_payments, n_claims))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise SystemExit("filling the database failed")
+    data.seed(str(seed_db), fill, n_payments, n_claims)
     file_path = base / "bench.csv"
     write_payment_file(file_path, n_payments)
     print(f"setup: {n_payments} payments ({file_path.stat().st_size / 1e6:.1f} MB file), "
@@ -269,12 +223,8 @@ def main() -> None:
     for name, title in phases:
         db = base / f"{name}.db"
         shutil.copy(seed_db, db)
-        q = ctx.Queue()
-        p = ctx.Process(target=_phase, args=(name, f"sqlite+aiosqlite:///{db}", n_payments,
-                                             str(file_path), q))
-        p.start()
-        secs, cpu, rss, note = q.get()
-        p.join()
+        secs, cpu, rss, note = data.in_process(_phase, name, f"sqlite+aiosqlite:///{db}",
+                                               n_payments, str(file_path))
         print(f"{name}: {note}")
         rows.append((title, secs, cpu, rss))
     print()

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 import msgspec
@@ -16,6 +17,19 @@ from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.db.engine import make_engine, make_sessionmaker, session_scope
 from gateway.statements.schemas import PaymentSearch
+
+T = TypeVar("T")
+
+
+def _in_session(ctx: click.Context, service: Callable[..., Awaitable[T]], *args: Any,
+                **kwargs: Any) -> T:
+    """`service(session, *args, **kwargs)` in one transaction of the command's database."""
+
+    async def go() -> T:
+        async with session_scope(database_url(ctx)) as s:
+            return await service(s, *args, **kwargs)
+
+    return run(go)
 
 
 @click.group("statement-payments")
@@ -60,11 +74,8 @@ def schedule(ctx: click.Context, practice_id: int, connector: str, pattern: str,
     """Define the connector's import_statement_payments job (hourly by default)."""
     from gateway.statements.jobs import schedule_connector
 
-    async def go() -> int:
-        async with session_scope(database_url(ctx)) as s:
-            return await schedule_connector(s, practice_id, connector, pattern=pattern)
-
-    emit({"id": run(go)}, as_json, lambda d: f"job {d['id']} defined")
+    job_id = _in_session(ctx, schedule_connector, practice_id, connector, pattern=pattern)
+    emit({"id": job_id}, as_json, lambda d: f"job {d['id']} defined")
 
 
 def _search(date_from: dt.date | None, date_to: dt.date | None, state: str | None,
@@ -107,11 +118,7 @@ def list_payments(ctx: click.Context, practice_id: int, date_from: dt.date | Non
 
     f = _search(date_from, date_to, state, account, limit)
 
-    async def go() -> list:
-        async with session_scope(database_url(ctx)) as s:
-            return await review.search(s, practice_id, f)
-
-    emit(run(go), as_json, lambda rows: "\n".join(
+    emit(_in_session(ctx, review.search, practice_id, f), as_json, lambda rows: "\n".join(
         f"{p.id:>6} {p.transaction_id:<16} {p.status:<13} {p.state:<11} {p.amount:>10} "
         f"{p.reason or ''}" for p in rows) or "no payments")
 
@@ -124,11 +131,7 @@ def show(ctx: click.Context, payment_id: int, practice_id: int) -> None:
     """A payment with its status history (JSON)."""
     from gateway.statements import review
 
-    async def go() -> object:
-        async with session_scope(database_url(ctx)) as s:
-            return await review.show(s, practice_id, payment_id)
-
-    emit(run(go), True)
+    emit(_in_session(ctx, review.show, practice_id, payment_id), True)
 
 
 @statement_payments.command("review")
@@ -142,12 +145,9 @@ def mark_reviewed(ctx: click.Context, payment_ids: tuple[int, ...], practice_id:
     """Mark Reviewed: one or many unprocessed payments (audited)."""
     from gateway.statements import review
 
-    async def go() -> object:
-        async with session_scope(database_url(ctx)) as s:
-            return await review.mark_reviewed(s, practice_id, list(payment_ids), actor=actor)
-
-    emit(run(go), as_json, lambda r: f"reviewed {len(r.reviewed)}, already reviewed "
-                                     f"{len(r.already_reviewed)}")
+    done = _in_session(ctx, review.mark_reviewed, practice_id, list(payment_ids), actor=actor)
+    emit(done, as_json, lambda r: f"reviewed {len(r.reviewed)}, already reviewed "
+                                  f"{len(r.already_reviewed)}")
 
 
 @statement_payments.command("retry")
@@ -161,12 +161,9 @@ def retry_payments(ctx: click.Context, payment_ids: tuple[int, ...], practice_id
     """Post again unprocessed payments once what stopped them is fixed (audited)."""
     from gateway.statements.retry import retry
 
-    async def go() -> object:
-        async with session_scope(database_url(ctx)) as s:
-            return await retry(s, practice_id, list(payment_ids), actor=actor)
-
-    emit(run(go), as_json, lambda r: f"posted {len(r.posted)}, still unprocessed "
-                                     f"{len(r.still_unprocessed)}")
+    done = _in_session(ctx, retry, practice_id, list(payment_ids), actor=actor)
+    emit(done, as_json, lambda r: f"posted {len(r.posted)}, still unprocessed "
+                                  f"{len(r.still_unprocessed)}")
 
 
 @statement_payments.command("export")
@@ -181,11 +178,7 @@ def export(ctx: click.Context, practice_id: int, date_from: dt.date | None,
 
     f = _search(date_from, date_to, state, account, 10_000)
 
-    async def go() -> bytes:
-        async with session_scope(database_url(ctx)) as s:
-            return await review.export_xlsx(s, practice_id, f)
-
-    Path(out_path).write_bytes(run(go))
+    Path(out_path).write_bytes(_in_session(ctx, review.export_xlsx, practice_id, f))
     click.echo(f"wrote {out_path}")
 
 
@@ -203,11 +196,7 @@ def add_statements(ctx: click.Context, practice_id: int, json_file: IO[str]) -> 
     except (ValueError, msgspec.ValidationError) as exc:
         raise UserError(str(exc), where="statements") from exc
 
-    async def go() -> dict:
-        async with session_scope(database_url(ctx)) as s:
-            return await record_statements(s, practice_id, rows)
-
-    emit(run(go), True)
+    emit(_in_session(ctx, record_statements, practice_id, rows), True)
 
 
 def register(root: click.Group) -> None:

@@ -22,6 +22,7 @@ from gateway.receipts.models import Receipt, ReceiptMessage
 
 CHUNK = 1000  # receipts (and ids) per bulk statement
 MESSAGES = cast(Table, ReceiptMessage.__table__)
+RECEIPTS = cast(Table, Receipt.__table__)
 
 # (receipt id, actor, status after the step, text, the engine's "today")
 MessageRow = tuple[int, str, ReceiptStatus, str, dt.date | None]

@@ -124,6 +124,11 @@ class Decision:
 
 
 def money(d: Decimal) -> str:
+    """For messages: the engine's amounts are whole cents (stored cents and their sums), so
+    two decimals print them exactly; anything else goes through `format_money`."""
+    text = str(d)
+    if text[-3:-2] == "." and "E" not in text and text != "-0.00":
+        return "$" + text
     return "$" + format_money(d)
 
 
@@ -362,6 +367,8 @@ def _most_recent(claims: list[ClaimView], rules: Rules) -> ClaimView | None:
 def commit(decision: Decision, claims: list[ClaimView]) -> None:
     """Make `decision` part of the in-memory state, so the next receipt of the same patient in
     a batch sees the balances this one left."""
+    if not decision.applications and not decision.claim_status:
+        return
     lines = {x.id: x for c in claims for x in c.lines}
     for a in decision.applications:
         lines[a.claim_line_id].patient_balance -= a.amount

@@ -1,10 +1,13 @@
 """Reconciliation: run the engine (`gateway.receipts.disburse`) on receipts, selected or all
-workable ones (the nightly run), in chunks.
+workable ones (the nightly run, read a chunk at a time by keyset: no list of the night's ids),
+in chunks.
 
-For each chunk of receipts it loads the patients' claims, lines and patient balances in three
-queries, decides every receipt in memory (receipts of one patient in a chunk see each other's
-applications), and writes applications, ledger rows, messages and status changes with bulk
-statements. On PostgreSQL the chunk's receipts are locked FOR UPDATE SKIP LOCKED and the
+For each chunk of receipts it reads the receipts, what they applied before, and the patients'
+claims with their lines and patient balances (one joined read; money, dates and vocabularies
+taken as stored and decoded once per distinct value), decides every receipt in memory
+(receipts of one patient in a chunk see each other's applications), and writes applications
+(their ledger rows and the receipts' history lines by INSERT ... SELECT) and status changes
+with bulk statements. On PostgreSQL the chunk's receipts are locked FOR UPDATE SKIP LOCKED and the
 patients' claims FOR UPDATE, so two nodes never apply a receipt or pay a balance twice.
 """
 
@@ -14,9 +17,9 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.practices import practice_settings
@@ -24,21 +27,25 @@ from gateway.core.errors import NotFound
 from gateway.core.money import ZERO
 from gateway.core.practice_settings import PracticeSettings
 from gateway.db.models import Appointment
-from gateway.ledger.models import Claim
 from gateway.posting.bulk import fetch, update_by_id
 from gateway.receipts import disburse
-from gateway.receipts.applications import applied_amounts, load_claims, write_applications
+from gateway.receipts.applications import (
+    CLAIMS,
+    applied_amounts,
+    load_claims,
+    write_applications,
+)
 from gateway.receipts.common import (
     CHUNK,
+    MESSAGES,
+    RECEIPTS,
     Decoded,
-    MessageRow,
     cents_decoder,
     chunks,
     date_decoder,
     now,
     practice_today,
     stored,
-    write_messages,
 )
 from gateway.receipts.enums import WORKABLE, Behaviour, HoldSetBy, ReceiptStatus
 from gateway.receipts.models import Receipt
@@ -46,8 +53,6 @@ from gateway.receipts.schemas import ReconcileResult
 
 log = logging.getLogger("gateway.receipts")
 
-RECEIPTS = cast(Table, Receipt.__table__)
-CLAIMS = cast(Table, Claim.__table__)
 COUNTERS = {ReceiptStatus.COMPLETED: "completed", ReceiptStatus.HOLD: "hold",
             ReceiptStatus.ERROR: "error"}
 
@@ -69,7 +74,7 @@ class _Writes:
     """What a chunk's decisions write, gathered for bulk statements."""
 
     receipts: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[MessageRow] = field(default_factory=list)
+    messages: list[int] = field(default_factory=list)  # receipts whose decision changed them
     apps: list[dict[str, Any]] = field(default_factory=list)
     claims: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (new, old status)
     at: dt.datetime = field(default_factory=now)  # created_at of the chunk's applications
@@ -170,17 +175,15 @@ async def _reconcile_chunk(session: AsyncSession, run: _Pass, rows: list[Any]) -
     writes = _Writes()
     day, amount, behaviour, status = (date_decoder(), cents_decoder(), Decoded(Behaviour),
                                       Decoded(ReceiptStatus))
-    for r in rows:
-        view = disburse.ReceiptView(
-            id=r.id, behaviour=behaviour[r.behaviour], received_on=day[r.received_on],
-            unapplied=amount[r.amount] - applied.get(r.id, ZERO),
-            patient_known=r.patient_id is not None, appointment_id=r.appointment_id,
-            visit_date=visit_dates.get(r.appointment_id or -1),
-        )
-        claims = claims_of.get(r.patient_id, []) if r.patient_id is not None else []
-        _decide(run, _Seen(r.id, status[r.status], r.status_reason, day[r.hold_until]), view,
-                claims, writes)
-    await _write(session, run.practice_id, writes)
+    view = disburse.ReceiptView
+    no_claims: list[disburse.ClaimView] = []  # a receipt whose patient is not known
+    for rid, pid, kind, received, stored_amount, appt, now_status, reason, hold in rows:
+        seen = _Seen(rid, status[now_status], reason, day[hold])
+        _decide(run, seen, view(rid, behaviour[kind], day[received],
+                                amount[stored_amount] - applied.get(rid, ZERO), pid is not None,
+                                appt, visit_dates.get(appt) if appt is not None else None),
+                claims_of.get(pid, no_claims) if pid is not None else no_claims, writes)
+    await _write(session, run, writes)
 
 
 async def _visit_dates(session: AsyncSession, rows: Sequence[Any]) -> dict[int, dt.date]:
@@ -206,30 +209,31 @@ def _decide(run: _Pass, r: _Seen, view: disburse.ReceiptView,
             claims: list[disburse.ClaimView], writes: _Writes) -> None:
     """Decide one receipt, make its decision the in-memory state, and gather its writes."""
     decision = disburse.decide(view, claims, run.rules, run.today)
-    previous = {c.id: c.status for c in claims if c.id in decision.claim_status}
+    apps, changes = decision.applications, decision.claim_status
+    previous = {c.id: c.status for c in claims if c.id in changes} if changes else {}
     disburse.commit(decision, claims)
     result = run.result
     result.considered += 1
-    for a in decision.applications:
-        writes.apps.append({
-            "practice_id": run.practice_id, "receipt_id": r.id, "claim_id": a.claim_id,
-            "claim_line_id": a.claim_line_id, "amount": a.amount, "credit": a.credit,
-            "applied_by": "engine", "created_at": writes.at,
-            "previous_claim_status": previous.get(a.claim_id) if a.credit else None,
-        })
-    for cid, status in decision.claim_status.items():
+    if apps:
+        add, practice_id, at = writes.apps.append, run.practice_id, writes.at
+        for a in apps:
+            add({"practice_id": practice_id, "receipt_id": r.id, "claim_id": a.claim_id,
+                 "claim_line_id": a.claim_line_id, "amount": a.amount, "credit": a.credit,
+                 "applied_by": "engine", "created_at": at,
+                 "previous_claim_status": previous.get(a.claim_id) if a.credit else None})
+        result.applied += decision.applied
+        result.applications += len(apps)
+    for cid, status in changes.items():
         writes.claims[cid] = (status, writes.claims.get(cid, (status, previous[cid]))[1])
-    result.applied += decision.applied
-    result.applications += len(decision.applications)
     hold_until = decision.hold_until if decision.status == ReceiptStatus.HOLD else None
-    if (decision.applications or decision.status != r.status
-            or decision.message != r.status_reason or hold_until != r.hold_until):
+    if (apps or decision.status != r.status or decision.message != r.status_reason
+            or hold_until != r.hold_until):
         writes.receipts.append({
             "status": decision.status, "status_reason": decision.message,
             "hold_until": hold_until, "hold_set_by": HoldSetBy.ENGINE if hold_until else None,
             "b_id": r.id,
         })
-        writes.messages.append((r.id, run.actor, decision.status, decision.message, run.today))
+        writes.messages.append(r.id)
     else:
         result.unchanged += 1
     counter = COUNTERS[decision.status]
@@ -239,12 +243,19 @@ def _decide(run: _Pass, r: _Seen, view: disburse.ReceiptView,
                                "applied": decision.applied, "message": decision.message})
 
 
-async def _write(session: AsyncSession, practice_id: int, writes: _Writes) -> None:
-    await write_applications(session, practice_id, writes.apps)
+async def _write(session: AsyncSession, run: _Pass, writes: _Writes) -> None:
+    await write_applications(session, run.practice_id, writes.apps)
     await update_by_id(session, RECEIPTS, writes.receipts)
     await update_by_id(session, CLAIMS, [{"status": st, "b_id": cid}
                                          for cid, (st, _) in writes.claims.items()])
-    await write_messages(session, writes.messages)
+    if writes.messages:  # each changed receipt's history line is its new status and reason
+        m = MESSAGES.c
+        await session.execute(insert(MESSAGES).from_select(
+            ["receipt_id", "actor", "status", "text", "run_on", "created_at"],
+            select(RECEIPTS.c.id, literal(run.actor, m.actor.type), RECEIPTS.c.status,
+                   func.coalesce(RECEIPTS.c.status_reason, ""), literal(run.today, m.run_on.type),
+                   literal(writes.at, m.created_at.type))
+            .where(RECEIPTS.c.id.in_(writes.messages)).order_by(RECEIPTS.c.id)))
 
 
 __all__ = ["reconcile", "reconcile_practice"]

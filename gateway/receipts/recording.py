@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
@@ -24,14 +24,20 @@ from gateway.db.models import Appointment, Location, Patient
 from gateway.db.upsert import insert_if_absent
 from gateway.posting.bulk import insert_rows
 from gateway.receipts.amounts import receipt_amount
-from gateway.receipts.common import MESSAGES, chunks, loose_key, now, owned, write_messages
+from gateway.receipts.common import (
+    MESSAGES,
+    RECEIPTS,
+    chunks,
+    loose_key,
+    now,
+    owned,
+    write_messages,
+)
 from gateway.receipts.enums import Method, ReceiptStatus, Source
 from gateway.receipts.models import Receipt
 from gateway.receipts.receipt_types import resolve_type
 from gateway.receipts.reconcile import reconcile
 from gateway.receipts.schemas import ReceiptIn
-
-RECEIPTS = cast(Table, Receipt.__table__)
 
 METHOD_ALIASES: dict[str, Method] = {
     "cash": Method.CASH, "check": Method.CHECK, "cheque": Method.CHECK,

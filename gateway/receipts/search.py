@@ -3,8 +3,6 @@ applications and history, and the search as an .xlsx workbook."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +23,7 @@ from gateway.receipts.schemas import (
     ReceiptOut,
     ReceiptSearch,
 )
+from gateway.receipts.workbook import Sheet
 
 EXPORT_COLUMNS = ("Receipt ID", "Status", "Date", "Patient ID", "Type", "Method", "Source",
                   "Check/Trace Number", "Statement ID", "Payer", "Amount", "Applied",
@@ -151,33 +150,14 @@ async def show(session: AsyncSession, practice_id: int, receipt_id: int) -> Rece
 async def export_xlsx(session: AsyncSession, practice_id: int,
                       f: ReceiptSearch | None = None) -> bytes:
     """The search result as an .xlsx workbook (amounts as numbers with two decimals)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     f = f or ReceiptSearch()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Receipts")
-    ws.append(list(EXPORT_COLUMNS))
-
-    def money_cell(value: Decimal) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        c.number_format = "#,##0.00"
-        return c
-
-    def date_cell(value: dt.date | None) -> WriteOnlyCell | None:
-        if value is None:
-            return None
-        c = WriteOnlyCell(ws, value=value)
-        c.number_format = "yyyy-mm-dd"
-        return c
-
+    sheet = Sheet("Receipts", EXPORT_COLUMNS)
+    money, date = sheet.money, sheet.date
     rows = await session.execute(_search_query(practice_id, f).limit(f.limit).offset(f.offset))
     for r, applied in rows:
         o = _out(r, applied)
-        ws.append([o.id, str(o.status), date_cell(o.received_on), o.patient_account, o.type,
-                   str(o.method), str(o.source), o.check_number, o.statement_id, o.payer_name,
-                   money_cell(o.amount), money_cell(o.applied), money_cell(o.unapplied),
-                   date_cell(o.hold_until), o.status_reason, o.comment])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        sheet.append([o.id, str(o.status), date(o.received_on), o.patient_account, o.type,
+                      str(o.method), str(o.source), o.check_number, o.statement_id,
+                      o.payer_name, money(o.amount), money(o.applied), money(o.unapplied),
+                      date(o.hold_until), o.status_reason, o.comment])
+    return sheet.save()

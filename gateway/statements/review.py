@@ -6,9 +6,7 @@ date range of every payment with what it became, a payment's status history, Mar
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.audit import audit
 from gateway.core.errors import NotFound, UserError
+from gateway.receipts.workbook import Sheet
 from gateway.statements.models import STATES, StatementPaymentEvent, StatementPaymentRecord
 from gateway.statements.schemas import (
     EventOut,
@@ -135,30 +134,14 @@ EXPORT_COLUMNS = ("Payment ID", "Transaction ID", "Status", "Became", "Reason",
 async def export_xlsx(session: AsyncSession, practice_id: int,
                       f: PaymentSearch | None = None) -> bytes:
     """The view as an .xlsx workbook (write-only; amounts are numbers from Decimal)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     f = f or PaymentSearch()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Statement ePayments")
-    ws.append(list(EXPORT_COLUMNS))
-
-    def cell(value: Any, fmt: str) -> Any:
-        if value is None:
-            return None
-        c = WriteOnlyCell(ws, value=value)
-        c.number_format = fmt
-        return c
-
+    sheet = Sheet("Statement ePayments", EXPORT_COLUMNS)
     rows = await session.scalars(_query(practice_id, f).limit(f.limit).offset(f.offset))
     for r in rows:
-        amount: Decimal = r.amount
-        ws.append([r.id, r.transaction_id, r.status, r.state, r.reason, r.patient_account,
-                   r.statement_id, cell(r.paid_on, "yyyy-mm-dd"),
-                   cell(r.settle_on, "yyyy-mm-dd"), r.method, "yes" if r.debit else "no",
-                   cell(amount, "#,##0.00"), r.receipt_id, r.reversal_receipt_id,
-                   r.reviewed_at.replace(tzinfo=None) if r.reviewed_at else None,
-                   r.reviewed_by])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        sheet.append([r.id, r.transaction_id, r.status, r.state, r.reason, r.patient_account,
+                      r.statement_id, sheet.date(r.paid_on), sheet.date(r.settle_on), r.method,
+                      "yes" if r.debit else "no", sheet.money(r.amount), r.receipt_id,
+                      r.reversal_receipt_id,
+                      r.reviewed_at.replace(tzinfo=None) if r.reviewed_at else None,
+                      r.reviewed_by])
+    return sheet.save()
