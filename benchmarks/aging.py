@@ -5,13 +5,16 @@ Each measurement runs in its own subprocess (so peak RSS is that step's alone):
 
     .venv/bin/python benchmarks/aging.py            # 100k rows
     .venv/bin/python benchmarks/aging.py --rows 20000
+    .venv/bin/python benchmarks/aging.py --rows 100000 300000   # also: CSV import at 300k
 
 Prints a table: CPU seconds (best of 3 for reads and parses: the machine is shared, and CPU
 time is what other work distorts least), wall seconds, rows/s, peak RSS, and the ratio to the
 bare read of the same file. "parse" is the plugin turning the file into canonical rows with the
 compiled hot path (`gateway.aging.fastrows`); "parse, pure Python" is the same with
 GATEWAY_PURE_PYTHON=1.
-Also parses the CSV at several sizes to show that parse memory does not grow with the rows.
+Also parses the CSV at several sizes to show that parse memory does not grow with the rows,
+and, for each further size given, reads and imports a CSV of that many rows (import memory
+must be the same at every size: the import streams, gateway.aging.stage).
 """
 
 from __future__ import annotations
@@ -189,13 +192,14 @@ def fresh_db(tmp: Path, name: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--rows", type=int, nargs="+", default=[100_000],
+                    help="row counts: the first gets every step, the others the CSV import")
     ap.add_argument("--child", nargs=2, metavar=("STEP", "FILE"))
     args = ap.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
-    n = args.rows
+    n, more = args.rows[0], args.rows[1:]
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         csv_path, xlsx_path = tmp / "aging.csv", tmp / "aging.xlsx"
@@ -215,6 +219,14 @@ def main() -> None:
             db = fresh_db(tmp, f"{fmt}.db")
             results.append((fmt, "import into SQLite", measure("import", path, {"BENCH_DB": db}),
                             base))
+        for size in more:
+            path = tmp / f"aging{size}.csv"
+            make_csv(path, size)
+            base = measure("bare_csv", path)
+            results.append(("CSV", "bare read (csv.reader)", base, base))
+            db = fresh_db(tmp, f"CSV{size}.db")
+            results.append(("CSV", "import into SQLite",
+                            measure("import", path, {"BENCH_DB": db}), base))
         print()
         print("| file | step | rows | CPU s | wall s | rows/s (CPU) | peak RSS MB | CPU vs bare |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")

@@ -239,15 +239,18 @@ def measure(step: str, url: str, drop: Path, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+STEPS = ("bare", "pull", "re-pull")
+
+
 def run_backend(label: str, urls: Callable[[str], str], tmp: Path,
-                n: dict[str, int]) -> list[tuple]:
-    """bare, pull and re-pull on fresh databases of one backend."""
+                n: dict[str, int], steps: tuple[str, ...] = STEPS) -> list[tuple]:
+    """bare, pull and re-pull (or `steps` of them) on fresh databases of one backend."""
     lines = n["claims"] + n["claims"] // 2
     total = (n["patients"] + min(n["coverages"], 3 * n["patients"]) + n["appointments"]
              + n["claims"] + lines)
     env = {"BENCH_ROWS": str(total), "BENCH_SIZES": json.dumps(n)}
     results = []
-    for step in ("bare", "pull", "re-pull"):
+    for step in steps:
         drop = tmp / f"{label}-{step}" / "drop"
         drop.mkdir(parents=True)
         write_exports(drop, n)
@@ -263,6 +266,10 @@ def main() -> None:
                         "appointments / 100k claims; two sizes show whether memory is flat")
     parser.add_argument("--postgres", action="store_true",
                         help="also into a real PostgreSQL (tests/support/postgres.py; PG_BIN)")
+    parser.add_argument("--no-sqlite", action="store_true",
+                        help="PostgreSQL only (with --postgres)")
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
+                        help="the steps to run (bare first: the ratios need it)")
     parser.add_argument("--child", nargs=3, metavar=("STEP", "URL", "DROP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,10 +282,13 @@ def main() -> None:
         print(f"scale {scale}: {n} (claim lines: {n['claims'] + n['claims'] // 2})")
         with tempfile.TemporaryDirectory(prefix="bench-practice-") as t:
             tmp = Path(t)
-            results += run_backend(f"sqlite {scale:g}",
-                                   lambda step, tmp=tmp: fresh_sqlite(tmp, step), tmp, n)
+            steps = tuple(args.steps)
+            if not args.no_sqlite:
+                results += run_backend(f"sqlite {scale:g}",
+                                       lambda step, tmp=tmp: fresh_sqlite(tmp, step), tmp, n,
+                                       steps)
             if args.postgres:
-                results += run_postgres(tmp, n, scale)
+                results += run_postgres(tmp, n, scale, steps)
     print(f"{'backend':<14} {'step':<10} {'rows':>8} {'wall s':>8} {'cpu s':>7} "
           f"{'rows/s':>8} {'rows/cpu s':>10} {'peak MB':>8} {'x bare (wall/cpu)':>18}")
     bare: dict[str, dict] = {}
@@ -294,7 +304,8 @@ def main() -> None:
           "it); peak MB: each step's own process (ru_maxrss of a fresh child)")
 
 
-def run_postgres(tmp: Path, n: dict[str, int], scale: float) -> list[tuple]:
+def run_postgres(tmp: Path, n: dict[str, int], scale: float,
+                 steps: tuple[str, ...] = STEPS) -> list[tuple]:
     import asyncpg
 
     from gateway.db.migrate import upgrade
@@ -315,7 +326,7 @@ def run_postgres(tmp: Path, n: dict[str, int], scale: float) -> list[tuple]:
             upgrade(server.url(name))
             return server.url(name)
 
-        return run_backend(f"postgres {scale:g}", url, tmp, n)
+        return run_backend(f"postgres {scale:g}", url, tmp, n, steps)
     finally:
         server.stop()
 

@@ -9,9 +9,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.aging import stage
 from gateway.aging.models import AgingSnapshot
 from gateway.core.errors import UserError
-from gateway.core.records import AgingRow, RowProblem
+from gateway.core.records import RowProblem
 from gateway.db.models import Location
 
 
@@ -21,15 +22,16 @@ def _norm(text: str | None) -> str:
 
 
 async def rows_of_location(
-    session: AsyncSession, practice_id: int, loc: Location, rows: list[AgingRow],
+    session: AsyncSession, practice_id: int, loc: Location, values: set[str],
     problems: list[RowProblem],
-) -> tuple[list[AgingRow], int]:
-    """The rows of this location. A file with one location value is this location's export
-    unless that value names another location of the practice; a file with several keeps the
-    rows whose value is this location's name or code."""
-    values = {r.location for r in rows if r.location}
+) -> tuple[int, set[str] | None]:
+    """Keep the staged rows of this location (gateway.aging.stage; `values`: the file's
+    location values): (how many were dropped, the values kept; None: every one). A file
+    with one location value is this location's export unless that value names another
+    location of the practice; a file with several keeps the rows whose value is this
+    location's name or code (and the rows without one)."""
     if not values:
-        return rows, 0
+        return 0, None
     mine = {_norm(loc.name), _norm(loc.code)} - {""}
     others = (
         await session.execute(
@@ -47,9 +49,9 @@ async def rows_of_location(
                         f"{loc.name!r}: upload it to that location",
                         where="Location",
                     )
-        return rows, 0
-    kept = [r for r in rows if not r.location or _norm(r.location) in mine]
-    if not kept:
+        return 0, None
+    kept = {v for v in values if _norm(v) in mine}
+    if not kept and not await stage.unlocated_rows(session):
         shown = ", ".join(repr(v) for v in sorted(values)[:6])
         raise UserError(
             f"the file has rows for several locations ({shown}) and none is this location "
@@ -57,14 +59,13 @@ async def rows_of_location(
             + ": give the location the name or code the export uses",
             where="Location",
         )
-    skipped = len(rows) - len(kept)
-    other_values = sorted({r.location for r in rows
-                           if r.location and _norm(r.location) not in mine})
+    skipped = await stage.drop_locations(session, kept)
+    other_values = sorted(values - kept)
     problems.append(RowProblem(
         None, "Location",
         f"{skipped} rows of other locations ({', '.join(other_values[:6])}) skipped",
     ))
-    return kept, skipped
+    return skipped, kept
 
 
 FUTURE_TOLERANCE = dt.timedelta(days=1)  # an export made "tomorrow" in another time zone

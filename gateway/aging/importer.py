@@ -26,6 +26,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -41,11 +42,22 @@ from gateway.aging.parties import patients_of, resolve_payers
 from gateway.aging.reconcile import reconcile
 from gateway.aging.run import ClaimKey, FileClaim, ImportRun
 from gateway.aging.schemas import ImportResult
-from gateway.aging.vendors import aging_vendors, get_location, read_all, vendor_for_location
+from gateway.aging.stage import (
+    claim_chunks,
+    close_rows,
+    gone_claims,
+    open_rows,
+    stage_rows,
+)
+from gateway.aging.stage import (
+    totals as staged_totals,
+)
+from gateway.aging.vendors import aging_vendors, get_location, parse_export, vendor_for_location
 from gateway.core.errors import UserError
-from gateway.core.money import ZERO, format_money
+from gateway.core.money import format_money
 from gateway.core.names import normalize_payer_name
-from gateway.core.records import AgingContext, AgingExport, AgingSource, RowProblem
+from gateway.core.progress import OnProgress, report
+from gateway.core.records import AgingContext, AgingExport, AgingRow, AgingSource, RowProblem
 from gateway.db.base import utcnow
 from gateway.db.models import ImportedFile, Practice
 from gateway.db.upsert import dialect_insert, execute_in_chunks, insert_if_absent
@@ -98,8 +110,24 @@ async def import_upload(
     actor: str = "cli",
     user_id: int | None = None,
 ) -> ImportResult:
-    """Parse (in a worker thread) and import an uploaded aging file for one location, read
-    by the installed plugins. `export_date` overrides the report's own date."""
+    """Parse (in worker threads, a chunk at a time) and import an uploaded aging file for one
+    location, read by the installed plugins. `export_date` overrides the report's own date.
+    (`read_upload` then `import_export` with `on_progress` to hear of each chunk.)"""
+    read = await read_upload(session, practice_id, location_id, source, vendor=vendor,
+                             export_date=export_date)
+    if isinstance(read, ImportResult):
+        return read
+    export, file = read
+    return await import_export(session, practice_id, location_id, export, file=file,
+                               actor=actor, user_id=user_id)
+
+
+async def read_upload(
+    session: AsyncSession, practice_id: int, location_id: int, source: AgingSource, *,
+    vendor: str | None = None, export_date: dt.date | None = None,
+) -> tuple[AgingExport, UploadedFile] | ImportResult:
+    """The upload's vendor checked and its rows ready to stream (parsing starts in a worker
+    thread), or the first import's result when these bytes were imported before."""
     loc = await get_location(session, practice_id, location_id)
     vendor = vendor or await vendor_for_location(session, practice_id, location_id)
     if vendor not in aging_vendors():
@@ -116,12 +144,8 @@ async def import_upload(
         practice_id=practice_id, location_id=location_id, location_name=loc.name,
         export_date=export_date,
     )
-    export = await asyncio.to_thread(read_all, vendor, source, context)
-    return await import_export(
-        session, practice_id, location_id, export,
-        file=UploadedFile(name=source.name, sha256=digest, size=len(source.content)),
-        actor=actor, user_id=user_id,
-    )
+    export = await asyncio.to_thread(parse_export, vendor, source, context)
+    return export, UploadedFile(name=source.name, sha256=digest, size=len(source.content))
 
 
 class UploadedFile(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,17 +165,56 @@ async def import_export(
     file: UploadedFile,
     actor: str = "cli",
     user_id: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> ImportResult:
-    """Import parsed rows as the new snapshot of a location (see the module docstring)."""
-    started = await _start(session, practice_id, location_id, export, file)
-    if isinstance(started, ImportResult):
-        return started
-    run = started
-    await resolve_payers(run)
+    """Import parsed (or still streaming) rows as the new snapshot of a location (see the
+    module docstring): the rows are staged (gateway.aging.stage), then written a chunk of
+    claims at a time, so memory does not grow with the file."""
+    await open_rows(session)
+    try:
+        started = await _start(session, practice_id, location_id, export, file)
+        if isinstance(started, ImportResult):
+            return started
+        run, tally = started, _Tally()
+        completed = await _complete_gone(run)
+        async for claims in claim_chunks(session):
+            await _import_chunk(run, claims, tally)
+            report(on_progress, sum(len(rows) for rows in claims.values()))
+        result = ImportResult(
+            file_id=run.file_id, snapshot_id=run.snapshot.id, location_id=location_id,
+            vendor=run.vendor, export_date=run.snapshot.export_date, rows=run.snapshot.rows,
+            rows_skipped=run.rows_skipped, balance_total=run.snapshot.balance_total,
+            claims_created=tally.created, claims_updated=tally.updated,
+            claims_unchanged=tally.unchanged, claims_completed=completed,
+            claims_reopened=tally.reopened, payers_added=run.payers_added,
+            problems=run.problems,
+        )
+        await _finish(run, result, actor, user_id)
+        return result
+    finally:
+        await close_rows(session)
+
+
+@dataclass
+class _Tally:
+    """The claim counts of an import, summed over its chunks."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reopened: int = 0
+
+
+async def _import_chunk(run: ImportRun, claims: dict[ClaimKey, list[AgingRow]],
+                        tally: _Tally) -> None:
+    """One chunk of the file's claims (each with all its rows): created, reopened, payers
+    followed, money reconciled, snapshot items written."""
+    run.claims = {k: FileClaim(k, rows) for k, rows in claims.items()}
+    run.created_keys, run.adopted, run.elsewhere = set(), set(), set()
     run.existing = await _existing_claims(run)
     await _create_claims(run)
-    reopened, completed, payer_before = await _status_changes(run)
-    await _record_effects(run, reopened, completed, payer_before)
+    reopened, payer_before = await _status_changes(run)
+    await _record_effects(run, reopened, payer_before)
     in_file = {k: run.existing[k]["id"] for k in run.claims if k in run.existing}
     changed = await reconcile(run, in_file)
     updated = {
@@ -159,34 +222,26 @@ async def import_export(
         if k not in run.created_keys and (cid in changed or cid in payer_before)
     } - set(reopened)
     await _snapshot_items(run, in_file)
-    n_created = len(run.created_keys)
-    result = ImportResult(
-        file_id=run.file_id, snapshot_id=run.snapshot.id, location_id=location_id,
-        vendor=run.vendor, export_date=run.snapshot.export_date, rows=len(run.rows),
-        rows_skipped=run.rows_skipped,
-        balance_total=run.snapshot.balance_total, claims_created=n_created,
-        claims_updated=len(updated),
-        claims_unchanged=len(in_file) - n_created - len(updated) - len(reopened),
-        claims_completed=len(completed), claims_reopened=len(reopened),
-        payers_added=run.payers_added, problems=run.problems,
-    )
-    await _finish(run, result, actor, user_id)
-    return result
+    tally.created += len(run.created_keys)
+    tally.updated += len(updated)
+    tally.reopened += len(reopened)
+    tally.unchanged += len(in_file) - len(run.created_keys) - len(updated) - len(reopened)
 
 
 async def _start(
     session: AsyncSession, practice_id: int, location_id: int, export: AgingExport,
     file: UploadedFile,
 ) -> ImportRun | ImportResult:
-    """The checks, then the file row (the unique constraint decides) and the snapshot; an
-    ImportResult when another process imported these bytes first."""
+    """The rows staged and checked, then the file row (the unique constraint decides) and
+    the snapshot; an ImportResult when another process imported these bytes first."""
     loc = await get_location(session, practice_id, location_id)
     # one writer of a practice's claims at a time, as for practice-data pulls (PostgreSQL row
     # lock): the claims a pull brought are read below and updated, not duplicated
     await session.execute(select(Practice.id).where(Practice.id == practice_id).with_for_update())
-    export.materialize()
+    staged = await stage_rows(session, export)
     problems: list[RowProblem] = list(export.problems)
-    rows, skipped = await rows_of_location(session, practice_id, loc, export.rows, problems)
+    skipped, kept = await rows_of_location(session, practice_id, loc, staged.locations,
+                                           problems)
     export_date = export.export_date or dt.date.today()
     name, sha256 = file.name, file.sha256
     refuse_future(export_date, name)
@@ -202,20 +257,19 @@ async def _start(
         first = await find_imported(session, practice_id, sha256)
         assert first is not None
         return _duplicate_result(first, location_id)
+    rows, balance_total = await staged_totals(session)
     snapshot = AgingSnapshot(
         practice_id=practice_id, location_id=location_id, imported_file_id=file_id,
-        vendor=export.vendor, grain=export.grain, export_date=export_date, rows=len(rows),
-        balance_total=sum((r.balance for r in rows), ZERO),
+        vendor=export.vendor, grain=export.grain, export_date=export_date, rows=rows,
+        balance_total=balance_total,
     )
     session.add(snapshot)
     await session.flush()
     run = ImportRun(session=session, practice_id=practice_id, location=loc, export=export,
-                    file_id=file_id, snapshot=snapshot, rows=rows, problems=problems,
+                    file_id=file_id, snapshot=snapshot, rows=[], problems=problems,
                     now=utcnow(), rows_skipped=skipped)
-    for row in rows:
-        key = (row.claim_id[:80], row.payer_rank)
-        run.claims.setdefault(key, FileClaim(key)).rows.append(row)
-    run.unreadable = {(c[:80], r) for c, r in export.unreadable} - set(run.claims)
+    run.unreadable = {(c[:80], r) for c, r in export.unreadable}
+    await resolve_payers(run, staged.payers_of(kept))
     return run
 
 
@@ -266,19 +320,34 @@ async def _create_claims(run: ImportRun) -> None:
                         and c.key not in before and c.key not in run.adopted}
 
 
-async def _status_changes(run: ImportRun) -> tuple[list[int], list[int], dict[int, int | None]]:
-    """Reopen claims back in the file, complete those gone from it, follow payer changes:
-    (reopened ids, completed ids, claim id -> payer before)."""
+async def _complete_gone(run: ImportRun) -> int:
+    """Complete this location's claims the file no longer names (a claim whose row could
+    not be read is left as it is), recording each effect; how many."""
+    gone = [g for g in await gone_claims(run.session, run.practice_id, run.location_id,
+                                         run.vendor)
+            if (g[1], g[2]) not in run.unreadable]
+    for i in range(0, len(gone), _CHUNK):
+        part = gone[i:i + _CHUNK]
+        await run.session.execute(
+            update(Claim).where(Claim.id.in_([g[0] for g in part]))
+            .values(completed_at=run.now, status="Completed"))
+        await bulk_insert(run.session, table_of(AgingSnapshotEffect), [
+            {"snapshot_id": run.snapshot.id, "claim_id": cid, "effect": "completed",
+             "previous": {"status": status, "completed_at": done.isoformat() if done else None}}
+            for cid, _key, _rank, done, status in part])
+    return len(gone)
+
+
+async def _status_changes(run: ImportRun) -> tuple[list[int], dict[int, int | None]]:
+    """Reopen the chunk's claims back in the file, follow payer changes: (reopened ids,
+    claim id -> payer before)."""
     existing, claims = run.existing, run.claims
     reopened = [existing[k]["id"] for k in claims if k in existing
                 and k not in run.created_keys and existing[k]["completed_at"] is not None]
-    completed = [v["id"] for k, v in existing.items()
-                 if k not in claims and k not in run.unreadable and v["completed_at"] is None]
-    for ids, values in ((reopened, {"completed_at": None, "status": "Open"}),
-                        (completed, {"completed_at": run.now, "status": "Completed"})):
-        for i in range(0, len(ids), _CHUNK):
-            await run.session.execute(
-                update(Claim).where(Claim.id.in_(ids[i:i + _CHUNK])).values(**values))
+    for i in range(0, len(reopened), _CHUNK):
+        await run.session.execute(
+            update(Claim).where(Claim.id.in_(reopened[i:i + _CHUNK]))
+            .values(completed_at=None, status="Open"))
     payer_before: dict[int, int | None] = {}
     for k, c in claims.items():
         if k in existing and k not in run.created_keys and k not in run.adopted:
@@ -288,12 +357,13 @@ async def _status_changes(run: ImportRun) -> tuple[list[int], list[int], dict[in
                 await run.session.execute(update(Claim).where(Claim.id == existing[k]["id"])
                                           .values(payer_id=pid))
                 payer_before[existing[k]["id"]] = existing[k]["payer_id"]
-    return reopened, completed, payer_before
+    return reopened, payer_before
 
 
 async def _snapshot_items(run: ImportRun, in_file: dict[ClaimKey, int]) -> None:
     """The snapshot's rows as the file had them, for audit."""
     raw_dict = run.export.raw_dict
+    rows = [r for c in run.claims.values() for r in c.rows]
     await bulk_insert(run.session, table_of(AgingSnapshotItem), [
         {
             "snapshot_id": run.snapshot.id,
@@ -304,7 +374,7 @@ async def _snapshot_items(run: ImportRun, in_file: dict[ClaimKey, int]) -> None:
             "bucket_61_90": r.bucket_61_90, "bucket_91_120": r.bucket_91_120,
             "bucket_120_plus": r.bucket_120_plus, "raw": raw_dict(r),
         }
-        for r in run.rows
+        for r in rows
     ])
 
 
@@ -348,13 +418,17 @@ _COLUMNS = (Claim.id, Claim.source_claim_id, Claim.payer_rank, Claim.completed_a
 
 
 async def _existing_claims(run: ImportRun) -> dict[ClaimKey, dict[str, Any]]:
-    """This location's aging claims, and the claims of the practice that a PMS pull brought
-    under a claim number and rank the file names (`run.adopted`: the file updates them)."""
-    rows: list[tuple[Any, ...]] = [tuple(r) for r in await run.session.execute(
-        select(*_COLUMNS)
-        .where(Claim.practice_id == run.practice_id, Claim.location_id == run.location_id,
-               Claim.source_vendor == run.vendor)
-    )]
+    """The chunk's claims already known: this location's aging claims, and the claims of
+    the practice that a PMS pull brought under a claim number and rank the chunk names
+    (`run.adopted`: the file updates them)."""
+    numbers = sorted({k[0] for k in run.claims})
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(numbers), _CHUNK):
+        rows += [tuple(r) for r in await run.session.execute(
+            select(*_COLUMNS)
+            .where(Claim.practice_id == run.practice_id, Claim.location_id == run.location_id,
+                   Claim.source_vendor == run.vendor,
+                   Claim.source_claim_id.in_(numbers[i:i + _CHUNK])))]
     own = {(r[1], r[2]) for r in rows}
     numbers = sorted({k[0] for k in run.claims if k not in own})
     for i in range(0, len(numbers), _CHUNK):
@@ -376,25 +450,25 @@ async def _existing_claims(run: ImportRun) -> dict[ClaimKey, dict[str, Any]]:
             rows.append((cid, number, rank, done, payer, status))
     return {
         (source_id, rank): {"id": cid, "completed_at": done, "payer_id": payer, "status": status}
-        for cid, source_id, rank, done, payer, status in rows
+        for cid, source_id, rank, done, payer, status in rows if (source_id, rank) in run.claims
     }
 
 
-async def _record_effects(run: ImportRun, reopened: list[int], completed: list[int],
+async def _record_effects(run: ImportRun, reopened: list[int],
                           payer_before: dict[int, int | None]) -> None:
-    """What this snapshot did to each claim, and what was there before, so that removing the
-    snapshot (gateway.aging.removal) can undo exactly that."""
+    """What this snapshot did to each claim of the chunk, and what was there before, so that
+    removing the snapshot (gateway.aging.removal) can undo exactly that (completed claims:
+    `_complete_gone`)."""
     sid, existing = run.snapshot.id, run.existing
     by_id = {v["id"]: v for v in existing.values()}
     rows: list[dict[str, Any]] = [
         {"snapshot_id": sid, "claim_id": existing[k]["id"], "effect": "created",
          "previous": {}} for k in run.created_keys]
-    for effect, ids in (("reopened", reopened), ("completed", completed)):
-        for cid in ids:
-            done = by_id[cid]["completed_at"]
-            rows.append({"snapshot_id": sid, "claim_id": cid, "effect": effect,
-                         "previous": {"status": by_id[cid]["status"],
-                                      "completed_at": done.isoformat() if done else None}})
+    for cid in reopened:
+        done = by_id[cid]["completed_at"]
+        rows.append({"snapshot_id": sid, "claim_id": cid, "effect": "reopened",
+                     "previous": {"status": by_id[cid]["status"],
+                                  "completed_at": done.isoformat() if done else None}})
     rows.extend({"snapshot_id": sid, "claim_id": cid, "effect": "payer_changed",
                  "previous": {"payer_id": before}} for cid, before in payer_before.items())
     await bulk_insert(run.session, table_of(AgingSnapshotEffect), rows)

@@ -10,7 +10,6 @@ from gateway.admin.notifications import notify_practice_users
 from gateway.admin.payers import get_or_add_payer
 from gateway.aging.bulk import bulk_insert, table_of
 from gateway.aging.run import FileClaim, ImportRun
-from gateway.core.names import normalize_payer_name
 from gateway.core.records import AgingRow, RowProblem
 from gateway.db.models import Patient
 
@@ -29,21 +28,16 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
 
 
 
-async def resolve_payers(run: ImportRun) -> None:
+async def resolve_payers(run: ImportRun, named: dict[str, list[AgingRow]]) -> None:
     """`run.payer_of` (normalised payer name -> payer id, aliases consulted first) and
-    `run.payers_added` (each new payer notified to every active user)."""
+    `run.payers_added` (each new payer notified to every active user). `named`: normalised
+    name -> the first row naming it (gateway.aging.stage.Staged.payers_of); under "" every
+    row whose payer has no letters or digits, each a problem."""
     session, practice_id, loc, vendor = run.session, run.practice_id, run.location, run.vendor
-    claims, problems = run.claims, run.problems
-    wanted: dict[str, AgingRow] = {}
-    for c in claims.values():
-        for row in c.rows:
-            if row.payer_name:
-                norm = normalize_payer_name(row.payer_name)
-                if not norm:
-                    problems.append(RowProblem(
-                        row.source_row, None, f"payer {row.payer_name!r} has no letters or digits"))
-                    continue
-                wanted.setdefault(norm, row)
+    for row in named.get("", []):
+        run.problems.append(RowProblem(
+            row.source_row, None, f"payer {row.payer_name!r} has no letters or digits"))
+    wanted = {norm: rows[0] for norm, rows in named.items() if norm}
     payer_of, added = run.payer_of, run.payers_added
     for norm, row in wanted.items():
         payer, created = await get_or_add_payer(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from gateway.aging.bulk import bulk_insert, table_of
 from gateway.aging.follow import follow_moves
@@ -20,7 +20,7 @@ from gateway.aging.run import ClaimKey, FileClaim, ImportRun
 from gateway.core.money import ZERO
 from gateway.core.names import normalize_payer_name
 from gateway.core.records import AgingRow, RowProblem
-from gateway.ledger.models import Claim, ClaimLine, LedgerEntry
+from gateway.ledger.models import ClaimLine, LedgerEntry
 
 SOURCE_TYPE = "aging"
 Target = tuple[int, int, AgingRow, list[AgingRow]]  # claim id, line number, first row, rows
@@ -34,20 +34,12 @@ class _Lines:
     fresh: set[int] = field(default_factory=set)
 
 
-def _of_location(run: ImportRun) -> Select[tuple[int]]:
-    """This location's aging claims and the PMS-pulled claims the file names."""
-    own = and_(Claim.location_id == run.location_id, Claim.source_vendor == run.vendor)
-    adopted = [run.existing[k]["id"] for k in run.adopted if k in run.existing]
-    where = or_(own, Claim.id.in_(adopted)) if adopted else own
-    return select(Claim.id).where(Claim.practice_id == run.practice_id, where)
-
-
 async def _pms_lined(run: ImportRun, wanted: set[int]) -> set[int]:
     """Claims whose lines a PMS pull wrote (it posted their charges: `practice_*` rows)."""
     adopted = {run.existing[k]["id"] for k in run.adopted if k in run.existing}
     result = await run.session.execute(
         select(LedgerEntry.claim_id).distinct()
-        .where(LedgerEntry.claim_id.in_(_of_location(run)),
+        .where(LedgerEntry.claim_id.in_(wanted),
                LedgerEntry.source_type.like("practice\\_%", escape="\\"))
     )
     return ({cid for (cid,) in result} | adopted) & wanted
@@ -57,11 +49,10 @@ async def _load_lines(run: ImportRun, wanted: set[int]) -> dict[int, dict[int, i
     out: dict[int, dict[int, int]] = defaultdict(dict)  # claim -> line number -> line id
     result = await run.session.execute(
         select(ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.id)
-        .where(ClaimLine.claim_id.in_(_of_location(run)))
+        .where(ClaimLine.claim_id.in_(wanted))
     )
     for cid, number, lid in result:
-        if cid in wanted:
-            out[cid][number] = lid
+        out[cid][number] = lid
     return out
 
 
@@ -96,12 +87,12 @@ async def _targets(run: ImportRun, states: list[tuple[FileClaim, int]]
     return targets, lines
 
 
-async def _ledger_sums(run: ImportRun) -> dict[int, dict[str, Decimal]]:
-    """The ledger as it is: line id -> kind -> total."""
+async def _ledger_sums(run: ImportRun, wanted: set[int]) -> dict[int, dict[str, Decimal]]:
+    """The ledger of the chunk's claims as it is: line id -> kind -> total."""
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
     result = await run.session.execute(
         select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.claim_id.in_(_of_location(run)))
+        .where(LedgerEntry.claim_id.in_(wanted))
         .group_by(LedgerEntry.claim_line_id, LedgerEntry.kind)
     )
     for lid, kind, total in result:
@@ -123,7 +114,7 @@ async def reconcile(run: ImportRun, claim_ids: dict[ClaimKey, int]) -> set[int]:
     pms_lined = await _pms_lined(run, set(claim_ids.values()))
     states = [(run.claims[k], cid) for k, cid in claim_ids.items() if cid not in pms_lined]
     targets, lines = await _targets(run, states)
-    sums = await _ledger_sums(run)
+    sums = await _ledger_sums(run, set(claim_ids.values()))
     followed = [(run.claims[k], cid) for k, cid in claim_ids.items() if cid in pms_lined]
     entries, changed = await _follow(run, followed, sums)
     has_billed, has_paid = "billed" in run.export.fields, "paid" in run.export.fields

@@ -18,6 +18,7 @@ from gateway.aging.importer import (
     find_imported,
     import_export,
     import_upload,
+    read_upload,
     sha256_of,
 )
 from gateway.aging.read import list_snapshots
@@ -41,6 +42,6 @@ __all__ = [
     "BUCKETS", "FILE_KIND", "LEVELS", "SOURCE_TYPE", "ImportResult", "ParseSummary",
     "RemovalResult", "aging_vendors", "find_imported", "get_location", "import_export",
     "import_upload", "line_charge", "list_snapshots", "moves", "normalize_payer_name",
-    "parse_export", "parse_summary", "read_all", "remove_snapshot", "sha256_of", "summarize",
-    "vendor_for_location",
+    "parse_export", "parse_summary", "read_all", "read_upload", "remove_snapshot", "sha256_of",
+    "summarize", "vendor_for_location",
 ]

@@ -10,9 +10,11 @@ import click
 
 from gateway.aging import service
 from gateway.aging.schemas import ImportResult, ParseSummary
+from gateway.cli._progress import progress_reporter
 from gateway.cli._util import database_url, emit, iso_date, run
 from gateway.core.errors import UserError
 from gateway.core.money import format_money
+from gateway.core.progress import OnProgress
 from gateway.core.records import AgingContext, AgingSource, RowProblem
 from gateway.db.engine import session_scope
 
@@ -29,6 +31,13 @@ def _read(file: Path) -> AgingSource:
         raise UserError(f"cannot read the file ({exc.strerror})", where=str(file)) from exc
 
 
+def _with_problems(lines: list[str], problems: list[RowProblem]) -> str:
+    """The summary lines, then the problems (the first 20) when there are any."""
+    if problems:
+        lines = [*lines, f"{len(problems)} problems:", *_problems_text(problems)]
+    return "\n".join(lines)
+
+
 def _problems_text(problems: list[RowProblem]) -> list[str]:
     out = []
     for p in problems[:20]:
@@ -40,14 +49,10 @@ def _problems_text(problems: list[RowProblem]) -> list[str]:
 
 
 def _parse_human(s: ParseSummary) -> str:
-    lines = [
+    return _with_problems([
         f"{s.rows} rows, balance total {format_money(s.balance_total)}",
         f"payers: {', '.join(s.payers) or '-'}",
-    ]
-    if s.problems:
-        lines.append(f"{len(s.problems)} problems:")
-        lines += _problems_text(s.problems)
-    return "\n".join(lines)
+    ], s.problems)
 
 
 def _import_human(r: ImportResult) -> str:
@@ -57,7 +62,7 @@ def _import_human(r: ImportResult) -> str:
         else f"snapshot {r.snapshot_id} of location {r.location_id} ({r.vendor}, as of "
         f"{r.export_date})"
     )
-    lines = [
+    return _with_problems([
         head,
         f"{r.rows} rows imported ({r.rows_skipped} skipped), balance total "
         f"{format_money(r.balance_total)}",
@@ -65,11 +70,7 @@ def _import_human(r: ImportResult) -> str:
         f"{r.claims_unchanged} unchanged, {r.claims_completed} completed, "
         f"{r.claims_reopened} reopened",
         f"payers added: {', '.join(r.payers_added) or '-'}",
-    ]
-    if r.problems:
-        lines.append(f"{len(r.problems)} problems:")
-        lines += _problems_text(r.problems)
-    return "\n".join(lines)
+    ], r.problems)
 
 
 def _parse_shape(s: ParseSummary) -> dict[str, Any]:
@@ -111,17 +112,23 @@ def parse_cmd(vendor: str, file: Path, export_date: dt.date | None, as_json: boo
 @click.pass_context
 def import_cmd(ctx: click.Context, practice_id: int, location_id: int, vendor: str | None,
                file: Path, export_date: dt.date | None, as_json: bool) -> None:
-    """Import FILE as the new aging snapshot of a location (all or nothing)."""
+    """Import FILE as the new aging snapshot of a location (all or nothing). On a terminal,
+    progress goes to stderr (never with --json or when piped)."""
     source = _read(file)
 
-    async def go() -> ImportResult:
+    async def go(advance: OnProgress) -> ImportResult:
         async with session_scope(database_url(ctx)) as s:
-            return await service.import_upload(
-                s, practice_id, location_id, source, vendor=vendor, export_date=export_date,
-                actor=ACTOR,
-            )
+            read = await service.read_upload(s, practice_id, location_id, source,
+                                             vendor=vendor, export_date=export_date)
+            if isinstance(read, ImportResult):
+                return read
+            export, uploaded = read
+            return await service.import_export(s, practice_id, location_id, export,
+                                               file=uploaded, actor=ACTOR, on_progress=advance)
 
-    emit(run(go), as_json, _import_human)
+    with progress_reporter("aging import", enabled=not as_json) as advance:
+        result = run(go, advance)
+    emit(result, as_json, _import_human)
 
 
 @aging.command("remove")

@@ -151,22 +151,21 @@ def pointers(value: Any, today: dt.date) -> tuple[int, ...] | None:
     return tuple(out)
 
 
-def sex(value: Any, today: dt.date) -> str | None:
+def _choice(value: Any, choices: dict[str, str], what: str) -> str | None:
     s = cell_text(value).lower()
     if not s:
         return None
-    if s not in _SEX:
-        raise ValueError(f"not a sex (M/F/U): {s!r}")
-    return _SEX[s]
+    if s not in choices:
+        raise ValueError(f"not a {what}: {s!r}")
+    return choices[s]
+
+
+def sex(value: Any, today: dt.date) -> str | None:
+    return _choice(value, _SEX, "sex (M/F/U)")
 
 
 def billing(value: Any, today: dt.date) -> str | None:
-    s = cell_text(value).lower()
-    if not s:
-        return None
-    if s not in _BILLING:
-        raise ValueError(f"not a billing method (electronic/paper): {s!r}")
-    return _BILLING[s]
+    return _choice(value, _BILLING, "billing method (electronic/paper)")
 
 
 CONVERTERS: dict[str, Callable[[Any, dt.date], Any]] = {

@@ -11,7 +11,7 @@ and raises `UserError` (nothing of it is used). A row that cannot be read whole 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from typing import Any
 
@@ -221,38 +221,39 @@ def _claim_key(values: dict) -> tuple[str, int]:
     return values["pms_claim_id"], values.get("payer_rank", 1)
 
 
-def _patients(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
+def _keyed(rows: Iterator[tuple[int, dict]], state: _Rows, make: Callable[..., Record],
+           key: Callable[[dict], Any], field: str) -> list[Record]:
+    """One record per row, a later row repeating a key being a problem (at `field`)."""
     out: list[Record] = []
-    seen: dict[str, int] = {}
+    seen: dict[Any, int] = {}
     for n, v in rows:
-        if _duplicate(seen, v["pms_patient_id"], n, state, "pms_patient_id"):
-            continue
-        out.append(PatientRecord(row=n, **v))
+        if not _duplicate(seen, key(v), n, state, field):
+            out.append(make(row=n, **v))
     return out
+
+
+def _patients(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
+    return _keyed(rows, state, PatientRecord, lambda v: v["pms_patient_id"], "pms_patient_id")
+
+
+def _ranked(v: dict) -> tuple[str, int]:
+    v.setdefault("rank", 1)
+    return v["pms_patient_id"], v["rank"]
 
 
 def _coverages(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
-    out: list[Record] = []
-    seen: dict[tuple, int] = {}
-    for n, v in rows:
-        v.setdefault("rank", 1)
-        if _duplicate(seen, (v["pms_patient_id"], v["rank"]), n, state, "rank"):
-            continue
-        out.append(CoverageRecord(row=n, **v))
-    return out
+    return _keyed(rows, state, CoverageRecord, _ranked, "rank")
+
+
+def _timed(v: dict) -> Any:
+    clock = v.pop("appointment_time", None)
+    if clock is not None:
+        v["starts_at"] = dt.datetime.combine(v["starts_at"].date(), clock, dt.UTC)
+    return v["pms_appointment_id"]
 
 
 def _appointments(rows: Iterator[tuple[int, dict]], state: _Rows) -> list[Record]:
-    out: list[Record] = []
-    seen: dict[str, int] = {}
-    for n, v in rows:
-        clock = v.pop("appointment_time", None)
-        if clock is not None:
-            v["starts_at"] = dt.datetime.combine(v["starts_at"].date(), clock, dt.UTC)
-        if _duplicate(seen, v["pms_appointment_id"], n, state, "pms_appointment_id"):
-            continue
-        out.append(AppointmentRecord(row=n, **v))
-    return out
+    return _keyed(rows, state, AppointmentRecord, _timed, "pms_appointment_id")
 
 
 _LINE_FIELDS = {"line_number", "procedure_code", "modifiers", "units", "charge",

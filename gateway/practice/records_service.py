@@ -23,15 +23,7 @@ from gateway.core.records import (
 from gateway.db.models import Appointment, Coverage, Patient
 from gateway.ledger.models import Claim
 from gateway.ledger.states import ClaimOrigin
-from gateway.practice.schemas import (
-    AppointmentIn,
-    AppointmentOut,
-    CoverageIn,
-    CoverageOut,
-    PatientIn,
-    PatientOut,
-    PmsClaimIn,
-)
+from gateway.practice import schemas
 from gateway.practice.service import apply_practice_data
 
 
@@ -52,8 +44,8 @@ async def _patient(session: AsyncSession, practice_id: int, patient_id: int) -> 
     return row
 
 
-async def save_patient(session: AsyncSession, practice_id: int, data: PatientIn,
-                       patient_id: int | None = None) -> PatientOut:
+async def save_patient(session: AsyncSession, practice_id: int, data: schemas.PatientIn,
+                       patient_id: int | None = None) -> schemas.PatientOut:
     """Create or update the patient with this PMS id; with `patient_id`, that patient (whose
     PMS id, when it has one, must be the one given)."""
     if patient_id is not None:
@@ -68,19 +60,20 @@ async def save_patient(session: AsyncSession, practice_id: int, data: PatientIn,
     saved = await session.scalar(select(Patient).where(
         Patient.practice_id == practice_id, Patient.pms_patient_id == data.pms_patient_id)
         .execution_options(populate_existing=True))
-    return _out(saved, PatientOut)
+    return _out(saved, schemas.PatientOut)
 
 
 async def list_patients(session: AsyncSession, practice_id: int, *, account: str | None = None,
-                        limit: int = 100, offset: int = 0) -> list[PatientOut]:
+                        limit: int = 100, offset: int = 0) -> list[schemas.PatientOut]:
     q = select(Patient).where(Patient.practice_id == practice_id).order_by(Patient.id)
     if account:
         q = q.where(Patient.account == account)
-    return [_out(r, PatientOut) for r in await session.scalars(q.limit(limit).offset(offset))]
+    rows = await session.scalars(q.limit(limit).offset(offset))
+    return [_out(r, schemas.PatientOut) for r in rows]
 
 
-async def save_coverage(session: AsyncSession, practice_id: int, data: CoverageIn,
-                        coverage_id: int | None = None) -> CoverageOut:
+async def save_coverage(session: AsyncSession, practice_id: int, data: schemas.CoverageIn,
+                        coverage_id: int | None = None) -> schemas.CoverageOut:
     """Create or update the patient's coverage at this rank; with `coverage_id`, that
     coverage, whose patient and rank must be the ones given."""
     if coverage_id is not None:
@@ -100,21 +93,22 @@ async def save_coverage(session: AsyncSession, practice_id: int, data: CoverageI
         .where(Patient.practice_id == practice_id,
                Patient.pms_patient_id == data.pms_patient_id, Coverage.rank == data.rank)
         .execution_options(populate_existing=True))
-    return _out(row, CoverageOut)
+    return _out(row, schemas.CoverageOut)
 
 
 async def list_coverages(session: AsyncSession, practice_id: int, *,
                          patient_id: int | None = None, limit: int = 100,
-                         offset: int = 0) -> list[CoverageOut]:
+                         offset: int = 0) -> list[schemas.CoverageOut]:
     q = (select(Coverage).join(Patient, Patient.id == Coverage.patient_id)
          .where(Patient.practice_id == practice_id).order_by(Coverage.id))
     if patient_id is not None:
         q = q.where(Coverage.patient_id == patient_id)
-    return [_out(r, CoverageOut) for r in await session.scalars(q.limit(limit).offset(offset))]
+    rows = await session.scalars(q.limit(limit).offset(offset))
+    return [_out(r, schemas.CoverageOut) for r in rows]
 
 
-async def save_appointment(session: AsyncSession, practice_id: int, data: AppointmentIn,
-                           appointment_id: int | None = None) -> AppointmentOut:
+async def save_appointment(session: AsyncSession, practice_id: int, data: schemas.AppointmentIn,
+                           appointment_id: int | None = None) -> schemas.AppointmentOut:
     """Create or update the appointment with this PMS id; with `appointment_id`, that one."""
     if appointment_id is not None:
         row = await session.scalar(select(Appointment).where(
@@ -132,20 +126,21 @@ async def save_appointment(session: AsyncSession, practice_id: int, data: Appoin
         Appointment.practice_id == practice_id,
         Appointment.pms_appointment_id == data.pms_appointment_id)
         .execution_options(populate_existing=True))
-    return _out(saved, AppointmentOut)
+    return _out(saved, schemas.AppointmentOut)
 
 
 async def list_appointments(session: AsyncSession, practice_id: int, *,
                             patient_id: int | None = None, limit: int = 100,
-                            offset: int = 0) -> list[AppointmentOut]:
+                            offset: int = 0) -> list[schemas.AppointmentOut]:
     q = (select(Appointment).where(Appointment.practice_id == practice_id)
          .order_by(Appointment.starts_at, Appointment.id))
     if patient_id is not None:
         q = q.where(Appointment.patient_id == patient_id)
-    return [_out(r, AppointmentOut) for r in await session.scalars(q.limit(limit).offset(offset))]
+    rows = await session.scalars(q.limit(limit).offset(offset))
+    return [_out(r, schemas.AppointmentOut) for r in rows]
 
 
-async def save_pms_claim(session: AsyncSession, practice_id: int, data: PmsClaimIn) -> int:
+async def save_pms_claim(session: AsyncSession, practice_id: int, data: schemas.PmsClaimIn) -> int:
     """Create or update the claim with this PMS claim id and rank; its id."""
     for n, line in enumerate(data.lines):
         if line.charge != cents(line.charge) or line.charge < 0:
