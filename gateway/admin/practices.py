@@ -13,15 +13,17 @@ from gateway.core.practice_settings import PracticeSettings, decode_settings, en
 from gateway.db.models import ROLES, ApiKey, Location, Practice, User
 from gateway.db.scoped import get_scoped
 from gateway.jobs.defaults import add_default_jobs
+from gateway.jobs.schedule import practice_today
 
 
 async def create_practice(session: AsyncSession, name: str) -> int:
     if not name.strip():
         raise UserError("practice name must not be empty", where="name")
-    practice = Practice(name=name.strip(), settings=encode_settings(PracticeSettings()))
+    settings = PracticeSettings()
+    practice = Practice(name=name.strip(), settings=encode_settings(settings))
     session.add(practice)
     await session.flush()
-    await add_default_jobs(session, practice.id)
+    await add_default_jobs(session, practice.id, practice_today(settings.timezone))
     return practice.id
 
 

@@ -15,15 +15,19 @@ it also binds connectors that existed before (`bind_all_connectors`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.admin.practices import practice_settings
 from gateway.core.plugins import plugin_info
 from gateway.db.models import Connector
 from gateway.jobs.defaults import DEFAULT_JOBS, NEEDS_CONNECTOR, DefaultJob
 from gateway.jobs.models import JobDefinition
 from gateway.jobs.registry import job_kinds
+from gateway.jobs.schedule import practice_today
 
 KINDS_BY_CAPABILITY: dict[str, tuple[str, ...]] = {
     "submit_claims": ("batch_claims",),
@@ -66,11 +70,11 @@ async def _jobs_of(session: AsyncSession, practice_id: int, kind: str) -> list[J
 
 
 def _copy(default: DefaultJob, practice_id: int, conn: Connector,
-          like: JobDefinition | None) -> JobDefinition:
+          like: JobDefinition | None, today: dt.date) -> JobDefinition:
     return JobDefinition(
         practice_id=practice_id, name=f"{default.name}: {conn.name}"[:120], kind=default.kind,
         connector_id=conn.id, pattern=default.pattern, every=1,
-        start_date=like.start_date if like else conn.created_at.date(),
+        start_date=like.start_date if like else today,
         time_of_day=default.time_of_day, enabled=False, params=dict(default.params))
 
 
@@ -88,10 +92,11 @@ async def _bind_kind(session: AsyncSession, conn: Connector, kind: str) -> list[
         return []  # bound before: idempotent
     by_name = {j.name: j for j in jobs}
     out: list[Bound] = []
+    today = practice_today((await practice_settings(session, conn.practice_id)).timezone)
     for default in defaults:
         existing = by_name.get(default.name)
         created = existing is None or existing.connector_id is not None
-        job = _copy(default, conn.practice_id, conn, existing) if created else existing
+        job = _copy(default, conn.practice_id, conn, existing, today) if created else existing
         assert job is not None
         if created:
             session.add(job)

@@ -56,6 +56,13 @@ def by_rules(pattern: str, start_date: dt.date, weekdays: Sequence[int] | None,
     return rules
 
 
+def practice_today(tz: str) -> dt.date:
+    """Today in the practice's time zone: the default start date of a new job. A schedule is
+    read in that zone, so the server's (UTC) date can lie in the practice's future, and an
+    hourly job started then would not fire until the practice's midnight."""
+    return dt.datetime.now(ZoneInfo(tz)).date()
+
+
 class Plan:
     """The schedule of one definition."""
 

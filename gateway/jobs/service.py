@@ -26,7 +26,7 @@ from gateway.db.upsert import insert_if_absent
 from gateway.jobs.defaults import NEEDS_CONNECTOR
 from gateway.jobs.models import PATTERNS, JobDefinition, JobRun
 from gateway.jobs.registry import JobContext, job_kinds, job_params
-from gateway.jobs.schedule import Plan
+from gateway.jobs.schedule import Plan, practice_today
 
 log = logging.getLogger(__name__)
 NODE = f"{socket.gethostname()}:{os.getpid()}"
@@ -119,9 +119,11 @@ async def _check_definition(session: AsyncSession, job: JobDefinition) -> None:
 
 
 async def define_job(session: AsyncSession, practice_id: int, data: JobIn) -> int:
+    start = data.start_date or practice_today(
+        (await practice_settings(session, practice_id)).timezone)
     job = JobDefinition(
         practice_id=practice_id, name=data.name, kind=data.kind, pattern=data.pattern,
-        every=data.every, start_date=data.start_date or dt.date.today(),
+        every=data.every, start_date=start,
         time_of_day=data.time_of_day, end_date=data.end_date, weekdays=data.weekdays,
         month_day=data.month_day, connector_id=data.connector_id, params=data.params,
         enabled=data.enabled,

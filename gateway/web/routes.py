@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 
 import gateway.web.pages as pages_pkg
 from gateway.core.errors import Failure, NotFound, UserError
+from gateway.core.money import MoneyError
 from gateway.web.auth import NO_SESSION, CsrfCheck, WebSessionAuth
 from gateway.web.render import STATIC, page
 
@@ -95,6 +96,7 @@ def web_router() -> Router:
             NotFoundException: _not_found,
             NotFound: _not_found,
             UserError: _user_error,
+            MoneyError: _user_error,  # the app's own MoneyError handler would answer JSON
             Failure: _failure,
             HTTPException: _http_error,
         },

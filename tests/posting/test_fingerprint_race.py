@@ -81,6 +81,7 @@ async def test_two_processes_posting_one_adjudication_post_it_once(pg_url, tmp_p
             first.stdin.flush()
             assert first.stdout.readline().strip() == "committed"
             out, _ = second.communicate(timeout=120)
+            first.wait(timeout=120)  # it exits after its commit: wait, do not race the kill
         finally:
             for proc in (first, second):
                 if proc.poll() is None:
