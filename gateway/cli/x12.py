@@ -23,7 +23,7 @@ from gateway.core.errors import UserError
 from gateway.core.money import format_money
 from gateway.core.x12.errors import X12Error
 from gateway.core.x12.model835 import Remittance
-from gateway.core.x12.reader835 import iter_remittances, remittance_json
+from gateway.core.x12.reader835 import iter_remittances, remittance_wire
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True)
 
@@ -64,7 +64,7 @@ def _transactions_json(file: str) -> Iterator[dict[str, Any]]:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            item = remittance_json(rem)
+            item = remittance_wire(rem)
         finally:
             if was_enabled:
                 gc.enable()

@@ -2,7 +2,7 @@
 # `reader835` calls of it. mypy cannot read a Cython extension; keep this in step with the
 # .pyx's `def`s and `cdef public` attributes.
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
 from gateway.core.x12.model835 import Remittance
 from gateway.core.x12.tokenizer import Delimiters, Envelope
@@ -27,3 +27,4 @@ class Parser:
 
 def split_segments(body: str, term: str, joiner: str) -> Segments | None: ...
 def find_segment(body: str, key: str, term: str) -> int | None: ...
+def remittance_wire(rem: Remittance) -> dict[str, Any]: ...

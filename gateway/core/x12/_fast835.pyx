@@ -922,3 +922,99 @@ def _direct_decimals_agree():
 
 _DIRECT = _direct_decimals_agree()
 DIRECT_DECIMALS = _DIRECT  # for tests and the benchmark
+
+
+# -- `era parse --json`: json835's objects, built here -------------------------------------------
+
+cdef extern from *:
+    """
+    /* Whether `v` (a Decimal of the layout above) already reads as money, as `str` gives it:
+       finite, exactly two decimals, and not negative zero ("-0.00" must print "0.00"). */
+    static int gw_in_cents(PyObject *v) {
+        gw_dec_t *d = (gw_dec_t *)v;
+        if ((d->dec.flags & (2 | 4 | 8)) || d->dec.exp != -2) return 0;
+        return !((d->dec.flags & 1) && d->dec.digits == 1 && d->dec.data[0] == 0);
+    }
+    /* Whether `v` is a whole non-negative number ("1": `str` already gives its units). */
+    static int gw_whole(PyObject *v) {
+        gw_dec_t *d = (gw_dec_t *)v;
+        return !(d->dec.flags & (1 | 2 | 4 | 8)) && d->dec.exp == 0;
+    }
+    """
+    bint gw_in_cents(object v)
+    bint gw_whole(object v)
+
+from gateway.core.x12 import json835 as _json835
+
+cdef object _money_text = _json835.money_text
+cdef object _units_text = _json835._units
+
+
+cdef inline object _wire_money(object value):
+    """An amount for msgspec: the Decimal itself when its `str` is already `money_text`'s
+    answer (msgspec writes a Decimal as that string), else `money_text`'s answer."""
+    if _DIRECT and type(value) is _Decimal and gw_in_cents(value):
+        return value
+    return _money_text(value)
+
+
+cdef inline object _wire_units(object value):
+    if value is None:
+        return None
+    if _DIRECT and type(value) is _Decimal and gw_whole(value):
+        return str(value)
+    return _units_text(value)
+
+
+cdef list _wire_adjustments(object adjustments):
+    return [{"group": a.group, "reason": a.reason, "amount": _wire_money(a.amount)}
+            for a in adjustments]
+
+
+cdef list _wire_lines(object lines):
+    return [{
+        "procedure_code": ln.procedure_code,
+        "modifiers": ln.modifiers,
+        "charge": _wire_money(ln.charge),
+        "paid": _wire_money(ln.paid),
+        "units": _wire_units(ln.units),
+        "adjustments": _wire_adjustments(ln.adjustments),
+    } for ln in lines]
+
+
+cdef list _wire_claims(object claims):
+    return [{
+        "patient_control_number": c.patient_control_number,
+        "status_code": c.status_code,
+        "charge": _wire_money(c.charge),
+        "paid": _wire_money(c.paid),
+        "patient_responsibility": _wire_money(c.patient_responsibility),
+        "payer_claim_number": c.payer_claim_number,
+        "adjustments": _wire_adjustments(c.adjustments),
+        "lines": _wire_lines(c.lines),
+    } for c in claims]
+
+
+def remittance_wire(rem):
+    """`json835.remittance_json(rem)` as msgspec encodes it, built in C: the same keys in the
+    same order, amounts already in cents kept as their Decimal (msgspec writes `str` of it,
+    which is `money_text`'s text), so the encoded bytes are the same."""
+    pay = rem.payment_date
+    return {
+        "payer": {"name": rem.payer.name, "id": rem.payer.id},
+        "payment": {
+            "handling": rem.handling_code,
+            "amount": _wire_money(rem.amount),
+            "credit_debit": rem.credit_debit,
+            "method": rem.method,
+            "date": pay.isoformat() if pay else None,
+        },
+        "trace_number": rem.trace_number,
+        "claims": _wire_claims(rem.claims),
+        "provider_adjustments": [
+            {"reason": p.reason, "reference": p.reference, "amount": _wire_money(p.amount)}
+            for p in rem.provider_adjustments
+        ],
+        "balanced": rem.balanced,
+        "problems": list(rem.problems),
+    }
