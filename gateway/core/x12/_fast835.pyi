@@ -4,7 +4,7 @@
 from collections.abc import Sequence
 from typing import Any, overload
 
-from gateway.core.x12.model835 import Remittance
+from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.tokenizer import Delimiters, Envelope
 
 DIRECT_DECIMALS: bool
@@ -28,3 +28,4 @@ class Parser:
 def split_segments(body: str, term: str, joiner: str) -> Segments | None: ...
 def find_segment(body: str, key: str, term: str) -> int | None: ...
 def remittance_wire(rem: Remittance) -> dict[str, Any]: ...
+def claims_json(claims: Sequence[ClaimPayment]) -> bytes: ...

@@ -924,25 +924,48 @@ _DIRECT = _direct_decimals_agree()
 DIRECT_DECIMALS = _DIRECT  # for tests and the benchmark
 
 
-# -- `era parse --json`: json835's objects, built here -------------------------------------------
+# -- `era parse --json`: json835's objects, the claims written here as JSON ---------------------
 
 cdef extern from *:
     """
-    /* Whether `v` (a Decimal of the layout above) already reads as money, as `str` gives it:
-       finite, exactly two decimals, and not negative zero ("-0.00" must print "0.00"). */
-    static int gw_in_cents(PyObject *v) {
+    /* `money_text(v)` (v a Decimal of the layout above) written to `out` for its fast cases:
+       finite, one limb, not negative zero ("-0.00" prints "0.00"), and two decimals (`str`
+       as it is) or one or none with at most 12 digits (`str` and its zeros; longer ones go
+       through `format_money`, which bounds them). Returns its length, or 0 when `money_text`
+       must say it. */
+    static Py_ssize_t gw_cents_text(PyObject *v, char *out) {
         gw_dec_t *d = (gw_dec_t *)v;
-        if ((d->dec.flags & (2 | 4 | 8)) || d->dec.exp != -2) return 0;
-        return !((d->dec.flags & 1) && d->dec.digits == 1 && d->dec.data[0] == 0);
+        char digits[24];
+        uint64_t c;
+        Py_ssize_t n = 0, k = 0, i, shift = d->dec.exp + 2;
+        if ((d->dec.flags & (2 | 4 | 8)) || shift < 0 || shift > 2 || d->dec.len != 1) return 0;
+        if (shift && d->dec.digits > 12) return 0;
+        c = d->dec.data[0];
+        if ((d->dec.flags & 1) && c == 0) return 0;
+        c *= shift == 2 ? 100 : shift == 1 ? 10 : 1;
+        do { digits[k++] = (char)('0' + c % 10); c /= 10; } while (c);
+        while (k < 3) digits[k++] = '0';
+        if (d->dec.flags & 1) out[n++] = '-';
+        for (i = k - 1; i >= 2; i--) out[n++] = digits[i];
+        out[n++] = '.';
+        out[n++] = digits[1];
+        out[n++] = digits[0];
+        return n;
     }
-    /* Whether `v` is a whole non-negative number ("1": `str` already gives its units). */
+    /* Whether `v` is a whole non-negative number of one limb ("1": `str` is its units). */
     static int gw_whole(PyObject *v) {
         gw_dec_t *d = (gw_dec_t *)v;
-        return !(d->dec.flags & (1 | 2 | 4 | 8)) && d->dec.exp == 0;
+        return !(d->dec.flags & (1 | 2 | 4 | 8)) && d->dec.exp == 0 && d->dec.len == 1;
     }
     """
-    bint gw_in_cents(object v)
+    Py_ssize_t gw_cents_text(object v, char* out)
     bint gw_whole(object v)
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Realloc
+from libc.string cimport memcpy
+from msgspec import Raw as _Raw
+from msgspec.json import encode as _encode
 
 from gateway.core.x12 import json835 as _json835
 
@@ -950,71 +973,152 @@ cdef object _money_text = _json835.money_text
 cdef object _units_text = _json835._units
 
 
-cdef inline object _wire_money(object value):
-    """An amount for msgspec: the Decimal itself when its `str` is already `money_text`'s
-    answer (msgspec writes a Decimal as that string), else `money_text`'s answer."""
-    if _DIRECT and type(value) is _Decimal and gw_in_cents(value):
-        return value
-    return _money_text(value)
+@cython.final
+cdef class _JsonOut:
+    """A growing buffer of compact JSON, written as msgspec writes it (so the bytes agree)."""
+
+    cdef char* buf
+    cdef Py_ssize_t n, cap
+
+    def __dealloc__(self):
+        PyMem_Free(self.buf)
+
+    cdef int put(self, const char* p, Py_ssize_t k) except -1:
+        cdef char* grown
+        cdef Py_ssize_t cap = self.cap
+        if self.n + k > cap:
+            while self.n + k > cap:
+                cap = cap * 2 if cap else 1 << 16
+            grown = <char*>PyMem_Realloc(self.buf, cap)
+            if grown == NULL:
+                raise MemoryError()
+            self.buf, self.cap = grown, cap
+        memcpy(self.buf + self.n, p, k)
+        self.n += k
+        return 0
+
+    cdef int text(self, object value) except -1:
+        """A str as msgspec writes it: plain printable ASCII here, anything else by msgspec."""
+        cdef const unsigned char* p
+        cdef Py_ssize_t k, i
+        cdef bytes encoded
+        if type(value) is str and PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND:
+            p = <const unsigned char*>PyUnicode_DATA(value)
+            k = PyUnicode_GET_LENGTH(value)
+            for i in range(k):
+                if p[i] < 0x20 or p[i] >= 0x7f or p[i] == 34 or p[i] == 92:
+                    break
+            else:
+                self.put('"', 1)
+                self.put(<const char*>p, k)
+                return self.put('"', 1)
+        encoded = _encode(value)
+        return self.put(encoded, len(encoded))
+
+    cdef int money(self, object value) except -1:
+        cdef char out[32]
+        cdef Py_ssize_t k = 0
+        if _DIRECT and type(value) is _Decimal:
+            k = gw_cents_text(value, out + 1)
+        if k == 0:
+            return self.text(_money_text(value))
+        out[0] = 34
+        out[k + 1] = 34
+        return self.put(out, k + 2)
+
+    cdef int units(self, object value) except -1:
+        if value is None:
+            return self.put("null", 4)
+        if _DIRECT and type(value) is _Decimal and gw_whole(value):
+            return self.text(str(value))
+        return self.text(_units_text(value))
+
+    cdef int codes(self, object values) except -1:
+        cdef Py_ssize_t i = 0
+        if type(values) is not tuple and type(values) is not list:
+            encoded = _encode(values)
+            return self.put(encoded, len(encoded))
+        self.put("[", 1)
+        for value in values:
+            if i:
+                self.put(",", 1)
+            self.text(value)
+            i += 1
+        return self.put("]", 1)
+
+    cdef int adjustments(self, object adjustments) except -1:
+        cdef Py_ssize_t i = 0
+        self.put("[", 1)
+        for a in adjustments:
+            self.put(',{"group":' if i else '{"group":', 10 if i else 9)
+            self.text(a.group)
+            self.put(',"reason":', 10)
+            self.text(a.reason)
+            self.put(',"amount":', 10)
+            self.money(a.amount)
+            self.put("}", 1)
+            i += 1
+        return self.put("]", 1)
+
+    cdef int lines(self, object lines) except -1:
+        cdef Py_ssize_t i = 0
+        self.put("[", 1)
+        for ln in lines:
+            self.put(',{"procedure_code":' if i else '{"procedure_code":', 19 if i else 18)
+            self.text(ln.procedure_code)
+            self.put(',"modifiers":', 13)
+            self.codes(ln.modifiers)
+            self.put(',"charge":', 10)
+            self.money(ln.charge)
+            self.put(',"paid":', 8)
+            self.money(ln.paid)
+            self.put(',"units":', 9)
+            self.units(ln.units)
+            self.put(',"adjustments":', 15)
+            self.adjustments(ln.adjustments)
+            self.put("}", 1)
+            i += 1
+        return self.put("]", 1)
+
+    cdef int claims(self, object claims) except -1:
+        cdef Py_ssize_t i = 0
+        self.put("[", 1)
+        for c in claims:
+            self.put(',{"patient_control_number":' if i else '{"patient_control_number":',
+                     27 if i else 26)
+            self.text(c.patient_control_number)
+            self.put(',"status_code":', 15)
+            self.text(c.status_code)
+            self.put(',"charge":', 10)
+            self.money(c.charge)
+            self.put(',"paid":', 8)
+            self.money(c.paid)
+            self.put(',"patient_responsibility":', 26)
+            self.money(c.patient_responsibility)
+            self.put(',"payer_claim_number":', 22)
+            self.text(c.payer_claim_number)
+            self.put(',"adjustments":', 15)
+            self.adjustments(c.adjustments)
+            self.put(',"lines":', 9)
+            self.lines(c.lines)
+            self.put("}", 1)
+            i += 1
+        return self.put("]", 1)
+
+    cdef bytes value(self):
+        return PyBytes_FromStringAndSize(self.buf, self.n)
 
 
-cdef inline object _wire_units(object value):
-    if value is None:
-        return None
-    if _DIRECT and type(value) is _Decimal and gw_whole(value):
-        return str(value)
-    return _units_text(value)
-
-
-cdef list _wire_adjustments(object adjustments):
-    return [{"group": a.group, "reason": a.reason, "amount": _wire_money(a.amount)}
-            for a in adjustments]
-
-
-cdef list _wire_lines(object lines):
-    return [{
-        "procedure_code": ln.procedure_code,
-        "modifiers": ln.modifiers,
-        "charge": _wire_money(ln.charge),
-        "paid": _wire_money(ln.paid),
-        "units": _wire_units(ln.units),
-        "adjustments": _wire_adjustments(ln.adjustments),
-    } for ln in lines]
-
-
-cdef list _wire_claims(object claims):
-    return [{
-        "patient_control_number": c.patient_control_number,
-        "status_code": c.status_code,
-        "charge": _wire_money(c.charge),
-        "paid": _wire_money(c.paid),
-        "patient_responsibility": _wire_money(c.patient_responsibility),
-        "payer_claim_number": c.payer_claim_number,
-        "adjustments": _wire_adjustments(c.adjustments),
-        "lines": _wire_lines(c.lines),
-    } for c in claims]
+def claims_json(claims):
+    """The "claims" array of `json835.remittance_json` as compact JSON bytes, the same bytes
+    msgspec writes for it (its text escaping for anything but plain printable ASCII)."""
+    cdef _JsonOut out = _JsonOut()
+    out.claims(claims)
+    return out.value()
 
 
 def remittance_wire(rem):
-    """`json835.remittance_json(rem)` as msgspec encodes it, built in C: the same keys in the
-    same order, amounts already in cents kept as their Decimal (msgspec writes `str` of it,
-    which is `money_text`'s text), so the encoded bytes are the same."""
-    pay = rem.payment_date
-    return {
-        "payer": {"name": rem.payer.name, "id": rem.payer.id},
-        "payment": {
-            "handling": rem.handling_code,
-            "amount": _wire_money(rem.amount),
-            "credit_debit": rem.credit_debit,
-            "method": rem.method,
-            "date": pay.isoformat() if pay else None,
-        },
-        "trace_number": rem.trace_number,
-        "claims": _wire_claims(rem.claims),
-        "provider_adjustments": [
-            {"reason": p.reason, "reference": p.reference, "amount": _wire_money(p.amount)}
-            for p in rem.provider_adjustments
-        ],
-        "balanced": rem.balanced,
-        "problems": list(rem.problems),
-    }
+    """`json835.remittance_json(rem)` for msgspec to encode, its claims already written as
+    JSON (a `msgspec.Raw`, which msgspec copies as it is): the same keys in the same order,
+    the same encoded bytes, without a dict per claim, line and adjustment."""
+    return _json835.remittance_json(rem, _Raw(claims_json(rem.claims)))
