@@ -123,7 +123,7 @@ def check_file(file: str) -> list[str]:
     """
     problems: list[str] = []
     try:
-        for rem in iter_remittances(file):
+        for rem in iter_remittances(file, lean=True):
             problems.extend(_balancing(file, rem))
     except X12Error:
         return check_file_reference(file)

@@ -20,6 +20,7 @@ class Segments(Sequence[str]):
 
 class Parser:
     next: int
+    lean: bool
     def __init__(self, env: Envelope, file: str | None) -> None: ...
     def feed(
         self, segments: Sequence[str], start: int, base: int, delims: Delimiters
