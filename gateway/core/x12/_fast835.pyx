@@ -1054,86 +1054,77 @@ cdef class _JsonOut:
         return self.text(_units_text(value))
 
     cdef int codes(self, object values) except -1:
-        cdef Py_ssize_t i = 0
         if type(values) is not tuple and type(values) is not list:
             encoded = _encode(values)
             return self.put(encoded, len(encoded))
+        return self.array(values, None)
+
+    cdef int array(self, object items, tuple fields) except -1:
+        """A JSON array of objects, each with `fields` (see `_CLAIM_JSON`), or of str."""
+        cdef Py_ssize_t i = 0
         self.put("[", 1)
-        for value in values:
+        for item in items:
             if i:
                 self.put(",", 1)
-            self.text(value)
+            if fields is None:
+                self.text(item)
+            else:
+                self.item(item, fields)
             i += 1
         return self.put("]", 1)
 
-    cdef int adjustments(self, object adjustments) except -1:
-        cdef Py_ssize_t i = 0
-        self.put("[", 1)
-        for a in adjustments:
-            self.put(',{"group":' if i else '{"group":', 10 if i else 9)
-            self.text(a.group)
-            self.put(',"reason":', 10)
-            self.text(a.reason)
-            self.put(',"amount":', 10)
-            self.money(a.amount)
-            self.put("}", 1)
-            i += 1
-        return self.put("]", 1)
-
-    cdef int lines(self, object lines) except -1:
-        cdef Py_ssize_t i = 0
-        self.put("[", 1)
-        for ln in lines:
-            self.put(',{"procedure_code":' if i else '{"procedure_code":', 19 if i else 18)
-            self.text(ln.procedure_code)
-            self.put(',"modifiers":', 13)
-            self.codes(ln.modifiers)
-            self.put(',"charge":', 10)
-            self.money(ln.charge)
-            self.put(',"paid":', 8)
-            self.money(ln.paid)
-            self.put(',"units":', 9)
-            self.units(ln.units)
-            self.put(',"adjustments":', 15)
-            self.adjustments(ln.adjustments)
-            self.put("}", 1)
-            i += 1
-        return self.put("]", 1)
-
-    cdef int claims(self, object claims) except -1:
-        cdef Py_ssize_t i = 0
-        self.put("[", 1)
-        for c in claims:
-            self.put(',{"patient_control_number":' if i else '{"patient_control_number":',
-                     27 if i else 26)
-            self.text(c.patient_control_number)
-            self.put(',"status_code":', 15)
-            self.text(c.status_code)
-            self.put(',"charge":', 10)
-            self.money(c.charge)
-            self.put(',"paid":', 8)
-            self.money(c.paid)
-            self.put(',"patient_responsibility":', 26)
-            self.money(c.patient_responsibility)
-            self.put(',"payer_claim_number":', 22)
-            self.text(c.payer_claim_number)
-            self.put(',"adjustments":', 15)
-            self.adjustments(c.adjustments)
-            self.put(',"lines":', 9)
-            self.lines(c.lines)
-            self.put("}", 1)
-            i += 1
-        return self.put("]", 1)
+    cdef int item(self, object item, tuple fields) except -1:
+        cdef bytes key
+        cdef int kind
+        for key, kind, name, nested in fields:
+            self.put(key, len(key))
+            value = getattr(item, name)
+            if kind == _TEXT:
+                self.text(value)
+            elif kind == _MONEY:
+                self.money(value)
+            elif kind == _UNITS:
+                self.units(value)
+            elif kind == _CODES:
+                self.codes(value)
+            else:
+                self.array(value, nested)
+        return self.put("}", 1)
 
     cdef bytes value(self):
         return PyBytes_FromStringAndSize(self.buf, self.n)
+
+
+cdef enum:
+    _TEXT, _MONEY, _UNITS, _CODES, _ARRAY
+
+def _shape(kinds, nested=()):
+    """json835's shape of one object, field by field: (its key as written, how its value is
+    written, the Struct attribute it comes from (the key's name), the shape of its items when
+    it is an array of objects)."""
+    inner = dict(nested)
+    fields = []
+    for name, kind in kinds.items():
+        key = ("," if fields else "{") + '"' + name + '":'
+        fields.append((key.encode(), kind, name, inner.get(name)))
+    return tuple(fields)
+
+
+_ADJUSTMENT_JSON = _shape({"group": _TEXT, "reason": _TEXT, "amount": _MONEY})
+_LINE_JSON = _shape({"procedure_code": _TEXT, "modifiers": _CODES, "charge": _MONEY,
+                     "paid": _MONEY, "units": _UNITS, "adjustments": _ARRAY},
+                    {"adjustments": _ADJUSTMENT_JSON})
+cdef tuple _CLAIM_JSON = _shape(
+    {"patient_control_number": _TEXT, "status_code": _TEXT, "charge": _MONEY, "paid": _MONEY,
+     "patient_responsibility": _MONEY, "payer_claim_number": _TEXT, "adjustments": _ARRAY,
+     "lines": _ARRAY}, {"adjustments": _ADJUSTMENT_JSON, "lines": _LINE_JSON})
 
 
 def claims_json(claims):
     """The "claims" array of `json835.remittance_json` as compact JSON bytes, the same bytes
     msgspec writes for it (its text escaping for anything but plain printable ASCII)."""
     cdef _JsonOut out = _JsonOut()
-    out.claims(claims)
+    out.array(claims, _CLAIM_JSON)
     return out.value()
 
 
