@@ -151,20 +151,20 @@ def _era_json(path: str) -> tuple[int, str]:
     """`gateway era parse --json` in this process, its output thrown away."""
     from gateway.cli._util import emit_json_stream
     from gateway.cli.x12 import _transactions_json
+    from gateway.core.x12.reader835 import remittance_wire
 
     claims = 0
 
-    def counted() -> Any:
+    def counted(rem: Any) -> Any:
         nonlocal claims
-        for item in _transactions_json(path):
-            claims += len(item["claims"])
-            yield item
+        claims += len(rem.claims)
+        return remittance_wire(rem)
 
     saved = sys.stdout
     with open(os.devnull, "w") as sink:
         sys.stdout = sink
         try:
-            count = emit_json_stream(counted())
+            count = emit_json_stream(_transactions_json(path, counted))
         finally:
             sys.stdout = saved
     return claims, f"{count} transactions"

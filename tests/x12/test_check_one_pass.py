@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def _damaged_files() -> dict[str, str]:
     ge = next(i for i, s in enumerate(segs) if s.startswith("GE*"))
     iea = next(i for i, s in enumerate(segs) if s.startswith("IEA*"))
     st = [i for i, s in enumerate(segs) if s.startswith("ST*")]
+    bpr = next(i for i, s in enumerate(segs) if s.startswith("BPR*") and i > st[1])
+    clp = next(i for i, s in enumerate(segs) if s.startswith("CLP*") and i > st[1])
+    svc = next(i for i, s in enumerate(segs) if s.startswith("SVC*") and i > st[2])
 
     def edit(index: int, value: str | None) -> str:
         copy = list(segs)
@@ -78,7 +82,18 @@ def _damaged_files() -> dict[str, str]:
                                              + segs[1].split("*")[7:])),
         "claim segment between sets": edit(st[2], "CAS*CO*45*1.00~" + segs[st[2]]),
         "truncated in a set": "~".join(segs[: se[2] - 5]) + "~",
+        # balancing: the lean compiled pass hands these over to the pure reader to word them
+        "payment does not balance": edit(bpr, _bumped(segs[bpr], 2)),
+        "claim does not balance": edit(clp, _bumped(segs[clp], 3)),
+        "line does not balance": edit(svc, _bumped(segs[svc], 3)),
     }
+
+
+def _bumped(segment: str, index: int) -> str:
+    """The segment with element `index` (an amount) one dollar more."""
+    el = segment.split("*")
+    el[index] = str(Decimal(el[index]) + 1)
+    return "*".join(el)
 
 
 @pytest.mark.parametrize("name", sorted(_damaged_files()))

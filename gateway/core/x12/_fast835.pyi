@@ -2,9 +2,9 @@
 # `reader835` calls of it. mypy cannot read a Cython extension; keep this in step with the
 # .pyx's `def`s and `cdef public` attributes.
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
-from gateway.core.x12.model835 import Remittance
+from gateway.core.x12.model835 import ClaimPayment, Remittance
 from gateway.core.x12.tokenizer import Delimiters, Envelope
 
 DIRECT_DECIMALS: bool
@@ -20,6 +20,7 @@ class Segments(Sequence[str]):
 
 class Parser:
     next: int
+    lean: bool
     def __init__(self, env: Envelope, file: str | None) -> None: ...
     def feed(
         self, segments: Sequence[str], start: int, base: int, delims: Delimiters
@@ -27,3 +28,5 @@ class Parser:
 
 def split_segments(body: str, term: str, joiner: str) -> Segments | None: ...
 def find_segment(body: str, key: str, term: str) -> int | None: ...
+def remittance_wire(rem: Remittance) -> dict[str, Any]: ...
+def claims_json(claims: Sequence[ClaimPayment]) -> bytes: ...

@@ -218,6 +218,10 @@ cdef class Parser:
     cdef object l_ou, l_sd, l_ss, l_se, l_adjs, l_ctl, l_loc, l_refs, l_allowed, l_amts
     cdef object l_remarks
     cdef public Py_ssize_t next  # after feed returned a Remittance: the index after its SE
+    # `x12 check`: no ServiceLine, line Adjustment or amount objects built (the claims come
+    # out without lines); anything that does not balance is handed over to the pure reader,
+    # which words it
+    cdef public bint lean
 
     def __init__(self, env, file):
         self.env = env
@@ -429,6 +433,8 @@ cdef class Parser:
             raise Unhandled("amount finer than cents")
         self._count()
         scaled[0] = _scaled(&v)
+        if self.lean:
+            return None
         if _DIRECT:
             return gw_decimal(_Decimal, v.neg, v.coeff, -v.decimals)
         return _M(self._text(self.p + self.st[i], self.en[i] - self.st[i]))
@@ -485,10 +491,14 @@ cdef class Parser:
         if self.in_line:
             if self.nall == 4:  # CAS*CO*45*12.34
                 amount = self._amount(3, &a)
-                self.l_adjs.append(_Adj(self._code(1), self._code(2), amount))
+                if not self.lean:
+                    self.l_adjs.append(_Adj(self._code(1), self._code(2), amount))
             elif self.nall == 7 and not self._has(4):  # CAS*CO*45*12.34**253*0.56
                 amount = self._amount(3, &a)
                 second = self._amount(6, &b)
+                if self.lean:
+                    self.l_adj += a + b
+                    return 0
                 group = self._code(1)
                 self.l_adjs.append(_Adj(group, self._code(2), amount))
                 self.l_adjs.append(_Adj(group, self._code(5), second))
@@ -556,6 +566,12 @@ cdef class Parser:
         return 0
 
     cdef int _close_line(self) except -1:
+        if self.lean:
+            self.in_line = False
+            self.claim_adj += self.l_adj
+            if self.l_charge_i - self.l_paid_i != self.l_adj:
+                raise Unhandled("a line does not balance")
+            return 0
         line = _Line(
             self.l_qual, self.l_code, self.l_mods, self.l_charge, self.l_paid, self.l_rev,
             self.l_units, self.l_seg, self.l_oq, self.l_oc, self.l_om, self.l_ou, self.l_sd,
@@ -574,6 +590,8 @@ cdef class Parser:
         if self.in_line:
             self._close_line()
         if self.claim_charge - self.claim_paid != self.claim_adj:
+            if self.lean:
+                raise Unhandled("a claim does not balance")
             _claim_problem(self.problems, self.claim, self.claim.adjustment_total(), self.file)
         self.claim = None
         return 0
@@ -723,6 +741,8 @@ cdef class Parser:
         rem.last_segment = n
         signed = self.bpr_amount if rem.credit_debit != "D" else -self.bpr_amount
         if signed != self.paid_sum - self.plb_sum:
+            if self.lean:
+                raise Unhandled("the payment does not balance")
             _balance(rem, rem.claim_paid_total(), rem.provider_adjustment_total(),
                      self.problems, self.file)
         rem.balanced = not self.problems
@@ -922,3 +942,194 @@ def _direct_decimals_agree():
 
 _DIRECT = _direct_decimals_agree()
 DIRECT_DECIMALS = _DIRECT  # for tests and the benchmark
+
+
+# -- `era parse --json`: json835's objects, the claims written here as JSON ---------------------
+
+cdef extern from *:
+    """
+    /* `money_text(v)` (v a Decimal of the layout above) written to `out` for its fast cases:
+       finite, one limb, not negative zero ("-0.00" prints "0.00"), and two decimals (`str`
+       as it is) or one or none with at most 12 digits (`str` and its zeros; longer ones go
+       through `format_money`, which bounds them). Returns its length, or 0 when `money_text`
+       must say it. */
+    static Py_ssize_t gw_cents_text(PyObject *v, char *out) {
+        gw_dec_t *d = (gw_dec_t *)v;
+        char digits[24];
+        uint64_t c;
+        Py_ssize_t n = 0, k = 0, i, shift = d->dec.exp + 2;
+        if ((d->dec.flags & (2 | 4 | 8)) || shift < 0 || shift > 2 || d->dec.len != 1) return 0;
+        if (shift && d->dec.digits > 12) return 0;
+        c = d->dec.data[0];
+        if ((d->dec.flags & 1) && c == 0) return 0;
+        c *= shift == 2 ? 100 : shift == 1 ? 10 : 1;
+        do { digits[k++] = (char)('0' + c % 10); c /= 10; } while (c);
+        while (k < 3) digits[k++] = '0';
+        if (d->dec.flags & 1) out[n++] = '-';
+        for (i = k - 1; i >= 2; i--) out[n++] = digits[i];
+        out[n++] = '.';
+        out[n++] = digits[1];
+        out[n++] = digits[0];
+        return n;
+    }
+    /* Whether `v` is a whole non-negative number of one limb ("1": `str` is its units). */
+    static int gw_whole(PyObject *v) {
+        gw_dec_t *d = (gw_dec_t *)v;
+        return !(d->dec.flags & (1 | 2 | 4 | 8)) && d->dec.exp == 0 && d->dec.len == 1;
+    }
+    """
+    Py_ssize_t gw_cents_text(object v, char* out)
+    bint gw_whole(object v)
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Realloc
+from libc.string cimport memcpy
+from msgspec import Raw as _Raw
+from msgspec.json import encode as _encode
+
+from gateway.core.x12 import json835 as _json835
+
+cdef object _money_text = _json835.money_text
+cdef object _units_text = _json835._units
+
+
+@cython.final
+cdef class _JsonOut:
+    """A growing buffer of compact JSON, written as msgspec writes it (so the bytes agree)."""
+
+    cdef char* buf
+    cdef Py_ssize_t n, cap
+
+    def __dealloc__(self):
+        PyMem_Free(self.buf)
+
+    cdef int put(self, const char* p, Py_ssize_t k) except -1:
+        cdef char* grown
+        cdef Py_ssize_t cap = self.cap
+        if self.n + k > cap:
+            while self.n + k > cap:
+                cap = cap * 2 if cap else 1 << 16
+            grown = <char*>PyMem_Realloc(self.buf, cap)
+            if grown == NULL:
+                raise MemoryError()
+            self.buf, self.cap = grown, cap
+        memcpy(self.buf + self.n, p, k)
+        self.n += k
+        return 0
+
+    cdef int text(self, object value) except -1:
+        """A str as msgspec writes it: plain printable ASCII here, anything else by msgspec."""
+        cdef const unsigned char* p
+        cdef Py_ssize_t k, i
+        cdef bytes encoded
+        if type(value) is str and PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND:
+            p = <const unsigned char*>PyUnicode_DATA(value)
+            k = PyUnicode_GET_LENGTH(value)
+            for i in range(k):
+                if p[i] < 0x20 or p[i] >= 0x7f or p[i] == 34 or p[i] == 92:
+                    break
+            else:
+                self.put('"', 1)
+                self.put(<const char*>p, k)
+                return self.put('"', 1)
+        encoded = _encode(value)
+        return self.put(encoded, len(encoded))
+
+    cdef int money(self, object value) except -1:
+        cdef char out[32]
+        cdef Py_ssize_t k = 0
+        if _DIRECT and type(value) is _Decimal:
+            k = gw_cents_text(value, out + 1)
+        if k == 0:
+            return self.text(_money_text(value))
+        out[0] = 34
+        out[k + 1] = 34
+        return self.put(out, k + 2)
+
+    cdef int units(self, object value) except -1:
+        if value is None:
+            return self.put("null", 4)
+        if _DIRECT and type(value) is _Decimal and gw_whole(value):
+            return self.text(str(value))
+        return self.text(_units_text(value))
+
+    cdef int codes(self, object values) except -1:
+        if type(values) is not tuple and type(values) is not list:
+            encoded = _encode(values)
+            return self.put(encoded, len(encoded))
+        return self.array(values, None)
+
+    cdef int array(self, object items, tuple fields) except -1:
+        """A JSON array of objects, each with `fields` (see `_CLAIM_JSON`), or of str."""
+        cdef Py_ssize_t i = 0
+        self.put("[", 1)
+        for item in items:
+            if i:
+                self.put(",", 1)
+            if fields is None:
+                self.text(item)
+            else:
+                self.item(item, fields)
+            i += 1
+        return self.put("]", 1)
+
+    cdef int item(self, object item, tuple fields) except -1:
+        cdef bytes key
+        cdef int kind
+        for key, kind, name, nested in fields:
+            self.put(key, len(key))
+            value = getattr(item, name)
+            if kind == _TEXT:
+                self.text(value)
+            elif kind == _MONEY:
+                self.money(value)
+            elif kind == _UNITS:
+                self.units(value)
+            elif kind == _CODES:
+                self.codes(value)
+            else:
+                self.array(value, nested)
+        return self.put("}", 1)
+
+    cdef bytes value(self):
+        return PyBytes_FromStringAndSize(self.buf, self.n)
+
+
+cdef enum:
+    _TEXT, _MONEY, _UNITS, _CODES, _ARRAY
+
+def _shape(kinds, nested=()):
+    """json835's shape of one object, field by field: (its key as written, how its value is
+    written, the Struct attribute it comes from (the key's name), the shape of its items when
+    it is an array of objects)."""
+    inner = dict(nested)
+    fields = []
+    for name, kind in kinds.items():
+        key = ("," if fields else "{") + '"' + name + '":'
+        fields.append((key.encode(), kind, name, inner.get(name)))
+    return tuple(fields)
+
+
+_ADJUSTMENT_JSON = _shape({"group": _TEXT, "reason": _TEXT, "amount": _MONEY})
+_LINE_JSON = _shape({"procedure_code": _TEXT, "modifiers": _CODES, "charge": _MONEY,
+                     "paid": _MONEY, "units": _UNITS, "adjustments": _ARRAY},
+                    {"adjustments": _ADJUSTMENT_JSON})
+cdef tuple _CLAIM_JSON = _shape(
+    {"patient_control_number": _TEXT, "status_code": _TEXT, "charge": _MONEY, "paid": _MONEY,
+     "patient_responsibility": _MONEY, "payer_claim_number": _TEXT, "adjustments": _ARRAY,
+     "lines": _ARRAY}, {"adjustments": _ADJUSTMENT_JSON, "lines": _LINE_JSON})
+
+
+def claims_json(claims):
+    """The "claims" array of `json835.remittance_json` as compact JSON bytes, the same bytes
+    msgspec writes for it (its text escaping for anything but plain printable ASCII)."""
+    cdef _JsonOut out = _JsonOut()
+    out.array(claims, _CLAIM_JSON)
+    return out.value()
+
+
+def remittance_wire(rem):
+    """`json835.remittance_json(rem)` for msgspec to encode, its claims already written as
+    JSON (a `msgspec.Raw`, which msgspec copies as it is): the same keys in the same order,
+    the same encoded bytes, without a dict per claim, line and adjustment."""
+    return _json835.remittance_json(rem, _Raw(claims_json(rem.claims)))

@@ -69,8 +69,11 @@ def _claim_json(c: ClaimPayment) -> dict[str, Any]:
     }
 
 
-def remittance_json(rem: Remittance) -> dict[str, Any]:
-    """The documented JSON object for one transaction (amounts as two-decimal strings)."""
+def remittance_json(rem: Remittance, claims: Any = None) -> dict[str, Any]:
+    """The documented JSON object for one transaction (amounts as two-decimal strings).
+
+    `claims` replaces the built "claims" list: the compiled reader passes them already
+    encoded (`_fast835.remittance_wire`)."""
     return {
         "payer": {"name": rem.payer.name, "id": rem.payer.id},
         "payment": {
@@ -81,7 +84,7 @@ def remittance_json(rem: Remittance) -> dict[str, Any]:
             "date": rem.payment_date.isoformat() if rem.payment_date else None,
         },
         "trace_number": rem.trace_number,
-        "claims": [_claim_json(c) for c in rem.claims],
+        "claims": [_claim_json(c) for c in rem.claims] if claims is None else claims,
         "provider_adjustments": [
             {"reason": p.reason, "reference": p.reference, "amount": money_text(p.amount)}
             for p in rem.provider_adjustments

@@ -37,19 +37,25 @@ from gateway.core.x12.pure835 import Chunks, PureParser, _finish_file
 from gateway.core.x12.tokenizer import Delimiters, Envelope, Tokenizer
 
 
-def iter_remittances(source: Any, *, name: str | None = None) -> Iterator[Remittance]:
+def iter_remittances(
+    source: Any, *, name: str | None = None, lean: bool = False
+) -> Iterator[Remittance]:
     """Yield one `Remittance` per 835 transaction set in `source` (path, bytes or stream).
+
+    `lean` (for `x12 check`): the compiled reader checks everything but builds no service
+    lines nor claim amounts, so only a transaction's envelope, payment and `problems` are
+    meant to be read; whatever does not balance it hands over to the pure reader, which
+    words the problems exactly.
 
     While a transaction set is being read the cyclic garbage collector is paused (the Structs
     built are trees and cannot leak through cycles; pausing it saves a third of the time on
     big files); it is restored before each `Remittance` is handed out and on any error.
     """
     pure = _fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1"
-    read = _read if pure else _read_fast
     gc_was_enabled = gc.isenabled()
     try:
         gc.disable()
-        for rem in read(source, name):
+        for rem in _read(source, name) if pure else _read_fast(source, name, lean):
             if gc_was_enabled:
                 gc.enable()
             yield rem
@@ -64,7 +70,7 @@ def _read(source: Any, name: str | None) -> Iterator[Remittance]:
     yield from _parse(_delimited(tok), Envelope(file=tok.name), tok.name)
 
 
-def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
+def _read_fast(source: Any, name: str | None, lean: bool = False) -> Iterator[Remittance]:
     """The compiled reader (`_fast835.Parser`), handing over to `_parse` when it must.
 
     The hand-over point is just after the last SE whose Remittance was yielded (or the start
@@ -76,6 +82,7 @@ def _read_fast(source: Any, name: str | None) -> Iterator[Remittance]:
     file = tok.name
     env = Envelope(file=file)
     parser = _fast835.Parser(env, file)
+    parser.lean = lean
     chunks = _delimited(tok)
     since: list[tuple[int, Any, Delimiters, int]] = []  # (base, segments, delims, start)
     env_then = copy.copy(env)
@@ -136,6 +143,15 @@ def _parse(chunks: Chunks, env: Envelope, file: str | None) -> Iterator[Remittan
     return PureParser(env, file).parse(chunks)
 
 
+def remittance_wire(rem: Remittance) -> dict[str, Any]:
+    """`remittance_json(rem)` for msgspec to encode (`era parse --json`): the compiled builder
+    when built, which keeps amounts already in cents as their Decimal (msgspec writes `str` of
+    it: the same text, so the same bytes) instead of formatting a million strings in Python."""
+    if _fast835 is None or os.environ.get("GATEWAY_PURE_PYTHON") == "1":
+        return remittance_json(rem)
+    return _fast835.remittance_wire(rem)
+
+
 def read_remittances(source: Any, *, name: str | None = None) -> list[Remittance]:
     """The whole file as a list: raises before returning anything if any part is bad."""
     return list(iter_remittances(source, name=name))
@@ -166,6 +182,7 @@ __all__ = [
     "money_text",
     "read_remittances",
     "remittance_json",
+    "remittance_wire",
     "summarize",
 ]
 
