@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.admin.connectors import create_connector
+from tests.support.sftp_fixtures import sshd  # noqa: F401  (one real sshd per session, shared)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "balances"
 VENDORS = ("compulink", "crystalpm", "officemate", "revolutionehr", "eyefinity")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -15,22 +14,11 @@ from gateway.admin.connectors import create_connector
 from gateway.balances.models import AccountBalance
 from gateway.balances.service import sync_connector
 from gateway.core.errors import Failure
-from gateway.core.transport.sftp import POOL
 from tests.balances.conftest import FIXTURES, VENDORS
 from tests.support.sshd import SshServer, ed25519_keypair
 
 REMOTE_KEYS = ("transport", "host", "port", "username", "private_key", "known_hosts",
                "timeout_seconds", "operation_timeout_seconds")
-
-
-@pytest.fixture(scope="module")
-def sshd() -> Iterator[SshServer]:
-    server = SshServer().start()
-    try:
-        yield server
-    finally:
-        POOL.close_all()
-        server.stop()
 
 
 def _remote(server: SshServer, **overrides: object) -> dict[str, object]:
